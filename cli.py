@@ -1,0 +1,121 @@
+"""The palmcredit command: migrate, generate demo data, serve, run the demo."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(help="Palm Credit (掌上信贷) — GraphQL API and task workers", no_args_is_help=True)
+console = Console()
+
+
+def _database_url() -> str:
+    from settings import SETTINGS
+
+    return SETTINGS.database_url
+
+
+async def run_migrations(database_url: str, *, quiet: bool = False) -> None:
+    """Apply every migration to the database, creating the SQLite file if needed."""
+    from tortoise import Tortoise
+    from tortoise.migrations.api import migrate
+
+    from settings import tortoise_config
+
+    def progress(*parts: str) -> None:
+        if not quiet:
+            console.print("  " + " ".join(str(p) for p in parts if p))
+
+    try:
+        await migrate(config=tortoise_config(database_url), progress=progress if not quiet else None)
+    finally:
+        await Tortoise.close_connections()
+
+
+@app.command()
+def migrate() -> None:
+    """Apply the database migrations (DATABASE_URL)."""
+    asyncio.run(run_migrations(_database_url()))
+    console.print("[green]migrations applied[/green]")
+
+
+@app.command()
+def generate(
+    seed: int = typer.Option(20261128, help="Random seed: the same seed gives the same county"),
+    scale: float = typer.Option(1.0, help="1.0 ≈ 400 villages and 50,000 customers"),
+) -> None:
+    """Write the demo county (grid, outlets, staff, customers) into the configured database."""
+    summary = asyncio.run(_generate(_database_url(), seed, scale))
+    _print_summary(summary)
+
+
+async def _generate(database_url: str, seed: int, scale: float) -> Any:
+    from tortoise import Tortoise
+
+    from resolvers.demo import generate_demo
+    from settings import tortoise_config
+
+    await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
+    try:
+        return await generate_demo(seed=seed, scale=scale, progress=console.print)
+    finally:
+        await Tortoise.close_connections()
+
+
+def _print_summary(summary: Any) -> None:
+    table = Table(title="Demo logins / 演示账号 (password: " + summary.password + ")")
+    table.add_column("role / 岗位")
+    table.add_column("login / 用户名")
+    table.add_column("scope / 范围")
+    for login in summary.logins:
+        table.add_row(login.role, login.username, login.scope)
+    console.print(table)
+    console.print(summary.describe())
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on"),
+    port: int = typer.Option(8000, help="Port"),
+    workers: int = typer.Option(1, help="Worker processes"),
+) -> None:
+    """Serve the GraphQL API (GraphiQL at /graphql outside production mode)."""
+    import uvicorn
+
+    uvicorn.run("app:app", host=host, port=port, workers=workers, log_level="info")
+
+
+@app.command()
+def demo(
+    database: Path = typer.Option(Path("var/demo.sqlite3"), help="The SQLite file to (re)create"),
+    seed: int = typer.Option(20261128, help="Random seed"),
+    scale: float = typer.Option(1.0, help="Size of the county"),
+    port: int = typer.Option(8000, help="Port"),
+    host: str = typer.Option("127.0.0.1", help="Address to listen on"),
+    fresh: bool = typer.Option(True, help="Start from an empty database"),
+) -> None:
+    """Migrate a fresh SQLite file, generate the demo county and serve it with GraphiQL."""
+    database.parent.mkdir(parents=True, exist_ok=True)
+    if fresh:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{database}{suffix}").unlink(missing_ok=True)
+    url = f"sqlite://{database}"
+    os.environ["DATABASE_URL"] = url
+    console.print(f"[bold]Palm Credit demo[/bold] — database {database}")
+    asyncio.run(run_migrations(url, quiet=True))
+    summary = asyncio.run(_generate(url, seed, scale))
+    _print_summary(summary)
+    console.print(f"GraphiQL: [link]http://{host}:{port}/graphql[/link]")
+    import uvicorn
+
+    uvicorn.run("app:app", host=host, port=port, log_level="info")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,76 @@
+"""Customers (客户) and households (户)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+from models.grid import GridNode
+from models.staff import Staff
+
+
+class CustomerSource(StrEnum):
+    SURVEY = "SURVEY"
+    CORE_BANKING = "CORE_BANKING"
+    APPLICATION = "APPLICATION"
+
+
+class Sex(StrEnum):
+    MALE = "MALE"
+    FEMALE = "FEMALE"
+
+
+class Household(Model):
+    """A household (户) in a village, credit lines are granted per household."""
+
+    id = fields.IntField(primary_key=True)
+    village: fields.ForeignKeyRelation[GridNode] = fields.ForeignKeyField(
+        "palmcredit.GridNode", related_name="households", on_delete=fields.RESTRICT
+    )
+    head: fields.ForeignKeyNullableRelation[Customer] = fields.ForeignKeyField(
+        "palmcredit.Customer", related_name="headed_households", null=True, on_delete=fields.SET_NULL
+    )
+    address = fields.CharField(max_length=255, default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "household"
+
+
+class Customer(Model):
+    """A person the bank serves. id_number is the 18-digit resident ID (GB 11643), birth date and sex are
+    derived from it. tags is stored as ,tag1,tag2, so that a tag filter is a portable LIKE."""
+
+    id = fields.IntField(primary_key=True)
+    id_number = fields.CharField(max_length=18, unique=True)
+    name = fields.CharField(max_length=64, db_index=True)
+    birth_date = fields.DateField()
+    sex = fields.CharEnumField(Sex, max_length=8)
+    phone = fields.CharField(max_length=11, null=True, db_index=True)
+    address = fields.CharField(max_length=255, default="")
+    lon = fields.FloatField(null=True)
+    lat = fields.FloatField(null=True)
+    village: fields.ForeignKeyNullableRelation[GridNode] = fields.ForeignKeyField(
+        "palmcredit.GridNode", related_name="customers", null=True, on_delete=fields.RESTRICT
+    )
+    household: fields.ForeignKeyNullableRelation[Household] = fields.ForeignKeyField(
+        "palmcredit.Household", related_name="members", null=True, on_delete=fields.SET_NULL
+    )
+    manager: fields.ForeignKeyNullableRelation[Staff] = fields.ForeignKeyField(
+        "palmcredit.Staff", related_name="customers", null=True, on_delete=fields.SET_NULL
+    )
+    deposit_balance = fields.DecimalField(max_digits=16, decimal_places=2, default=0)
+    loan_balance = fields.DecimalField(max_digits=16, decimal_places=2, default=0)
+    has_ebanking = fields.BooleanField(default=False)
+    has_third_party_payment = fields.BooleanField(default=False)
+    has_social_security_card = fields.BooleanField(default=False)
+    tags = fields.CharField(max_length=500, default=",")
+    source = fields.CharEnumField(CustomerSource, max_length=16)
+    version = fields.IntField(default=1)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "customer"

@@ -1,0 +1,33 @@
+"""Bank staff who sign in: their roles, outlet and grid scope."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+from models.grid import GridNode, Outlet
+
+
+class Staff(Model):
+    """A member of staff. roles holds role codes from domain.roles.Role, scope the grid nodes
+    whose subtrees they work in (empty for head office, who see everything)."""
+
+    id = fields.IntField(primary_key=True)
+    username = fields.CharField(max_length=64, unique=True)
+    display_name = fields.CharField(max_length=64)
+    roles = fields.JSONField(default=list)
+    outlet: fields.ForeignKeyNullableRelation[Outlet] = fields.ForeignKeyField(
+        "palmcredit.Outlet", related_name="staff", null=True, on_delete=fields.SET_NULL
+    )
+    scope: fields.ManyToManyRelation[GridNode] = fields.ManyToManyField(
+        "palmcredit.GridNode", related_name="scoped_staff", through="staff_scope"
+    )
+    is_active = fields.BooleanField(default=True)
+    password_hash = fields.CharField(max_length=255)
+    failed_logins = fields.SmallIntField(default=0)
+    locked_until = fields.DatetimeField(null=True)
+    token_version = fields.IntField(default=0, description="bumped to revoke every token issued so far")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "staff"

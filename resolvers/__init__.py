@@ -1,0 +1,1 @@
+"""Use cases: load, authorize, apply domain rules, persist. Called by schema/ and workers/ alike."""

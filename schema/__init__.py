@@ -1,0 +1,71 @@
+"""The GraphQL surface: composes Query and Mutation from the per-domain modules. The only package that
+imports strawberry."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry import relay
+
+from schema import auth, grid, staff
+from schema import customers as customer_api
+from schema.extensions import build_extensions
+from schema.permissions import IsAuthenticated
+from settings import SETTINGS, Settings
+
+_signed_in = [IsAuthenticated]
+
+
+@strawberry.type
+class Query:
+    node: relay.Node | None = relay.node(
+        description="Any object by its global id; null when it does not exist or is outside your scope",
+        permission_classes=_signed_in,
+    )
+    viewer: staff.Viewer = strawberry.field(
+        resolver=staff.viewer, description="The signed-in member of staff", permission_classes=_signed_in
+    )
+    grid_roots: list[grid.GridNode] = strawberry.field(
+        resolver=grid.grid_roots, description="The top of the grid you can see", permission_classes=_signed_in
+    )
+    grid_node: grid.GridNode | None = strawberry.field(
+        resolver=grid.grid_node_by_code, description="A grid node by its code", permission_classes=_signed_in
+    )
+    customer: customer_api.Customer | None = strawberry.field(
+        resolver=customer_api.customer_detail,
+        description="One customer's 360 view (reading it is audited)",
+        permission_classes=_signed_in,
+    )
+    customers: customer_api.CountedConnection[customer_api.Customer] = strawberry.field(
+        resolver=customer_api.customers_under,
+        description="Customers at any depth under a grid node, filtered and ordered",
+        permission_classes=_signed_in,
+    )
+
+
+@strawberry.type
+class Mutation:
+    login: auth.LoginResult = strawberry.mutation(
+        resolver=auth.login, description="Sign in with login name and password; returns a bearer token"
+    )
+    create_customer: customer_api.CustomerResult = strawberry.mutation(
+        resolver=customer_api.create_customer,
+        description="Register a customer (客户建档)",
+        permission_classes=_signed_in,
+    )
+    update_customer: customer_api.CustomerResult = strawberry.mutation(
+        resolver=customer_api.update_customer,
+        description="Change a customer's maintained fields",
+        permission_classes=_signed_in,
+    )
+
+
+def build_schema(settings: Settings = SETTINGS) -> strawberry.Schema:
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        types=[staff.Staff, grid.GridNode, customer_api.Customer],
+        extensions=build_extensions(settings),
+    )
+
+
+schema = build_schema()

@@ -1,0 +1,32 @@
+"""Signing in."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Annotated
+
+import strawberry
+
+from domain.errors import DomainError
+from resolvers import auth as auth_cases
+from schema.context import Info
+from schema.errors import AuthError
+from schema.staff import Staff
+
+
+@strawberry.type(description="A bearer token for the Authorization header")
+class LoginSuccess:
+    token: str = strawberry.field(description="Send as: Authorization: Bearer <token>")
+    expires_at: datetime.datetime
+    staff: Staff
+
+
+LoginResult = Annotated[LoginSuccess | AuthError, strawberry.union("LoginResult")]
+
+
+async def login(info: Info, username: str, password: str) -> LoginResult:
+    try:
+        result = await auth_cases.login(username, password)
+    except DomainError as error:
+        return AuthError.from_domain(error)  # type: ignore[no-any-return]
+    return LoginSuccess(token=result.token, expires_at=result.expires_at, staff=Staff.from_model(result.staff))

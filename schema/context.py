@@ -1,0 +1,44 @@
+"""The typed request context: who is asking, the request id, and this request's DataLoaders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from strawberry.types.info import Info as StrawberryInfo
+
+from domain.access import Actor
+from domain.errors import ErrorCode
+from schema.loaders import Loaders
+
+
+@dataclass
+class Context:
+    actor: Actor | None
+    request_id: str
+    client_ip: str = ""
+    _loaders: Loaders | None = field(default=None, repr=False)
+
+    @property
+    def loaders(self) -> Loaders:
+        if self._loaders is None:
+            self._loaders = Loaders.for_actor(self.require_actor())
+        return self._loaders
+
+    def require_actor(self) -> Actor:
+        if self.actor is None:
+            raise UnauthenticatedError()
+        return self.actor
+
+
+class UnauthenticatedError(Exception):
+    """Raised when a field that needs a signed-in user is asked for without a valid token."""
+
+    code = ErrorCode.UNAUTHENTICATED
+
+    def __init__(self) -> None:
+        super().__init__("请先登录 / sign in first")
+
+
+Info = StrawberryInfo[Context, None]
+
+__all__ = ["Context", "Info", "UnauthenticatedError"]

@@ -1,0 +1,114 @@
+"""Grid nodes in the graph: county → township → village → group, each with its breadcrumb, children and the
+customers under it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry import relay
+from strawberry.scalars import JSON
+
+from domain.errors import DomainError
+from models import GridLevel as GridLevelModel
+from models import GridNode as GridNodeModel
+from resolvers import grid as grid_cases
+from schema.context import Info
+from schema.errors import query_error
+from schema.pagination import CountedConnection
+
+if TYPE_CHECKING:
+    from schema.customers import Customer, CustomerFilterInput, CustomerOrderInput
+
+GridLevel = strawberry.enum(GridLevelModel, name="GridLevel", description="县 / 乡镇 / 村 / 村民小组")
+
+
+@strawberry.type(name="GridNode", description="A node of the grid (网格节点)")
+class GridNode(relay.Node):
+    pk: relay.NodeID[int]
+    level: GridLevel
+    name: str
+    code: str = strawberry.field(description="Administrative or bank code, unique")
+    depth: int = strawberry.field(description="0 for the county")
+    centroid_lon: float | None
+    centroid_lat: float | None
+    parent_pk: strawberry.Private[int | None]
+    path: strawberry.Private[str]
+    polygon_json: strawberry.Private[Any]
+
+    @classmethod
+    def from_model(cls, node: GridNodeModel) -> GridNode:
+        return cls(
+            pk=node.id,
+            level=node.level,
+            name=node.name,
+            code=node.code,
+            depth=node.depth,
+            centroid_lon=node.centroid_lon,
+            centroid_lat=node.centroid_lat,
+            parent_pk=node.parent_id,  # type: ignore[attr-defined]
+            path=node.path,
+            polygon_json=node.polygon,
+        )
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[GridNode | None]:
+        actor = info.context.require_actor()
+        ids = [int(i) for i in node_ids]
+        return [cls.from_model(n) if n else None for n in await grid_cases.nodes_by_ids(actor, ids)]
+
+    @strawberry.field(description="The boundary as a GeoJSON geometry (villages and above)")
+    def polygon(self) -> JSON | None:
+        return self.polygon_json  # type: ignore[no-any-return]
+
+    @strawberry.field(description="The parent node, if visible")
+    async def parent(self, info: Info) -> GridNode | None:
+        if self.parent_pk is None:
+            return None
+        node = await info.context.loaders.grid_node_by_id.load(self.parent_pk)
+        return GridNode.from_model(node) if node else None
+
+    @strawberry.field(description="The visible child nodes, ordered by code")
+    async def children(self, info: Info) -> list[GridNode]:
+        return [GridNode.from_model(n) for n in await info.context.loaders.children_by_parent.load(self.pk)]
+
+    @strawberry.field(description="The breadcrumb: root first, down to the parent (面包屑)")
+    async def ancestors(self, info: Info) -> list[GridNode]:
+        info.context.require_actor()
+        model = GridNodeModel(id=self.pk, path=self.path)
+        return [GridNode.from_model(n) for n in await grid_cases.ancestors_of(model)]
+
+    @strawberry.field(description="Customers under this node at any depth that you may see")
+    async def customer_count(self, info: Info) -> int:
+        return await info.context.loaders.customer_count_by_path.load(self.path)
+
+    @strawberry.field(description="Customers under this node at any depth, filtered and ordered")
+    async def customers(
+        self,
+        info: Info,
+        filter: Annotated[CustomerFilterInput, strawberry.lazy("schema.customers")] | None = None,  # noqa: A002
+        order_by: Annotated[CustomerOrderInput, strawberry.lazy("schema.customers")] | None = None,
+        first: int | None = 20,
+        after: str | None = None,
+    ) -> CountedConnection[Annotated[Customer, strawberry.lazy("schema.customers")]]:
+        from schema.customers import customer_page
+
+        return await customer_page(info, self.pk, filter, order_by, first, after)
+
+
+async def grid_roots(info: Info) -> list[GridNode]:
+    return [GridNode.from_model(n) for n in await grid_cases.roots(info.context.require_actor())]
+
+
+async def grid_node_by_code(info: Info, code: str) -> GridNode | None:
+    try:
+        node = await grid_cases.get_node_by_code(info.context.require_actor(), code)
+    except DomainError as error:
+        raise query_error(error) from None
+    return GridNode.from_model(node)
+
+
+__all__ = ["GridLevel", "GridNode", "grid_node_by_code", "grid_roots"]
