@@ -44,7 +44,18 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
             ],
-            options={'table': 'grid_node', 'app': 'palmcredit', 'pk_attr': 'id', 'table_description': 'One node of the grid.'},
+            options={'table': 'grid_node', 'app': 'palmcredit', 'indexes': [Index(fields=['parent_id', 'code'])], 'pk_attr': 'id', 'table_description': 'One node of the grid.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Household',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('village', fields.ForeignKeyField('palmcredit.GridNode', source_field='village_id', db_constraint=True, to_field='id', related_name='households', on_delete=OnDelete.RESTRICT)),
+                ('address', fields.CharField(default='', max_length=255)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'household', 'app': 'palmcredit', 'indexes': [Index(fields=['village_id'])], 'pk_attr': 'id', 'table_description': 'A household (户) in a village, credit lines are granted per household.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -92,6 +103,7 @@ class Migration(migrations.Migration):
                 ('lat', fields.FloatField(null=True)),
                 ('village', fields.ForeignKeyField('palmcredit.GridNode', source_field='village_id', null=True, db_constraint=True, to_field='id', related_name='customers', on_delete=OnDelete.RESTRICT)),
                 ('household', fields.ForeignKeyField('palmcredit.Household', source_field='household_id', null=True, db_constraint=True, to_field='id', related_name='members', on_delete=OnDelete.SET_NULL)),
+                ('is_household_head', fields.BooleanField(default=False, description='户主')),
                 ('manager', fields.ForeignKeyField('palmcredit.Staff', source_field='manager_id', null=True, db_constraint=True, to_field='id', related_name='customers', on_delete=OnDelete.SET_NULL)),
                 ('deposit_balance', fields.DecimalField(default=0, max_digits=16, decimal_places=2)),
                 ('loan_balance', fields.DecimalField(default=0, max_digits=16, decimal_places=2)),
@@ -104,19 +116,7 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
             ],
-            options={'table': 'customer', 'app': 'palmcredit', 'pk_attr': 'id', 'table_description': 'A person the bank serves. id_number is the 18-digit resident ID (GB 11643), birth date and sex are'},
-            bases=['Model'],
-        ),
-        ops.CreateModel(
-            name='Household',
-            fields=[
-                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
-                ('village', fields.ForeignKeyField('palmcredit.GridNode', source_field='village_id', db_constraint=True, to_field='id', related_name='households', on_delete=OnDelete.RESTRICT)),
-                ('head', fields.ForeignKeyField('palmcredit.Customer', source_field='head_id', null=True, db_constraint=True, to_field='id', related_name='headed_households', on_delete=OnDelete.SET_NULL)),
-                ('address', fields.CharField(default='', max_length=255)),
-                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
-            ],
-            options={'table': 'household', 'app': 'palmcredit', 'pk_attr': 'id', 'table_description': 'A household (户) in a village, credit lines are granted per household.'},
+            options={'table': 'customer', 'app': 'palmcredit', 'indexes': [Index(fields=['village_id', 'name']), Index(fields=['manager_id']), Index(fields=['household_id'])], 'pk_attr': 'id', 'table_description': 'A person the bank serves. id_number is the 18-digit resident ID (GB 11643), birth date and sex are'},
             bases=['Model'],
         ),
     ]

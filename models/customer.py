@@ -29,14 +29,12 @@ class Household(Model):
     village: fields.ForeignKeyRelation[GridNode] = fields.ForeignKeyField(
         "palmcredit.GridNode", related_name="households", on_delete=fields.RESTRICT
     )
-    head: fields.ForeignKeyNullableRelation[Customer] = fields.ForeignKeyField(
-        "palmcredit.Customer", related_name="headed_households", null=True, on_delete=fields.SET_NULL
-    )
     address = fields.CharField(max_length=255, default="")
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "household"
+        indexes = (("village_id",),)
 
 
 class Customer(Model):
@@ -58,6 +56,7 @@ class Customer(Model):
     household: fields.ForeignKeyNullableRelation[Household] = fields.ForeignKeyField(
         "palmcredit.Household", related_name="members", null=True, on_delete=fields.SET_NULL
     )
+    is_household_head = fields.BooleanField(default=False, description="户主")
     manager: fields.ForeignKeyNullableRelation[Staff] = fields.ForeignKeyField(
         "palmcredit.Staff", related_name="customers", null=True, on_delete=fields.SET_NULL
     )
@@ -74,3 +73,4 @@ class Customer(Model):
 
     class Meta:
         table = "customer"
+        indexes = (("village_id", "name"), ("manager_id",), ("household_id",))

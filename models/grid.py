@@ -41,6 +41,7 @@ class GridNode(Model):
     class Meta:
         table = "grid_node"
         ordering = ["path"]
+        indexes = (("parent_id", "code"),)
 
 
 class Outlet(Model):

@@ -33,10 +33,9 @@ class Context:
 class UnauthenticatedError(Exception):
     """Raised when a field that needs a signed-in user is asked for without a valid token."""
 
-    code = ErrorCode.UNAUTHENTICATED
-
     def __init__(self) -> None:
         super().__init__("请先登录 / sign in first")
+        self.extensions = {"code": ErrorCode.UNAUTHENTICATED.value}
 
 
 Info = StrawberryInfo[Context, None]

@@ -1,0 +1,52 @@
+# Palm Credit — the two commands a newcomer needs: `make demo` and `make test`.
+# Each sets up its own virtual environment (.venv) on first use and again when pyproject.toml changes.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PALMCREDIT_TEST_POSTGRES ?= postgres://postgres@127.0.0.1:5432/postgres
+export PALMCREDIT_TEST_POSTGRES
+
+.PHONY: demo test test-sqlite test-postgres lint schema bench-small install
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed" if sys.version_info < (3, 11) else 0)'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## Run the demo: a fresh SQLite county, served with GraphiQL on http://127.0.0.1:8000/graphql
+demo: $(STAMP)
+	$(BIN)/palmcredit demo
+
+## Run the test suite on SQLite, then on PostgreSQL
+test: test-sqlite test-postgres
+
+test-sqlite: $(STAMP)
+	PALMCREDIT_TEST_BACKEND=sqlite $(BIN)/python -m pytest
+
+test-postgres: $(STAMP)
+	@if $(BIN)/python -c "import asyncio, asyncpg, os; asyncio.run(asyncpg.connect(os.environ['PALMCREDIT_TEST_POSTGRES'].replace('postgres://', 'postgresql://', 1), timeout=3))" 2>/dev/null; then \
+		PALMCREDIT_TEST_BACKEND=postgres $(BIN)/python -m pytest; \
+	elif [ -n "$$PALMCREDIT_REQUIRE_POSTGRES" ]; then \
+		echo "PostgreSQL is not reachable at $$PALMCREDIT_TEST_POSTGRES" >&2; exit 1; \
+	else \
+		echo "*** PostgreSQL is not reachable at $$PALMCREDIT_TEST_POSTGRES: the PostgreSQL run was SKIPPED."; \
+		echo "*** Start PostgreSQL or set PALMCREDIT_TEST_POSTGRES to an admin URL to run it."; \
+	fi
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+## Re-print schema.graphql from the code (the tests fail when it differs)
+schema: $(STAMP)
+	$(BIN)/palmcredit print-schema > schema.graphql
+
+bench-small: $(STAMP)
+	$(BIN)/python benchmarks/graphql_api.py --small
