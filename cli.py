@@ -79,6 +79,14 @@ def _print_summary(summary: Any) -> None:
     console.print(summary.describe())
 
 
+@app.command("print-schema")
+def print_schema() -> None:
+    """Print the GraphQL schema (SDL); schema.graphql in the repository is this output."""
+    from schema import build_schema
+
+    print(build_schema().as_str())
+
+
 @app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on"),

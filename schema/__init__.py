@@ -22,10 +22,11 @@ class Query:
         description="Any object by its global id; null when it does not exist or is outside your scope",
         permission_classes=_signed_in,
     )
-    async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:  # noqa: A002
+    async def node(self, info: Info, id: strawberry.ID) -> relay.Node | None:  # noqa: A002
         try:
-            return await id.resolve_node(info, required=False)  # type: ignore[no-any-return]
-        except (ValueError, KeyError):
+            global_id = relay.GlobalID.from_id(id)
+            return await global_id.resolve_node(info, required=False)  # type: ignore[no-any-return]
+        except (ValueError, KeyError):  # malformed, or names a type that is not a Node
             return None
 
     viewer: staff.Viewer = strawberry.field(

@@ -13,7 +13,7 @@ import strawberry
 from strawberry import relay
 
 from domain.access import sees_personal_data
-from domain.errors import DomainError
+from domain.errors import DomainError, ErrorCode
 from domain.masking import mask_address, mask_id_number, mask_phone
 from models import Customer as CustomerModel
 from models import CustomerSource as CustomerSourceModel
@@ -159,19 +159,15 @@ class CustomerOrderInput:
     descending: bool = False
 
 
-def decode_pk(global_id: str, type_name: str, field: str) -> int:
-    """The database id inside a Relay global id of the given type."""
-    from domain.errors import ErrorCode
-
+def decode_pk(global_id: str, type_name: str, field: str, code: ErrorCode = ErrorCode.INVALID_VALUE) -> int:
+    """The database id inside a Relay global id of the given type, or a typed error naming the field."""
     try:
         gid = relay.GlobalID.from_id(global_id)
         if gid.type_name != type_name:
             raise ValueError(type_name)
         return int(gid.node_id)
-    except (ValueError, TypeError, Exception):
-        raise DomainError(
-            ErrorCode.INVALID_VALUE, f"无效的{type_name}标识", f"not a valid {type_name} id", field
-        ) from None
+    except ValueError:  # strawberry's GlobalIDValueError is a ValueError too
+        raise DomainError(code, f"无效的{type_name}标识", f"not a valid {type_name} id", field) from None
 
 
 def _filters(f: CustomerFilterInput | None) -> cases.CustomerFilter:
@@ -181,7 +177,7 @@ def _filters(f: CustomerFilterInput | None) -> cases.CustomerFilter:
         name=f.name,
         id_number=f.id_number,
         phone=f.phone,
-        manager_id=decode_pk(f.manager_id, "Staff", "filter.managerId") if f.manager_id else None,
+        manager_id=decode_pk(f.manager_id, "Staff", "managerId") if f.manager_id else None,
         tags=tuple(f.tags or ()),
         has_ebanking=f.has_ebanking,
         has_third_party_payment=f.has_third_party_payment,
@@ -216,38 +212,24 @@ async def customer_page(
 
 async def customers_under(
     info: Info,
-    node_id: relay.GlobalID,
+    node_id: strawberry.ID,
     filter: CustomerFilterInput | None = None,  # noqa: A002
     order_by: CustomerOrderInput | None = None,
     first: int | None = 20,
     after: str | None = None,
 ) -> CountedConnection[Customer]:
     try:
-        if node_id.type_name != "GridNode":
-            raise DomainError(*_bad_node_id())
-        pk = int(node_id.node_id)
-    except (ValueError, DomainError):
-        raise query_error(DomainError(*_bad_node_id())) from None
+        pk = decode_pk(node_id, "GridNode", "nodeId", ErrorCode.UNKNOWN_GRID_NODE)
+    except DomainError as error:
+        raise query_error(error) from None
     return await customer_page(info, pk, filter, order_by, first, after)
 
 
-def _bad_node_id() -> tuple[Any, ...]:
-    from domain.errors import ErrorCode
-
-    return (ErrorCode.UNKNOWN_GRID_NODE, "网格节点不存在", "unknown grid node", "nodeId")
-
-
-async def customer_detail(info: Info, id: relay.GlobalID) -> Customer | None:  # noqa: A002
+async def customer_detail(info: Info, id: strawberry.ID) -> Customer | None:  # noqa: A002
     """The 360 view of one customer; reading it is audited."""
-    from domain.errors import ErrorCode
-
     actor = info.context.require_actor()
     try:
-        if id.type_name != "Customer":
-            raise DomainError(ErrorCode.NOT_FOUND, "客户不存在", "customer not found", "id")
-        found = await cases.get_customer(actor, int(id.node_id))
-    except ValueError:
-        raise query_error(DomainError(ErrorCode.NOT_FOUND, "客户不存在", "customer not found", "id")) from None
+        found = await cases.get_customer(actor, decode_pk(id, "Customer", "id", ErrorCode.NOT_FOUND))
     except DomainError as error:
         raise query_error(error) from None
     return Customer.from_model(found, info)
@@ -260,12 +242,12 @@ async def customer_detail(info: Info, id: relay.GlobalID) -> Customer | None:  #
 class CreateCustomerInput:
     id_number: str = strawberry.field(description="18-digit resident ID number")
     name: str
-    village_id: relay.GlobalID = strawberry.field(description="Global id of the village (or village group)")
+    village_id: strawberry.ID = strawberry.field(description="Global id of the village (or village group)")
     phone: str | None = None
     address: str = ""
     lon: float | None = None
     lat: float | None = None
-    manager_id: relay.GlobalID | None = strawberry.field(
+    manager_id: strawberry.ID | None = strawberry.field(
         default=None, description="Head office only: the managing customer manager"
     )
     tags: list[str] | None = None
@@ -277,15 +259,15 @@ class CreateCustomerInput:
 
 @strawberry.input(description="Changes to a customer; omitted fields stay as they are")
 class UpdateCustomerInput:
-    id: relay.GlobalID
+    id: strawberry.ID
     expected_version: int | None = strawberry.field(default=None, description="The version you last read")
     name: str | None = strawberry.UNSET
     phone: str | None = strawberry.UNSET
     address: str | None = strawberry.UNSET
     lon: float | None = strawberry.UNSET
     lat: float | None = strawberry.UNSET
-    village_id: relay.GlobalID | None = strawberry.UNSET
-    manager_id: relay.GlobalID | None = strawberry.UNSET
+    village_id: strawberry.ID | None = strawberry.UNSET
+    manager_id: strawberry.ID | None = strawberry.UNSET
     tags: list[str] | None = strawberry.UNSET
     has_ebanking: bool | None = strawberry.UNSET
     has_third_party_payment: bool | None = strawberry.UNSET
@@ -295,8 +277,8 @@ class UpdateCustomerInput:
 CustomerResult = Annotated[Customer | CustomerError, strawberry.union("CustomerResult")]
 
 
-def _gid_pk(gid: relay.GlobalID, type_name: str, field: str) -> int:
-    return decode_pk(str(gid), type_name, field)
+def _gid_pk(gid: str, type_name: str, field: str) -> int:
+    return decode_pk(gid, type_name, field)
 
 
 async def create_customer(info: Info, input: CreateCustomerInput) -> CustomerResult:  # noqa: A002

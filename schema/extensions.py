@@ -33,6 +33,8 @@ def should_mask(error: GraphQLError) -> bool:
     """Mask only unexpected failures: validation and syntax errors (no original error), domain errors and
     permission refusals are for the client to read."""
     original = error.original_error
+    while isinstance(original, GraphQLError):  # a resolver raised an already-shaped error
+        original = original.original_error
     if original is None:
         return False
     if isinstance(original, DomainError):

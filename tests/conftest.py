@@ -77,8 +77,12 @@ async def database(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Da
 async def clean(database: Database) -> AsyncIterator[None]:
     """Every test starts from empty tables."""
     conn = connections.get("default")
-    for table in TABLES:
-        await conn.execute_script(f"DELETE FROM {table}")
+    if database.backend == "postgres":
+        await conn.execute_script(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+    else:
+        await conn.execute_script("UPDATE grid_node SET parent_id = NULL")
+        for table in TABLES:
+            await conn.execute_script(f"DELETE FROM {table}")
     yield
 
 
