@@ -1,8 +1,10 @@
 """Tortoise models, one module per aggregate. Tortoise discovers them from this package."""
 
 from models.audit import AuditLog
-from models.customer import Customer, CustomerSource, Household, Sex
+from models.customer import Customer, CustomerSource, Household, LoanClass, Placement, Sex
 from models.grid import GridLevel, GridNode, Outlet
+from models.jobs import Job, JobChunk, JobStatus, Notification, OutboxMessage
+from models.kpi import GridKpi
 from models.staff import Staff
 
 __all__ = [
@@ -11,7 +13,15 @@ __all__ = [
     "CustomerSource",
     "GridLevel",
     "GridNode",
+    "GridKpi",
     "Household",
+    "Job",
+    "JobChunk",
+    "JobStatus",
+    "LoanClass",
+    "Notification",
+    "OutboxMessage",
+    "Placement",
     "Outlet",
     "Sex",
     "Staff",

@@ -17,6 +17,26 @@ class CustomerSource(StrEnum):
     APPLICATION = "APPLICATION"
 
 
+class LoanClass(StrEnum):
+    """Five-tier loan classification (五级分类); the last three are non-performing (不良)."""
+
+    PASS = "PASS"
+    SPECIAL_MENTION = "SPECIAL_MENTION"
+    SUBSTANDARD = "SUBSTANDARD"
+    DOUBTFUL = "DOUBTFUL"
+    LOSS = "LOSS"
+
+
+class Placement(StrEnum):
+    """How a customer came to belong to their village."""
+
+    MANUAL = "MANUAL"
+    INSIDE = "INSIDE"
+    NEAREST = "NEAREST"
+    ADDRESS = "ADDRESS"
+    UNPLACED = "UNPLACED"
+
+
 class Sex(StrEnum):
     MALE = "MALE"
     FEMALE = "FEMALE"
@@ -62,6 +82,10 @@ class Customer(Model):
     )
     deposit_balance = fields.DecimalField(max_digits=16, decimal_places=2, default=0)
     loan_balance = fields.DecimalField(max_digits=16, decimal_places=2, default=0)
+    credit_line = fields.DecimalField(max_digits=16, decimal_places=2, default=0, description="授信额度")
+    loan_class = fields.CharEnumField(LoanClass, max_length=16, null=True, description="五级分类")
+    placement = fields.CharEnumField(Placement, max_length=16, default=Placement.MANUAL)
+    needs_placement = fields.BooleanField(default=False, description="new or moved since the last assignment")
     has_ebanking = fields.BooleanField(default=False)
     has_third_party_payment = fields.BooleanField(default=False)
     has_social_security_card = fields.BooleanField(default=False)
@@ -73,4 +97,4 @@ class Customer(Model):
 
     class Meta:
         table = "customer"
-        indexes = (("village_id", "name"), ("manager_id",), ("household_id",))
+        indexes = (("village_id", "name"), ("manager_id",), ("household_id",), ("needs_placement",))

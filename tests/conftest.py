@@ -24,7 +24,7 @@ from settings import tortoise_config
 
 POSTGRES_ADMIN_URL = os.environ.get("PALMCREDIT_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres")
 BACKEND = os.environ.get("PALMCREDIT_TEST_BACKEND", "sqlite")
-TABLES = ["audit_log", "staff_scope", "outlet_coverage", "customer", "household", "staff", "outlet", "grid_node"]
+TABLES = ["notification", "outbox_message", "job_chunk", "job", "grid_kpi", "audit_log", "staff_scope", "outlet_coverage", "customer", "household", "staff", "outlet", "grid_node"]
 
 
 @dataclass(frozen=True)
