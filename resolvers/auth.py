@@ -14,6 +14,8 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from tortoise.expressions import F
+
 from domain.access import Actor, Role
 from domain.errors import DomainError, ErrorCode
 from models import Staff
@@ -66,14 +68,7 @@ async def login(username: str, password: str, *, now: datetime | None = None) ->
             "username",
         )
     if not _verify(staff.password_hash, password):
-        staff.failed_logins += 1
-        update = ["failed_logins"]
-        if staff.failed_logins >= SETTINGS.login_max_failures:
-            staff.locked_until = now + timedelta(seconds=SETTINGS.login_lockout_seconds)
-            staff.failed_logins = 0
-            update.append("locked_until")
-        await staff.save(update_fields=update)
-        await record(_actor_stub(staff), "login.failed", "Staff", staff.id)
+        await _count_failure(staff, now)
         raise _bad_credentials()
     if staff.failed_logins or staff.locked_until:
         staff.failed_logins = 0
@@ -87,6 +82,16 @@ async def login(username: str, password: str, *, now: datetime | None = None) ->
     )
     await record(_actor_stub(staff), "login", "Staff", staff.id)
     return LoginResult(token=token, expires_at=expires_at, staff=staff)
+
+
+async def _count_failure(staff: Staff, now: datetime) -> None:
+    """Count a wrong password in the database itself, so parallel guesses cannot overwrite each other's
+    count; the guess that reaches the limit locks the account."""
+    await Staff.filter(id=staff.id).update(failed_logins=F("failed_logins") + 1)
+    locked = await Staff.filter(id=staff.id, failed_logins__gte=SETTINGS.login_max_failures).update(
+        failed_logins=0, locked_until=now + timedelta(seconds=SETTINGS.login_lockout_seconds)
+    )
+    await record(_actor_stub(staff), "login.failed", "Staff", staff.id, {"locked": bool(locked)})
 
 
 def _verify(password_hash: str, password: str) -> bool:

@@ -101,6 +101,13 @@ def visible_customers(actor: Actor) -> QuerySet[Customer]:
 
 
 def _apply_filter(qs: QuerySet[Customer], f: CustomerFilter) -> QuerySet[Customer]:
+    if len(f.tags) > MAX_TAGS:
+        raise DomainError(
+            ErrorCode.INVALID_VALUE,
+            f"标签条件最多{MAX_TAGS}个",
+            f"filter by at most {MAX_TAGS} tags",
+            "filter.tags",
+        )
     if f.name:
         qs = qs.filter(name__contains=f.name.strip())
     if f.id_number:

@@ -15,6 +15,7 @@ from settings import SETTINGS
 
 T = TypeVar("T")
 DEFAULT_PAGE = 20
+MAX_OFFSET = 10_000_000  # no list is that long; a larger offset is a cursor we never issued
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ def decode_cursor(cursor: str) -> int:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         offset = -1
         kind = ""
-    if kind != "o" or offset < 0:
+    if kind != "o" or not 0 <= offset <= MAX_OFFSET:
         raise DomainError(ErrorCode.INVALID_CURSOR, "分页游标无效", "the cursor is not valid", "after")
     return offset
 

@@ -16,10 +16,20 @@ from models import GridNode as GridNodeModel
 from resolvers import grid as grid_cases
 from schema.context import Info
 from schema.errors import query_error
+from schema.kpis import (
+    GridKpi,
+    KpiMetric,
+    RankedNode,
+    child_ranking,
+    children_choropleth,
+    children_geojson,
+    node_kpi,
+)
 from schema.pagination import CountedConnection
 
 if TYPE_CHECKING:
     from schema.customers import Customer, CustomerFilterInput, CustomerOrderInput
+
 
 GridLevel = strawberry.enum(GridLevelModel, name="GridLevel", description="县 / 乡镇 / 村 / 村民小组")
 
@@ -97,6 +107,42 @@ class GridNode(relay.Node):
         from schema.customers import customer_page
 
         return await customer_page(info, self.pk, filter, order_by, first, after)
+
+
+    @strawberry.field(description="This node's KPIs for a period (YYYY-MM; default the latest computed)")
+    async def kpi(
+        self, info: Info, period: str | None = None
+    ) -> GridKpi | None:
+        return await node_kpi(info, self.pk, self.path, period)
+
+    @strawberry.field(description="The children ranked by a KPI, e.g. where to market next (营销排名)")
+    async def child_ranking(
+        self,
+        info: Info,
+        metric: KpiMetric,
+        descending: bool = True,
+        period: str | None = None,
+    ) -> list[RankedNode]:
+        return await child_ranking(info, self.pk, metric, descending, period)
+
+    @strawberry.field(description="The children as a GeoJSON FeatureCollection with their KPIs (for maps)")
+    async def children_geojson(
+        self,
+        info: Info,
+        metric: KpiMetric = KpiMetric.CUSTOMERS,
+        period: str | None = None,
+    ) -> JSON:
+        return await children_geojson(info, self.pk, metric, period)
+
+    @strawberry.field(description="A PNG choropleth of a KPI over the children, as a data: URL")
+    async def choropleth(
+        self,
+        info: Info,
+        metric: KpiMetric = KpiMetric.CUSTOMERS,
+        period: str | None = None,
+    ) -> str:
+        model = await grid_cases.get_node(info.context.require_actor(), self.pk)
+        return await children_choropleth(info, model, metric, period)
 
 
 async def grid_roots(info: Info) -> list[GridNode]:

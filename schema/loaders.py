@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from strawberry.dataloader import DataLoader
 
 from domain.access import Actor
+from models import GridKpi as GridKpiModel
 from models import GridNode as GridNodeModel
 from models import Household as HouseholdModel
 from models import Staff as StaffModel
-from resolvers import grid
+from resolvers import grid, kpis
 
 
 def grid_node_by_id_loader(actor: Actor) -> DataLoader[int, GridNodeModel | None]:
@@ -35,6 +36,13 @@ def customer_count_by_path_loader(actor: Actor) -> DataLoader[str, int]:
     return DataLoader(load_fn=load)
 
 
+def kpi_by_node_period_loader(actor: Actor) -> DataLoader[tuple[int, str, str], GridKpiModel | None]:
+    async def load(keys: Sequence[tuple[int, str, str]]) -> list[GridKpiModel | None]:
+        return await kpis.kpis_by_keys(actor, keys)
+
+    return DataLoader(load_fn=load)
+
+
 async def _staff_by_ids(ids: Sequence[int]) -> list[StaffModel | None]:
     found = {s.id: s for s in await StaffModel.filter(id__in=list(ids))}
     return [found.get(i) for i in ids]
@@ -52,6 +60,7 @@ class Loaders:
     customer_count_by_path: DataLoader[str, int]
     staff_by_id: DataLoader[int, StaffModel | None]
     household_by_id: DataLoader[int, HouseholdModel | None]
+    kpi_by_node_period: DataLoader[tuple[int, str, str], GridKpiModel | None]
 
     @classmethod
     def for_actor(cls, actor: Actor) -> Loaders:
@@ -61,4 +70,5 @@ class Loaders:
             customer_count_by_path=customer_count_by_path_loader(actor),
             staff_by_id=DataLoader(load_fn=_staff_by_ids),
             household_by_id=DataLoader(load_fn=_households_by_ids),
+            kpi_by_node_period=kpi_by_node_period_loader(actor),
         )

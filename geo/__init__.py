@@ -1,0 +1,1 @@
+"""Geometry of the grid (geopandas/shapely): frames in, frames out, no ORM."""
