@@ -22,6 +22,7 @@ from resolvers.auth import AuthenticationError, actor_from_token
 from schema import build_schema
 from schema.http import PalmCreditGraphQL
 from settings import SETTINGS, Settings, tortoise_config
+from workers.settings import start_background
 
 log = logging.getLogger("palmcredit")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -145,9 +146,12 @@ def create_app(settings: Settings = SETTINGS, *, manage_orm: bool = True) -> Sta
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if manage_orm:
             await Tortoise.init(config=tortoise_config(settings.database_url), _enable_global_fallback=True)
+        # the outbox relay (to arq, or running the tasks in-process when REDIS_URL is unset)
+        background = await start_background(settings)
         try:
             yield
         finally:
+            await background.stop()
             if manage_orm:
                 await Tortoise.close_connections()
 

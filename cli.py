@@ -1,4 +1,4 @@
-"""The palmcredit command: migrate, generate demo data, serve, run the demo."""
+"""The palmcredit command: migrate, generate demo data, serve, run the demo, run workers, list jobs."""
 
 from __future__ import annotations
 
@@ -97,6 +97,67 @@ def serve(
     import uvicorn
 
     uvicorn.run("app:app", host=host, port=port, workers=workers, log_level="info")
+
+
+@app.command()
+def worker(
+    burst: bool = typer.Option(False, help="Stop once the queue is empty"),
+    verbose: bool = typer.Option(False, help="Log at DEBUG level"),
+) -> None:
+    """Run a background worker (arq) on REDIS_URL: job chunks, scheduled runs and the outbox relay."""
+    from settings import SETTINGS
+
+    if not SETTINGS.redis_url:
+        console.print(
+            "[red]REDIS_URL is not set: the worker needs Redis, e.g. REDIS_URL=redis://127.0.0.1:6379/0. "
+            "Without it the API process runs background jobs itself.\n"
+            "未设置 REDIS_URL:后台任务进程需要 Redis(例如 REDIS_URL=redis://127.0.0.1:6379/0);"
+            "未设置时,后台任务由 API 进程自行运行。[/red]"
+        )
+        raise typer.Exit(2)
+    from arq.worker import run_worker
+
+    from workers.settings import WorkerSettings, configure_logging, load_job_modules
+
+    configure_logging(verbose)
+    load_job_modules()
+    run_worker(WorkerSettings, burst=burst)  # type: ignore[arg-type]
+
+
+@app.command()
+def jobs(limit: int = typer.Option(20, help="How many of the latest runs")) -> None:
+    """Show the latest background runs and their progress."""
+    rows = asyncio.run(_recent_jobs(_database_url(), limit))
+    table = Table(title="Background runs / 后台任务")
+    for column in ("id", "kind / 类型", "status / 状态", "progress / 进度", "created / 创建", "finished / 完成"):
+        table.add_column(column)
+    table.add_column("error / 错误")
+    for job in rows:
+        done = job.status == "SUCCEEDED"
+        share = job.chunks_done / job.chunks_total if job.chunks_total else float(done)
+        table.add_row(
+            str(job.id),
+            job.kind,
+            job.status,
+            f"{job.chunks_done}/{job.chunks_total} ({share:.0%})",
+            f"{job.created_at:%Y-%m-%d %H:%M:%S}",
+            f"{job.finished_at:%Y-%m-%d %H:%M:%S}" if job.finished_at else "",
+            job.error[:60],
+        )
+    console.print(table)
+
+
+async def _recent_jobs(database_url: str, limit: int) -> Any:
+    from tortoise import Tortoise
+
+    from resolvers.jobs import recent_jobs
+    from settings import tortoise_config
+
+    await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
+    try:
+        return await recent_jobs(limit)
+    finally:
+        await Tortoise.close_connections()
 
 
 @app.command()

@@ -1,19 +1,25 @@
-"""The GraphQL surface: composes Query and Mutation from the per-domain modules. The only package that
-imports strawberry."""
+"""The GraphQL surface: composes Query, Mutation and Subscription from the per-domain modules. The only
+package that imports strawberry."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
+
 import strawberry
 from strawberry import relay
+from strawberry.permission import BasePermission
 
 from schema import auth, grid, staff
 from schema import customers as customer_api
+from schema import jobs as job_api
+from schema import notifications as notification_api
 from schema.context import Info
 from schema.extensions import build_extensions
+from schema.pagination import CountedConnection
 from schema.permissions import IsAuthenticated
 from settings import SETTINGS, Settings
 
-_signed_in = [IsAuthenticated]
+_signed_in: list[type[BasePermission]] = [IsAuthenticated]
 
 
 @strawberry.type
@@ -48,6 +54,19 @@ class Query:
         description="Customers at any depth under a grid node, filtered and ordered",
         permission_classes=_signed_in,
     )
+    job: job_api.Job | None = strawberry.field(
+        resolver=job_api.job, description="One background run and its progress", permission_classes=_signed_in
+    )
+    jobs: CountedConnection[job_api.Job] = strawberry.field(
+        resolver=job_api.jobs,
+        description="Background runs you may see, newest first",
+        permission_classes=_signed_in,
+    )
+    notifications: CountedConnection[notification_api.Notification] = strawberry.field(
+        resolver=notification_api.notifications,
+        description="Your notifications, newest first",
+        permission_classes=_signed_in,
+    )
 
 
 @strawberry.type
@@ -65,12 +84,27 @@ class Mutation:
         description="Change a customer's maintained fields",
         permission_classes=_signed_in,
     )
+    acknowledge_notifications: notification_api.AcknowledgeNotificationsResult = strawberry.mutation(
+        resolver=notification_api.acknowledge_notifications,
+        description="Mark your notifications read; returns how many were",
+        permission_classes=_signed_in,
+    )
+
+
+@strawberry.type
+class Subscription:
+    notifications: AsyncGenerator[notification_api.Notification, None] = strawberry.subscription(
+        resolver=notification_api.notification_feed,
+        description="Your new notifications, live (graphql-transport-ws)",
+        permission_classes=_signed_in,
+    )
 
 
 def build_schema(settings: Settings = SETTINGS) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[staff.Staff, grid.GridNode, customer_api.Customer],
         extensions=build_extensions(settings),
     )

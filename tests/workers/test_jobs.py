@@ -1,0 +1,393 @@
+"""Jobs end to end: outbox → relay → arq → worker, with every chunk's effect exactly once, through a killed
+worker, Redis being down or wiped, duplicate requests, retries and failures."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from tortoise.transactions import in_transaction
+
+from models import AuditLog, Job, JobChunk, JobStatus, Notification, OutboxMessage
+from resolvers import jobs, outbox
+from resolvers.jobs import ChunkOutcome
+from tests.conftest import Database
+from tests.factories import World
+from tests.workers.conftest import (
+    DEAD_REDIS_URL,
+    FAILED,
+    SUCCEEDED,
+    Queue,
+    effects,
+    eventually,
+    expected_effects,
+    finished,
+    in_process,
+)
+from tests.workers.kinds import BLOCK_ENV, KIND, Gates
+
+CHUNKS = [{"items": [1, 2, 3]}, {"items": [4, 5]}, {"items": [6]}]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def start(world: World, chunks: list[dict[str, object]] = CHUNKS, **options: object) -> Job:
+    creator = world.staff["manager1a"].id
+    return await jobs.start_job(KIND, {"label": "test"}, chunks, created_by=creator, **options)  # type: ignore[arg-type]
+
+
+async def drain(queue: Queue, job_id: int, rounds: int = 10) -> Job:
+    """Relay and run burst workers until the job is finished (a retry goes round the outbox again)."""
+    for _ in range(rounds):
+        await outbox.relay_once(queue.dispatcher)
+        await queue.run_burst()
+        job = await Job.get(id=job_id)
+        if job.status in (SUCCEEDED, FAILED):
+            return job
+    raise AssertionError(f"job {job_id} did not finish in {rounds} rounds")
+
+
+async def test_a_job_runs_through_outbox_relay_and_arq_once(world: World, queue: Queue) -> None:
+    job = await start(world)
+    assert (job.status, job.chunks_total, job.chunks_done) == (JobStatus.PENDING, 3, 0)
+    messages = await OutboxMessage.all().order_by("id").values_list("task", "args", "key")
+    assert messages == [("run_job_chunk", [job.id, n], f"job:{job.id}:chunk:{n}") for n in range(3)]
+
+    assert await outbox.relay_once(queue.dispatcher) == 3
+    assert await OutboxMessage.filter(dispatched_at__isnull=True).count() == 0
+    worker = await queue.run_burst()
+
+    assert (worker.jobs_complete, worker.jobs_failed) == (3, 0)
+    done = await Job.get(id=job.id)
+    assert (done.status, done.chunks_done, done.result) == (SUCCEEDED, 3, {"total": 21, "items": 6})
+    assert done.started_at is not None
+    assert done.finished_at is not None
+    assert await effects(job.id) == expected_effects(job.id, CHUNKS)
+    assert (
+        await JobChunk.filter(job_id=job.id).order_by("number").values_list("status", "attempts")
+        == [(SUCCEEDED, 1)] * 3
+    )
+    note = await Notification.get(recipient_id=world.staff["manager1a"].id)
+    assert (note.kind, note.payload) == (
+        "job.succeeded",
+        {"job_id": job.id, "kind": KIND, "status": "SUCCEEDED"},
+    )
+    assert "run finished" in note.title
+
+
+async def test_relaying_again_hands_nothing_over_twice(world: World, queue: Queue) -> None:
+    job = await start(world)
+    assert await outbox.relay_once(queue.dispatcher) == 3
+    # the relay crashed before marking the messages: they go again, and arq refuses the known job ids
+    await OutboxMessage.all().update(dispatched_at=None)
+    assert await outbox.relay_once(queue.dispatcher) == 3
+    worker = await queue.run_burst()
+    assert worker.jobs_complete == 3
+    assert await effects(job.id) == expected_effects(job.id, CHUNKS)
+
+
+async def test_a_chunk_run_again_after_success_does_nothing(world: World, queue: Queue) -> None:
+    job = await drain(queue, (await start(world)).id)
+    pool = await queue.arq()
+    # a duplicate delivery under another job id (arq refuses the same one while it keeps the result)
+    assert (
+        await pool.enqueue_job("run_job_chunk", job.id, 0, _job_id=f"{queue.namespace}duplicate") is not None
+    )
+    await queue.run_burst()
+    assert await jobs.run_job_chunk(job.id, 1) == ChunkOutcome.SKIPPED
+    assert await jobs.finish_job(job.id) is False
+    assert await effects(job.id) == expected_effects(job.id, CHUNKS)
+    assert (await Job.get(id=job.id)).chunks_done == 3
+    assert await Notification.all().count() == 1
+
+
+async def test_redis_down_delays_the_work_and_loses_nothing(world: World, queue: Queue) -> None:
+    down = outbox.ArqDispatcher(DEAD_REDIS_URL, queue_name=queue.name, namespace=queue.namespace)
+    job = await start(world)
+    assert await outbox.relay_once(down) == 0
+    first = await OutboxMessage.all().order_by("id").first()
+    assert first is not None
+    assert first.dispatched_at is None
+    assert first.attempts == 1
+    assert "Connect" in first.last_error or "connect" in first.last_error
+    assert await OutboxMessage.filter(dispatched_at__isnull=True).count() == 3
+    assert await OutboxMessage.filter(attempts=0).count() == 2  # the batch stopped at the first failure
+
+    assert await outbox.relay_once(queue.dispatcher) == 3
+    await queue.run_burst()
+    assert (await Job.get(id=job.id)).status == SUCCEEDED
+    assert await effects(job.id) == expected_effects(job.id, CHUNKS)
+
+
+async def test_the_relay_backs_off_while_redis_is_down_and_keeps_running(world: World, queue: Queue) -> None:
+    relay = outbox.Relay(
+        outbox.ArqDispatcher(DEAD_REDIS_URL, namespace=queue.namespace), interval=0.01, max_backoff=0.05
+    )
+    relay.start()
+    try:
+        job = await start(world)
+
+        async def retried() -> bool:
+            first = await OutboxMessage.filter(key=f"job:{job.id}:chunk:0").first()
+            return first is not None and first.attempts >= 3
+
+        await eventually(retried)
+        assert relay._task is not None
+        assert not relay._task.done()
+    finally:
+        await relay.stop()
+    assert await OutboxMessage.filter(dispatched_at__isnull=True).count() == 3
+
+    assert await outbox.relay_once(queue.dispatcher) == 3
+    await queue.run_burst()
+    assert (await Job.get(id=job.id)).status == SUCCEEDED
+    assert await effects(job.id) == expected_effects(job.id, CHUNKS)
+
+
+async def test_starting_a_job_wakes_the_relay(world: World, queue: Queue) -> None:
+    relay = outbox.Relay(queue.dispatcher, interval=60.0)  # its next tick is a minute away
+    relay.start()
+    try:
+        await eventually(lambda: _true(relay.rounds >= 1))
+        await start(world)
+
+        async def all_dispatched() -> bool:
+            return await OutboxMessage.filter(dispatched_at__isnull=True).count() == 0
+
+        await eventually(all_dispatched, within=5)
+    finally:
+        await relay.stop()
+
+
+async def _true(value: bool) -> bool:
+    return value
+
+
+async def test_work_lost_from_redis_is_recovered_after_the_lease(
+    world: World, queue: Queue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job = await start(world)
+    assert await outbox.relay_once(queue.dispatcher) == 3
+    await queue.forget_everything()  # Redis restarted empty
+    await queue.run_burst()
+    assert (await Job.get(id=job.id)).status == JobStatus.PENDING
+
+    assert await jobs.recover_stalled() == 0  # within the lease nothing is stalled
+    monkeypatch.setattr(jobs.POLICY, "lease", timedelta(seconds=0.2))
+    assert await eventually(jobs.recover_stalled) == 3
+    assert await jobs.recover_stalled() == 0  # while those wait in the outbox, nothing piles up behind them
+    assert await outbox.relay_once(queue.dispatcher) == 3
+
+    later = datetime.now(UTC) + timedelta(seconds=1)  # a lease period of its own
+    assert await jobs.recover_stalled(later) == 3
+    assert await OutboxMessage.filter(key__contains=":recover:").count() == 6
+    done = await drain(queue, job.id)
+    assert done.status == SUCCEEDED
+    assert await effects(job.id) == expected_effects(job.id, CHUNKS)
+
+
+async def test_processes_recovering_in_the_same_lease_period_enqueue_once(world: World) -> None:
+    job = await start(world, [{"items": [1]}])
+    await OutboxMessage.all().update(dispatched_at=datetime.now(UTC))
+    await JobChunk.filter(job_id=job.id).update(
+        status=JobStatus.RUNNING, started_at=datetime.now(UTC), attempts=1
+    )
+    moment = datetime.now(UTC) + jobs.POLICY.lease + timedelta(seconds=1)
+    assert await jobs.recover_stalled(moment) == 1
+    assert await jobs.recover_stalled(moment) == 1
+    keys = await OutboxMessage.filter(key__contains=":recover:").values_list("key", flat=True)
+    bucket = int(moment.timestamp() / jobs.POLICY.lease.total_seconds())
+    assert keys == [f"job:{job.id}:chunk:0:recover:{bucket}"]
+
+
+async def test_a_killed_worker_s_chunk_is_reclaimed_after_the_lease(
+    world: World, queue: Queue, database: Database, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    job = await start(world)
+    assert await outbox.relay_once(queue.dispatcher) == 3
+    env = {
+        **os.environ,
+        "DATABASE_URL": database.url,
+        "REDIS_URL": queue.url,
+        BLOCK_ENV: "1",
+        "PYTHONPATH": str(ROOT),
+    }
+    log = (tmp_path / "worker.log").open("wb")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.workers.worker_process", queue.name, queue.namespace,
+        cwd=ROOT, env=env, stdout=log, stderr=log,
+    )  # fmt: skip
+    try:
+        running = await eventually(
+            lambda: JobChunk.filter(job_id=job.id, status=JobStatus.RUNNING).first(), 30
+        )
+        process.send_signal(signal.SIGKILL)  # mid-chunk: its writes are made, not committed
+        assert await process.wait() == -signal.SIGKILL
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        log.close()
+    assert running.attempts == 1
+
+    monkeypatch.setattr(jobs.POLICY, "lease", timedelta(seconds=1))
+    assert await eventually(jobs.recover_stalled) >= 1
+    async with queue.running():
+        await outbox.relay_once(queue.dispatcher)
+        done = await finished(job.id, within=20)
+
+    assert (done.status, done.chunks_done, done.result) == (SUCCEEDED, 3, {"total": 21, "items": 6})
+    assert await effects(job.id) == expected_effects(job.id, CHUNKS)
+    attempts = dict(await JobChunk.filter(job_id=job.id).values_list("number", "attempts"))
+    assert attempts == {n: 2 if n == running.number else 1 for n in range(3)}
+    assert await Notification.filter(kind="job.succeeded").count() == 1
+
+
+async def test_a_stopped_chunk_is_given_back_uncounted(world: World, gates: Gates) -> None:
+    chunks = [{"items": [1], "hold": True}]
+    job = await start(world, chunks)
+    runner = asyncio.get_running_loop().create_task(jobs.run_job_chunk(job.id, 0))
+    await asyncio.wait_for(gates.started.wait(), 10)
+    runner.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await runner
+    chunk = await JobChunk.get(job_id=job.id, number=0)
+    assert (chunk.status, chunk.attempts, chunk.started_at) == (JobStatus.PENDING, 0, None)
+    assert await effects(job.id) == []
+    gates.hold.set()
+    assert await jobs.run_job_chunk(job.id, 0) == ChunkOutcome.SUCCEEDED
+    assert await effects(job.id) == [f"{job.id}:0:1"]
+
+
+async def test_a_chunk_held_elsewhere_is_busy_until_its_lease_passes(world: World) -> None:
+    job = await start(world, [{"items": [7]}])
+    now = datetime.now(UTC)
+    await JobChunk.filter(job_id=job.id).update(status=JobStatus.RUNNING, started_at=now, attempts=1)
+    assert await jobs.run_job_chunk(job.id, 0) == ChunkOutcome.BUSY
+    await JobChunk.filter(job_id=job.id).update(started_at=now - jobs.POLICY.lease - timedelta(seconds=1))
+    assert await jobs.run_job_chunk(job.id, 0) == ChunkOutcome.SUCCEEDED
+    chunk = await JobChunk.get(job_id=job.id)
+    assert (chunk.status, chunk.attempts) == (SUCCEEDED, 2)
+    assert await effects(job.id) == [f"{job.id}:0:7"]
+
+
+async def test_a_chunk_whose_workers_keep_dying_fails_its_job(world: World) -> None:
+    job = await start(world, [{"items": [7]}, {"items": [8]}])
+    stale = datetime.now(UTC) - jobs.POLICY.lease - timedelta(seconds=1)
+    await JobChunk.filter(job_id=job.id, number=0).update(
+        status=JobStatus.RUNNING, started_at=stale, attempts=3
+    )
+    assert await jobs.run_job_chunk(job.id, 0) == ChunkOutcome.FAILED
+    failed = await Job.get(id=job.id)
+    assert failed.status == FAILED
+    assert "attempts did not finish" in failed.error
+    assert await jobs.run_job_chunk(job.id, 1) == ChunkOutcome.SKIPPED  # the job is over
+    assert await effects(job.id) == []
+    assert await Notification.filter(kind="job.failed").count() == 1
+
+
+async def test_a_worker_that_lost_its_claim_commits_nothing(world: World) -> None:
+    job = await start(world, [{"items": [1, 2], "steal": True}])
+    assert await jobs.run_job_chunk(job.id, 0) == ChunkOutcome.LOST
+    chunk = await JobChunk.get(job_id=job.id)
+    assert (chunk.status, chunk.attempts) == (JobStatus.RUNNING, 1)
+    assert await effects(job.id) == []
+
+
+async def test_a_failing_chunk_is_retried_and_its_failed_attempt_leaves_no_trace(world: World) -> None:
+    chunks = [{"items": [1, 2], "fail_times": 2}, {"items": [3]}]
+    job = await start(world, chunks)
+    async with in_process():
+        done = await finished(job.id)
+    assert done.status == SUCCEEDED
+    assert await effects(job.id) == expected_effects(job.id, chunks)
+    attempts = await JobChunk.filter(job_id=job.id).order_by("number").values_list("attempts", flat=True)
+    assert list(attempts) == [3, 1]
+    assert await OutboxMessage.filter(key__contains=":attempt:").count() == 2
+
+
+async def test_a_chunk_that_keeps_failing_fails_the_job_and_tells_its_creator(world: World) -> None:
+    job = await start(world, [{"items": [1], "fail_times": 9}, {"items": [2]}], dedup_key="fails")
+    async with in_process():
+        failed = await finished(job.id)
+    assert failed.status == FAILED
+    assert "chunk 0 failed" in failed.error
+    assert "planned failure on attempt 3" in failed.error
+    assert failed.dedup_key is None  # given up, so the work can be asked for again
+    chunk = await JobChunk.get(job_id=job.id, number=0)
+    assert (chunk.status, chunk.attempts) == (FAILED, 3)
+    assert "planned failure" in chunk.result["error"]
+    assert await effects(job.id) in ([], [f"{job.id}:1:2"])
+    note = await Notification.get(kind="job.failed")
+    assert note.recipient_id == world.staff["manager1a"].id
+    assert "run failed" in note.title
+    again = await start(world, [{"items": [1]}], dedup_key="fails")
+    assert again.id != job.id
+
+
+async def test_a_failing_reduction_fails_the_job(world: World) -> None:
+    job = await jobs.start_job(KIND, {"fail_finish": True}, [{"items": [1]}], created_by=None)
+    async with in_process():
+        failed = await finished(job.id)
+    assert failed.status == FAILED
+    assert "finishing failed" in failed.error
+    assert await Notification.all().count() == 0  # nobody started it
+
+
+async def test_the_same_dedup_key_gives_the_same_job(world: World) -> None:
+    first = await start(world, dedup_key="geo_assign:village:1")
+    second = await start(world, dedup_key="geo_assign:village:1")
+    racing = await asyncio.gather(*(start(world, dedup_key="kpi:2026-11-28") for _ in range(3)))
+    assert first.id == second.id
+    assert len({j.id for j in racing}) == 1
+    assert await Job.all().count() == 2
+    assert await OutboxMessage.all().count() == 6
+    async with in_process():
+        await finished(first.id)
+    assert (await start(world, dedup_key="geo_assign:village:1")).id == first.id  # succeeded: done already
+
+
+async def test_a_use_case_starts_a_job_in_the_same_transaction_as_its_change(world: World) -> None:
+    async def change_then_fail() -> None:
+        async with in_transaction() as conn:
+            await AuditLog.create(action="test.change", target_type="Test", using_db=conn)
+            await start(world, using_db=conn)
+            raise RuntimeError("rolled back")
+
+    with pytest.raises(RuntimeError, match="rolled back"):
+        await change_then_fail()
+    counts = (await Job.all().count(), await OutboxMessage.all().count(), await AuditLog.all().count())
+    assert counts == (0, 0, 0)
+    async with in_transaction() as conn:
+        await AuditLog.create(action="test.change", target_type="Test", using_db=conn)
+        job = await start(world, using_db=conn, dedup_key="with-change")
+        assert (await start(world, using_db=conn, dedup_key="with-change")).id == job.id
+    assert (await Job.all().count(), await OutboxMessage.all().count()) == (1, 3)
+
+
+async def test_in_process_mode_runs_a_job_to_completion(world: World) -> None:
+    async with in_process() as dispatcher:
+        job = await start(world)
+        done = await finished(job.id)
+        await dispatcher.idle()
+    assert (done.status, done.result) == (SUCCEEDED, {"total": 21, "items": 6})
+    assert await effects(job.id) == expected_effects(job.id, CHUNKS)
+    assert await Notification.filter(kind="job.succeeded").count() == 1
+
+
+async def test_a_job_without_chunks_is_finished_through_the_outbox(world: World) -> None:
+    job = await start(world, [])
+    assert await OutboxMessage.all().values_list("task", flat=True) == ["finish_job"]
+    async with in_process():
+        done = await finished(job.id)
+    assert (done.status, done.result, done.chunks_total) == (SUCCEEDED, {"total": 0, "items": 0}, 0)
+
+
+async def test_an_unknown_kind_is_refused_at_the_start(world: World) -> None:
+    with pytest.raises(LookupError):
+        await jobs.start_job("no_such_kind", {}, [{}], created_by=None)
+    assert await Job.all().count() == 0
