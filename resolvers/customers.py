@@ -33,7 +33,7 @@ from domain.access import (
 from domain.errors import DomainError, ErrorCode, forbidden, not_found
 from domain.idcard import parse_id_number
 from domain.phone import normalize_phone
-from models import Customer, CustomerSource, GridLevel, GridNode, Staff
+from models import Customer, CustomerSource, GridLevel, GridNode, Placement, Staff
 from resolvers import grid
 from resolvers.audit import record
 from resolvers.pagination import Page, paginate
@@ -275,6 +275,7 @@ async def create_customer(actor: Actor, draft: CustomerDraft, *, today: date | N
                 has_third_party_payment=draft.has_third_party_payment,
                 has_social_security_card=draft.has_social_security_card,
                 source=draft.source,
+                needs_placement=draft.lon is not None,  # the hourly assignment checks the village by location
                 deposit_balance=Decimal(0),
                 loan_balance=Decimal(0),
                 using_db=conn,
@@ -388,6 +389,11 @@ async def _validated_changes(actor: Actor, customer: Customer, values: dict[str,
         new["manager_id"] = manager_id
     if "tags" in values:
         new["tags"] = _clean_tags(values["tags"] or [])
+    if "village_id" in new:
+        new["placement"] = Placement.MANUAL  # a person chose the village: keep it
+        new["needs_placement"] = False
+    elif "lon" in new and (new["lon"], new["lat"]) != (customer.lon, customer.lat):
+        new["needs_placement"] = new["lon"] is not None  # moved: the next assignment run places them again
     for flag in ("has_ebanking", "has_third_party_payment", "has_social_security_card"):
         if values.get(flag) is not None:
             new[flag] = bool(values[flag])

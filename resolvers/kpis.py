@@ -8,16 +8,21 @@ million.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from domain.access import Actor, inside
+from domain.access import Actor, Role, inside
+from domain.errors import DomainError, ErrorCode, forbidden
 from domain.kpi import NPL_CLASSES, KpiFigures, previous_period, roll_up
-from models import GridKpi, GridNode
+from models import GridKpi, GridNode, Job, JobChunk
+from resolvers import jobs
+from resolvers.audit import record
 from resolvers.sql import dialect, fetch
 
 KPI_FIELDS = [
@@ -64,31 +69,69 @@ class RollupReport:
     customers: int
 
 
-async def roll_up_kpis(period: str | None = None, *, now: datetime | None = None) -> RollupReport:
+async def roll_up_kpis(
+    period: str | None = None, *, now: datetime | None = None, using_db: BaseDBAsyncClient | None = None
+) -> RollupReport:
     """Recompute every node's KPIs for the period (default: this month) and store them. Idempotent: running
     it twice leaves the same rows."""
     now = now or datetime.now(UTC)
     period = period or current_period(now)
-    async with in_transaction() as conn:
-        rows = await fetch(_village_figures_sql(conn), (), conn)
-        villages = {int(r["village_id"]): KpiFigures.from_row(r) for r in rows}
-        paths = {n["id"]: n["path"] for n in await GridNode.all().using_db(conn).values("id", "path")}
-        totals = roll_up(villages, paths)
-        await GridKpi.filter(period=period).using_db(conn).delete()
-        await GridKpi.bulk_create(
-            [
-                GridKpi(node_id=node_id, period=period, computed_at=now, **{f: getattr(fig, f) for f in KPI_FIELDS})
-                for node_id, fig in totals.items()
-            ],
-            batch_size=1000,
-            using_db=conn,
-        )
+    if using_db is None:
+        async with in_transaction() as conn:
+            return await roll_up_kpis(period, now=now, using_db=conn)
+    conn = using_db
+    rows = await fetch(_village_figures_sql(conn), (), conn)
+    villages = {int(r["village_id"]): KpiFigures.from_row(r) for r in rows}
+    paths = {n["id"]: n["path"] for n in await GridNode.all().using_db(conn).values("id", "path")}
+    totals = roll_up(villages, paths)
+    await GridKpi.filter(period=period).using_db(conn).delete()
+    await GridKpi.bulk_create(
+        [
+            GridKpi(node_id=node_id, period=period, computed_at=now, **{f: getattr(fig, f) for f in KPI_FIELDS})
+            for node_id, fig in totals.items()
+        ],
+        batch_size=1000,
+        using_db=conn,
+    )
     return RollupReport(
         period=period,
         nodes=len(totals),
         villages_with_customers=len(villages),
         customers=sum(f.customers for f in villages.values()),
     )
+
+
+# --- the job --------------------------------------------------------------------------------------------------
+
+KIND = "kpi_rollup"
+
+
+async def _run_chunk(job: Job, chunk: JobChunk, conn: BaseDBAsyncClient) -> dict[str, Any]:
+    report = await roll_up_kpis(job.params.get("period"), using_db=conn)
+    return {"period": report.period, "nodes": report.nodes, "villages": report.villages_with_customers, "customers": report.customers}
+
+
+async def _finish(job: Job, results: list[dict[str, Any]], conn: BaseDBAsyncClient) -> dict[str, Any]:
+    return results[0] if results else {}
+
+
+jobs.register_kind(KIND, _run_chunk, _finish)
+
+
+async def start_rollup(actor: Actor | None, period: str | None = None, *, dedup_key: str | None = None) -> Job:
+    """Queue a roll-up (one chunk: a single GROUP BY over the customers is cheaper than cutting it up)."""
+    if actor is not None and not actor.has(Role.HEAD_OFFICE, Role.ADMIN):
+        raise forbidden("发起指标汇总", "start a KPI roll-up")
+    if period is not None and not _PERIOD.match(period):
+        raise DomainError(ErrorCode.INVALID_VALUE, "期间格式应为YYYY-MM", "period must be YYYY-MM", "period")
+    params = {"period": period}
+    job = await jobs.start_job(KIND, params, [{}], created_by=actor.staff_id if actor else None, dedup_key=dedup_key)
+    if actor is not None:
+        await record(actor, "kpi.rollup.start", "Job", job.id, params)
+    return job
+
+
+_PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 def may_see_kpis(actor: Actor, path: str) -> bool:
@@ -129,5 +172,5 @@ def figures(kpi: GridKpi) -> KpiFigures:
 
 __all__ = [
     "KPI_FIELDS", "KpiFigures", "RollupReport", "current_period", "figures", "kpis_by_keys", "kpis_for",
-    "latest_period", "previous_period", "roll_up_kpis",
+    "latest_period", "previous_period", "roll_up_kpis", "start_rollup",
 ]  # fmt: skip

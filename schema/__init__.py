@@ -11,6 +11,7 @@ from strawberry.permission import BasePermission
 
 from schema import auth, grid, staff
 from schema import customers as customer_api
+from schema import grid_jobs
 from schema import jobs as job_api
 from schema import notifications as notification_api
 from schema.context import Info
@@ -87,6 +88,16 @@ class Mutation:
     acknowledge_notifications: notification_api.AcknowledgeNotificationsResult = strawberry.mutation(
         resolver=notification_api.acknowledge_notifications,
         description="Mark your notifications read; returns how many were",
+        permission_classes=_signed_in,
+    )
+    start_assignment: grid_jobs.JobResult = strawberry.mutation(
+        resolver=grid_jobs.start_assignment,
+        description="Place customers in villages by location (网格归属), as a recorded run; head office and admin",
+        permission_classes=_signed_in,
+    )
+    roll_up_kpis: grid_jobs.JobResult = strawberry.mutation(
+        resolver=grid_jobs.roll_up_kpis,
+        description="Recompute the grid KPIs for a period (default this month); head office and admin",
         permission_classes=_signed_in,
     )
 

@@ -43,6 +43,11 @@ class CustomerError(Error):
     pass
 
 
+@strawberry.type(description="A run could not be started; nothing was queued")
+class JobError(Error):
+    pass
+
+
 def query_error(error: DomainError) -> GraphQLError:
     """A DomainError raised from a query field, as a GraphQL error with the code in its extensions."""
     return GraphQLError(

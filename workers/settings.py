@@ -21,7 +21,7 @@ from workers.schedule import CRON_JOBS, SCHEDULES, InProcessScheduler, JobPlan, 
 from workers.tasks import FUNCTIONS, by_name
 
 # Modules that register job kinds (resolvers.jobs.register_kind) and their schedules (schedule) on import.
-JOB_MODULES: list[str] = []
+JOB_MODULES: list[str] = ["workers.grid_jobs"]
 
 HOUSEKEEPING: list[outbox.Housekeeping] = [jobs.recover_stalled, outbox.purge_dispatched]
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from resolvers import jobs, outbox
+from resolvers import assignment, jobs, outbox
+from resolvers.assignment import AssignmentScope
 
 Context = dict[str, Any]
 
@@ -26,7 +27,14 @@ async def relay_outbox(ctx: Context) -> int:
     return await outbox.relay_once(ctx["dispatcher"])
 
 
-FUNCTIONS: list[outbox.TaskFunction] = [run_job_chunk, finish_job, relay_outbox]
+async def start_assignment(ctx: Context, scope: str, created_by: int | None, dedup_key: str) -> int:
+    """Start an assignment run (queued by a grid import in the transaction that changed the polygons); the
+    key makes a second delivery find the first run."""
+    job = await assignment.start_run(AssignmentScope(scope), created_by=created_by, dedup_key=dedup_key)
+    return job.id
+
+
+FUNCTIONS: list[outbox.TaskFunction] = [run_job_chunk, finish_job, relay_outbox, start_assignment]
 
 
 def by_name() -> dict[str, outbox.TaskFunction]:

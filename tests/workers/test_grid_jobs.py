@@ -1,0 +1,253 @@
+"""The grid's runs end to end: an assignment run through the outbox, Redis and an arq worker (bulk writes on
+PostgreSQL and SQLite), a crash mid-chunk that loses and doubles nothing, incremental placement, the grid
+import, and the KPI roll-up job."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pytest
+import shapely
+
+from models import Customer, GridKpi, GridNode, Job, JobChunk, JobStatus, OutboxMessage, Staff
+from resolvers import assignment, bulk, jobs, outbox
+from resolvers.assignment import AssignmentScope
+from resolvers.auth import actor_for
+from resolvers.grid_import import ImportFields, import_villages
+from tests.factories import Api, World, make_customer, new_id_number
+from tests.workers.conftest import Queue, finished, in_process
+
+pytestmark = pytest.mark.usefixtures("world")
+
+
+def square(west: float, south: float, size: float = 0.01) -> dict[str, Any]:
+    return shapely.geometry.mapping(shapely.box(west, south, west + size, south + size))
+
+
+async def with_polygons(world: World) -> None:
+    """Three villages side by side: 1a at 117.90, 1b at 117.91 (sharing a border), 2a at 117.95."""
+    for village, west in ((world.village1a, 117.90), (world.village1b, 117.91), (world.village2a, 117.95)):
+        village.polygon = square(west, 33.90)
+        await village.save(update_fields=["polygon"])
+
+
+async def located_customers(world: World) -> dict[str, Customer]:
+    """Customers filed under the wrong village on purpose, so a run has something to move."""
+    manager = world.staff["manager1a"]
+    return {
+        "inside_1b": await make_customer(world.village1a, manager, "甲", id_number=new_id_number(), lon=117.915, lat=33.905),
+        "border": await make_customer(world.village2a, manager, "乙", id_number=new_id_number(), lon=117.91, lat=33.905),
+        "near_2a": await make_customer(world.village1a, manager, "丙", id_number=new_id_number(), lon=117.9615, lat=33.905),
+        "far": await make_customer(world.village1a, manager, "丁", id_number=new_id_number(), lon=118.5, lat=33.905),
+        "swapped": await make_customer(world.village1a, manager, "戊", id_number=new_id_number(), lon=33.905, lat=117.9),
+        "by_address": await make_customer(None, manager, "己", id_number=new_id_number(), address="睢宁县双沟镇王庄村二组"),
+    }
+
+
+async def head(world: World) -> Any:
+    staff = await Staff.get(id=world.staff["head"].id).prefetch_related("scope")
+    return actor_for(staff)
+
+
+async def test_assignment_run_through_redis_and_an_arq_worker(world: World, queue: Queue) -> None:
+    await with_polygons(world)
+    people = await located_customers(world)
+    job = await assignment.start_run(AssignmentScope.ALL, created_by=world.staff["head"].id, chunk_size=4)
+    assert job.chunks_total == 3  # 9 customers (3 from the world) in chunks of 4
+    await outbox.relay_once(queue.dispatcher)
+    await queue.run_burst()
+    done = await finished(job.id)
+    assert done.status == JobStatus.SUCCEEDED
+    placed = {name: await Customer.get(id=c.id) for name, c in people.items()}
+    assert placed["inside_1b"].village_id == world.village1b.id  # type: ignore[attr-defined]
+    assert placed["border"].village_id == world.village1a.id  # type: ignore[attr-defined]  # the smaller id
+    assert (placed["near_2a"].village_id, placed["near_2a"].placement) == (world.village2a.id, "NEAREST")  # type: ignore[attr-defined]
+    assert (placed["far"].village_id, placed["far"].placement) == (world.village1a.id, "UNPLACED")  # type: ignore[attr-defined]  # kept, flagged
+    assert placed["swapped"].placement == "UNPLACED"
+    assert (placed["by_address"].village_id, placed["by_address"].placement) == (world.village2a.id, "ADDRESS")  # type: ignore[attr-defined]
+    result = done.result
+    assert result["customers"] == 9
+    # the world's three customers have no coordinates; their address names 张庄村
+    assert (result["unplaced"], result["nearest"], result["fallback"]) == (2, 1, 4)
+    assert result["flagged"] == {"SWAPPED": 1, "NO_COORDINATES": 4}
+    # changed village: inside_1b, border, near_2a, and the world's 李二 and 王三 (by address)
+    assert result["moved"] == 5
+    assert sorted(result["unplaced_sample"]) == sorted([people["far"].id, people["swapped"].id])
+
+
+async def test_a_crash_mid_chunk_loses_and_doubles_nothing(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    await with_polygons(world)
+    await located_customers(world)
+    job = await assignment.start_run(AssignmentScope.ALL, created_by=None, chunk_size=100)
+    real = bulk.update_customer_villages
+    crashes = []
+
+    async def write_then_crash(conn: Any, *args: Any, **kwargs: Any) -> int:
+        written = await real(conn, *args, **kwargs)
+        if not crashes:
+            crashes.append(written)
+            raise ConnectionResetError("worker killed after writing, before committing")
+        return written
+
+    monkeypatch.setattr("resolvers.assignment.update_customer_villages", write_then_crash)
+    assert await jobs.run_job_chunk(job.id, 0) == jobs.ChunkOutcome.FAILED
+    chunk = await JobChunk.get(job_id=job.id, number=0)
+    assert chunk.status == JobStatus.PENDING  # handed back for a retry
+    assert await Customer.filter(placement="INSIDE").count() == 0  # the crashed write was rolled back
+    assert await jobs.run_job_chunk(job.id, 0) == jobs.ChunkOutcome.SUCCEEDED
+    assert await jobs.run_job_chunk(job.id, 0) == jobs.ChunkOutcome.SKIPPED  # a duplicate delivery
+    done = await Job.get(id=job.id)
+    assert done.status == JobStatus.SUCCEEDED
+    assert (done.result["customers"], done.result["moved"], done.result["fallback"]) == (9, 5, 4)
+    assert await Customer.filter(placement="INSIDE").count() == 2
+
+
+async def test_only_new_or_moved_customers_are_placed_by_a_pending_run(world: World, api: Api) -> None:
+    await with_polygons(world)
+    moved = await make_customer(world.village1a, world.staff["manager1a"], "庚", id_number=new_id_number(), lon=117.905, lat=33.905)
+    untouched = await make_customer(world.village1a, world.staff["manager1a"], "辛", id_number=new_id_number(), lon=117.955, lat=33.905)
+    # the manager records that 庚 moved into 李庄村's area; nothing marks 辛
+    body = await api.as_(
+        "manager1a",
+        "mutation($i: UpdateCustomerInput!) { updateCustomer(input: $i) { __typename } }",
+        {"i": {"id": _gid("Customer", moved.id), "lon": 117.915, "lat": 33.905}},
+    )
+    assert body["data"]["updateCustomer"]["__typename"] == "Customer"
+    assert await Customer.filter(needs_placement=True).values_list("id", flat=True) == [moved.id]
+    job = await assignment.start_run(AssignmentScope.PENDING, created_by=None)
+    assert job.params["customers_planned"] == 1
+    for number in range(job.chunks_total):
+        await jobs.run_job_chunk(job.id, number)
+    assert (await Customer.get(id=moved.id)).village_id == world.village1b.id  # type: ignore[attr-defined]
+    assert (await Customer.get(id=untouched.id)).village_id == world.village1a.id  # type: ignore[attr-defined]  # not looked at
+    assert await Customer.filter(needs_placement=True).count() == 0
+
+
+def _gid(type_name: str, pk: int) -> str:
+    from tests.factories import gid
+
+    return gid(type_name, pk)
+
+
+START = "mutation { startAssignment(scope: ALL) { __typename ... on Job { id kind status chunksTotal createdBy { username } } ... on JobError { code } } }"
+
+
+@pytest.mark.parametrize(
+    ("user", "allowed"),
+    [("head", True), ("admin", True), ("president1", False), ("manager1a", False), ("investigator", False), ("approver", False), ("backoffice", False)],
+)
+async def test_start_assignment_per_role(api: Api, world: World, user: str, allowed: bool) -> None:
+    before = (await Job.all().count(), await OutboxMessage.all().count())
+    body = await api.as_(user, START)
+    result = body["data"]["startAssignment"]
+    if allowed:
+        assert (result["__typename"], result["kind"], result["status"]) == ("Job", "geo_assign", "PENDING")
+        assert result["createdBy"] == {"username": user}
+        assert await OutboxMessage.all().count() == before[1] + result["chunksTotal"]
+    else:
+        assert result == {"__typename": "JobError", "code": "FORBIDDEN"}
+        assert (await Job.all().count(), await OutboxMessage.all().count()) == before
+
+
+async def test_run_progress_and_report_are_queryable(api: Api, world: World) -> None:
+    await with_polygons(world)
+    await located_customers(world)
+    async with in_process():
+        body = await api.as_("head", START)
+        job_id = body["data"]["startAssignment"]["id"]
+        await finished(int(_pk(job_id)))
+    report = await api.as_("head", "query($id: ID!) { job(id: $id) { status progress result } }", {"id": job_id})
+    job = report["data"]["job"]
+    assert (job["status"], job["progress"]) == ("SUCCEEDED", 1.0)
+    assert job["result"]["customers"] == 9
+    other = await api.as_("manager1a", "query($id: ID!) { job(id: $id) { status } }", {"id": job_id})
+    assert other["data"]["job"] is None
+
+
+def _pk(global_id: str) -> str:
+    from strawberry.relay import from_base64
+
+    return from_base64(global_id)[1]
+
+
+async def test_kpi_rollup_job(api: Api, world: World) -> None:
+    await make_customer(world.village2a, world.staff["manager2a"], "壬", id_number=new_id_number(), loan_balance=Decimal(5000))
+    async with in_process():
+        body = await api.as_("admin", 'mutation { rollUpKpis(period: "2026-11") { __typename ... on Job { id } } }')
+        job = await finished(int(_pk(body["data"]["rollUpKpis"]["id"])))
+    assert job.result == {"period": "2026-11", "nodes": 6, "villages": 3, "customers": 4}
+    assert await GridKpi.filter(period="2026-11").count() == 6
+    bad = await api.as_("head", 'mutation { rollUpKpis(period: "2026-13") { __typename ... on JobError { code field } } }')
+    assert bad["data"]["rollUpKpis"] == {"__typename": "JobError", "code": "INVALID_VALUE", "field": "period"}
+    refused = await api.as_("manager2a", "mutation { rollUpKpis { __typename ... on JobError { code } } }")
+    assert refused["data"]["rollUpKpis"] == {"__typename": "JobError", "code": "FORBIDDEN"}
+
+
+def write_villages(path: Path, features: list[dict[str, Any]], crs: str = "EPSG:4326") -> Path:
+    frame = gpd.GeoDataFrame(
+        [{k: v for k, v in f.items() if k != "geometry"} for f in features],
+        geometry=[shapely.geometry.shape(f["geometry"]) for f in features],
+        crs="EPSG:4326",
+    ).to_crs(crs)
+    frame.to_file(path, driver="GeoJSON", engine="pyogrio")
+    return path
+
+
+async def test_grid_import_updates_villages_keeps_customers_and_queues_placement(world: World, tmp_path: Path) -> None:
+    await with_polygons(world)
+    c1a = world.customers["c1a"]
+    near_border = await make_customer(world.village1a, world.staff["manager1a"], "癸", id_number=new_id_number(), lon=117.911, lat=33.905)
+    far_away = await make_customer(world.village2a, world.staff["manager2a"], "子", id_number=new_id_number(), lon=117.955, lat=33.905)
+    path = write_villages(
+        tmp_path / "villages.geojson",
+        [
+            {"code": world.village1a.code, "name": "张庄村", "parent_code": world.township1.code, "geometry": square(117.90, 33.90, 0.012)},
+            {"code": world.village1b.code, "name": "李庄村", "parent_code": world.township1.code, "geometry": square(117.912, 33.90, 0.008)},
+            {"code": "320324101003", "name": "新庄村", "parent_code": world.township1.code, "geometry": square(117.92, 33.90)},
+        ],
+        crs="EPSG:4547",  # a projected CRS: reprojected on the way in
+    )
+    job = await import_villages(await head(world), path)
+    assert job.status == JobStatus.SUCCEEDED, job.result
+    assert job.result["counts"]["created"] == 1 and job.result["counts"]["updated"] == 2
+    assert (await Customer.get(id=c1a.id)).village_id == world.village1a.id  # type: ignore[attr-defined]
+    new = await GridNode.get(code="320324101003")
+    assert new.path == f"{world.township1.path}{new.id}/"
+    assert await OutboxMessage.filter(task="start_assignment").count() == 1
+    assert job.result["problems"] == []
+    assert (await Customer.get(id=near_border.id)).needs_placement is True  # the moved border passes by
+    assert (await Customer.get(id=far_away.id)).needs_placement is False  # 双沟镇 did not change
+
+
+async def test_a_bad_grid_file_is_refused_whole(world: World, tmp_path: Path) -> None:
+    await with_polygons(world)
+    before = json.dumps(await GridNode.all().order_by("id").values("id", "name", "polygon"), default=str)
+    path = write_villages(
+        tmp_path / "bad.geojson",
+        [
+            {"code": world.village1a.code, "name": "张庄村", "parent_code": world.township1.code, "geometry": square(117.90, 33.90, 0.02)},
+            {"code": "320324101009", "name": "", "parent_code": world.township1.code, "geometry": square(117.93, 33.90)},
+            {"code": "320324101010", "name": "外村", "parent_code": "999999999", "geometry": square(117.94, 33.90)},
+        ],
+    )
+    job = await import_villages(await head(world), path)
+    assert job.status == JobStatus.FAILED
+    kinds = sorted((p["code"], p["kind"]) for p in job.result["problems"] if p["severity"] == "error")
+    assert kinds == [("320324101009", "MISSING_ATTRIBUTE"), ("320324101010", "UNKNOWN_PARENT")]
+    after = json.dumps(await GridNode.all().order_by("id").values("id", "name", "polygon"), default=str)
+    assert after == before
+    assert await OutboxMessage.filter(task="start_assignment").count() == 0
+
+
+async def test_grid_import_needs_admin_or_head_office(world: World, tmp_path: Path) -> None:
+    from domain.errors import DomainError
+
+    staff = await Staff.get(id=world.staff["president1"].id).prefetch_related("scope")
+    with pytest.raises(DomainError) as refused:
+        await import_villages(actor_for(staff), tmp_path / "whatever.geojson", ImportFields())
+    assert refused.value.code == "FORBIDDEN"
+
