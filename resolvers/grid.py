@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from functools import reduce
+from typing import Any
 from operator import or_
 
 from tortoise.expressions import Q
@@ -13,6 +14,10 @@ from domain.access import Actor, can_see_node
 from domain.errors import not_found
 from models import GridNode
 from resolvers.sql import connection, fetch, placeholders
+
+
+# Everything but the polygon: lists and breadcrumbs never need it, and decoding it dominated their cost.
+NODE_FIELDS = ("id", "level", "name", "code", "parent_id", "path", "depth", "centroid_lon", "centroid_lat")
 
 
 def ancestor_paths(path: str) -> list[str]:
@@ -37,7 +42,7 @@ def visible_nodes(actor: Actor) -> Q:
 
 
 async def roots(actor: Actor) -> list[GridNode]:
-    return await GridNode.filter(visible_nodes(actor), parent_id=None).order_by("code")
+    return await GridNode.filter(visible_nodes(actor), parent_id=None).order_by("code").only(*NODE_FIELDS)
 
 
 async def get_node(actor: Actor, node_id: int, field: str = "id") -> GridNode:
@@ -56,13 +61,13 @@ async def get_node_by_code(actor: Actor, code: str) -> GridNode:
 
 async def nodes_by_ids(actor: Actor, ids: Sequence[int]) -> list[GridNode | None]:
     """Batch loader body: nodes in key order, None where absent or invisible."""
-    found = {n.id: n for n in await GridNode.filter(id__in=list(ids))}
+    found = {n.id: n for n in await GridNode.filter(id__in=list(ids)).only(*NODE_FIELDS)}
     return [n if n is not None and can_see_node(actor, n.path) else None for n in (found.get(i) for i in ids)]
 
 
 async def children_of(actor: Actor, parent_ids: Sequence[int]) -> list[list[GridNode]]:
     """Batch loader body: each parent's visible children, ordered by code."""
-    rows = await GridNode.filter(visible_nodes(actor), parent_id__in=list(parent_ids)).order_by("code")
+    rows = await GridNode.filter(visible_nodes(actor), parent_id__in=list(parent_ids)).order_by("code").only(*NODE_FIELDS)
     by_parent: dict[int, list[GridNode]] = defaultdict(list)
     for node in rows:
         by_parent[node.parent_id].append(node)  # type: ignore[attr-defined]
@@ -74,7 +79,13 @@ async def ancestors_of(node: GridNode) -> list[GridNode]:
     ids = path_ids(node.path)[:-1]
     if not ids:
         return []
-    return await GridNode.filter(id__in=ids).order_by("depth")
+    return await GridNode.filter(id__in=ids).order_by("depth").only(*NODE_FIELDS)
+
+
+async def polygons(node_ids: Sequence[int]) -> list[Any]:
+    """Batch body: each node's GeoJSON polygon (or None), loaded only when a client asks for it."""
+    found = dict(await GridNode.filter(id__in=list(node_ids)).values_list("id", "polygon"))
+    return [found.get(i) for i in node_ids]
 
 
 async def customer_counts(actor: Actor, node_paths: Sequence[str]) -> list[int]:

@@ -4,7 +4,7 @@ grid node, and the create/update mutations with typed errors."""
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from enum import Enum
 from typing import Annotated, Any
@@ -16,6 +16,8 @@ from domain.access import sees_personal_data
 from domain.errors import DomainError, ErrorCode
 from domain.masking import mask_address, mask_id_number, mask_phone
 from models import Customer as CustomerModel
+from models import GridNode as GridNodeModel
+from models import Staff as StaffModel
 from models import CustomerSource as CustomerSourceModel
 from models import Sex as SexModel
 from resolvers import customers as cases
@@ -64,6 +66,29 @@ class Customer(relay.Node):
     village_pk: strawberry.Private[int | None]
     manager_pk: strawberry.Private[int | None]
     household_pk: strawberry.Private[int | None]
+    village_node: strawberry.Private[GridNodeModel | None] = None
+    manager_staff: strawberry.Private[StaffModel | None] = None
+
+    @classmethod
+    async def many(cls, customers: Sequence[CustomerModel], info: Info) -> list[Customer]:
+        """Customers with their village and managing officer attached, loaded in one batch each: the fields
+        then resolve without awaiting, which is most of a 100-customer page's cost."""
+        loaders = info.context.loaders
+        villages = await loaders.grid_node_by_id.load_many([c.village_id for c in customers if c.village_id])  # type: ignore[attr-defined]
+        managers = await loaders.staff_by_id.load_many([c.manager_id for c in customers if c.manager_id])  # type: ignore[attr-defined]
+        village_by_id = {v.id: v for v in villages if v is not None}
+        manager_by_id = {m.id: m for m in managers if m is not None}
+        result = []
+        for c in customers:
+            item = cls.from_model(c, info)
+            item.village_node = village_by_id.get(item.village_pk) if item.village_pk else None
+            item.manager_staff = manager_by_id.get(item.manager_pk) if item.manager_pk else None
+            result.append(item)
+        return result
+
+    @classmethod
+    async def one(cls, customer: CustomerModel, info: Info) -> Customer:
+        return (await cls.many([customer], info))[0]
 
     @classmethod
     def from_model(cls, c: CustomerModel, info: Info) -> Customer:
@@ -107,22 +132,16 @@ class Customer(relay.Node):
             except DomainError:
                 results.append(None)
             else:
-                results.append(cls.from_model(found, info))
+                results.append(await cls.one(found, info))
         return results
 
     @strawberry.field(description="The village (村) the customer belongs to")
-    async def village(self, info: Info) -> GridNode | None:
-        if self.village_pk is None:
-            return None
-        node = await info.context.loaders.grid_node_by_id.load(self.village_pk)
-        return GridNode.from_model(node) if node else None
+    def village(self) -> GridNode | None:
+        return GridNode.from_model(self.village_node) if self.village_node else None
 
     @strawberry.field(description="The managing customer manager (管户客户经理)")
-    async def manager(self, info: Info) -> Staff | None:
-        if self.manager_pk is None:
-            return None
-        staff = await info.context.loaders.staff_by_id.load(self.manager_pk)
-        return Staff.from_model(staff) if staff else None
+    def manager(self) -> Staff | None:
+        return Staff.from_model(self.manager_staff) if self.manager_staff else None
 
     @strawberry.field(description="The household (户)")
     async def household(self, info: Info) -> Household | None:
@@ -207,7 +226,8 @@ async def customer_page(
         )
     except DomainError as error:
         raise query_error(error) from None
-    return CountedConnection[Customer].from_page(page, lambda c: Customer.from_model(c, info))
+    nodes = iter(await Customer.many(page.items, info))
+    return CountedConnection[Customer].from_page(page, lambda _c: next(nodes))
 
 
 async def customers_under(
@@ -232,7 +252,7 @@ async def customer_detail(info: Info, id: strawberry.ID) -> Customer | None:  # 
         found = await cases.get_customer(actor, decode_pk(id, "Customer", "id", ErrorCode.NOT_FOUND))
     except DomainError as error:
         raise query_error(error) from None
-    return Customer.from_model(found, info)
+    return await Customer.one(found, info)
 
 
 # --- mutations -------------------------------------------------------------------------------------------
@@ -302,7 +322,7 @@ async def create_customer(info: Info, input: CreateCustomerInput) -> CustomerRes
         created = await cases.create_customer(actor, draft)
     except DomainError as error:
         return CustomerError.from_domain(error)  # type: ignore[no-any-return]
-    return Customer.from_model(created, info)
+    return await Customer.one(created, info)
 
 
 _FIELD_NAMES = {
@@ -332,4 +352,4 @@ async def update_customer(info: Info, input: UpdateCustomerInput) -> CustomerRes
         )
     except DomainError as error:
         return CustomerError.from_domain(error)  # type: ignore[no-any-return]
-    return Customer.from_model(updated, info)
+    return await Customer.one(updated, info)

@@ -45,7 +45,6 @@ class GridNode(relay.Node):
     centroid_lat: float | None
     parent_pk: strawberry.Private[int | None]
     path: strawberry.Private[str]
-    polygon_json: strawberry.Private[Any]
 
     @classmethod
     def from_model(cls, node: GridNodeModel) -> GridNode:
@@ -59,7 +58,6 @@ class GridNode(relay.Node):
             centroid_lat=node.centroid_lat,
             parent_pk=node.parent_id,  # type: ignore[attr-defined]
             path=node.path,
-            polygon_json=node.polygon,
         )
 
     @classmethod
@@ -71,8 +69,8 @@ class GridNode(relay.Node):
         return [cls.from_model(n) if n else None for n in await grid_cases.nodes_by_ids(actor, ids)]
 
     @strawberry.field(description="The boundary as a GeoJSON geometry (villages and above)")
-    def polygon(self) -> JSON | None:
-        return self.polygon_json  # type: ignore[no-any-return]
+    async def polygon(self, info: Info) -> JSON | None:
+        return await info.context.loaders.polygon_by_node.load(self.pk)  # type: ignore[no-any-return]
 
     @strawberry.field(description="The parent node, if visible")
     async def parent(self, info: Info) -> GridNode | None:

@@ -150,15 +150,17 @@ async def children_geojson(info: Info, node_pk: int, metric: KpiMetricModel, per
             props["value"] = metric_value(figures, metric)
             props.update({m.value: metric_value(figures, m) for m in KpiMetricModel})
         properties.append(props)
-    return feature_collection([c.polygon for c in children], properties)  # type: ignore[no-any-return]
+    shapes = await info.context.loaders.polygon_by_node.load_many([c.id for c in children])
+    return feature_collection(list(shapes), properties)  # type: ignore[no-any-return]
 
 
 async def children_choropleth(info: Info, node: GridNodeModel, metric: KpiMetricModel, period: str | None) -> str:
     children, rows = await _children_with_kpis(info, node.id, period)
     values = [metric_value(kpi_cases.figures(r), metric) if r else 0.0 for r in rows]
     zh, en = METRIC_NAMES[metric]
+    shapes = await info.context.loaders.polygon_by_node.load_many([c.id for c in children])
     png = choropleth_png(
-        [c.polygon for c in children],
+        list(shapes),
         values,
         [c.name for c in children],
         f"{node.name} {zh} / {en}",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from strawberry.dataloader import DataLoader
 
@@ -61,6 +62,7 @@ class Loaders:
     staff_by_id: DataLoader[int, StaffModel | None]
     household_by_id: DataLoader[int, HouseholdModel | None]
     kpi_by_node_period: DataLoader[tuple[int, str, str], GridKpiModel | None]
+    polygon_by_node: DataLoader[int, Any]
 
     @classmethod
     def for_actor(cls, actor: Actor) -> Loaders:
@@ -71,4 +73,5 @@ class Loaders:
             staff_by_id=DataLoader(load_fn=_staff_by_ids),
             household_by_id=DataLoader(load_fn=_households_by_ids),
             kpi_by_node_period=kpi_by_node_period_loader(actor),
+            polygon_by_node=DataLoader(load_fn=grid.polygons),
         )
