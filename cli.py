@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -59,11 +61,15 @@ async def _generate(database_url: str, seed: int, scale: float) -> Any:
     from tortoise import Tortoise
 
     from resolvers.demo import generate_demo
+    from resolvers.kpis import roll_up_kpis
     from settings import tortoise_config
 
     await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
     try:
-        return await generate_demo(seed=seed, scale=scale, progress=console.print)
+        summary = await generate_demo(seed=seed, scale=scale, progress=console.print)
+        report = await roll_up_kpis()
+        console.print(f"KPIs {report.period}: {report.nodes} grid nodes rolled up")
+        return summary
     finally:
         await Tortoise.close_connections()
 
@@ -158,6 +164,171 @@ async def _recent_jobs(database_url: str, limit: int) -> Any:
         return await recent_jobs(limit)
     finally:
         await Tortoise.close_connections()
+
+
+@asynccontextmanager
+async def _database() -> AsyncIterator[None]:
+    from tortoise import Tortoise
+
+    from settings import tortoise_config
+
+    await Tortoise.init(config=tortoise_config(_database_url()), _enable_global_fallback=True)
+    try:
+        yield
+    finally:
+        await Tortoise.close_connections()
+
+
+async def _actor(username: str) -> Any:
+    from models import Staff
+    from resolvers.auth import actor_for
+
+    staff = await Staff.get_or_none(username=username, is_active=True).prefetch_related("scope")
+    if staff is None:
+        console.print(f"[red]没有该员工 / no active staff member {username!r}[/red]")
+        raise typer.Exit(2)
+    return actor_for(staff)
+
+
+@app.command()
+def assign(
+    scope: str = typer.Option("PENDING", help="ALL customers, or PENDING: only new or moved ones"),
+    max_distance: float = typer.Option(500.0, help="Metres within which a point outside goes to the nearest village"),
+    as_user: str = typer.Option("admin", "--as", help="Whose run this is (head office or administrator)"),
+) -> None:
+    """Place customers in villages by location, in this process, with a progress bar; prints the report."""
+    asyncio.run(_assign(scope.upper(), max_distance, as_user))
+
+
+async def _assign(scope: str, max_distance: float, as_user: str) -> None:
+    from rich.progress import Progress
+
+    from domain.errors import DomainError
+    from models import Job
+    from resolvers import assignment, jobs
+
+    async with _database():
+        try:
+            job = await assignment.start_assignment(await _actor(as_user), assignment.AssignmentScope(scope), max_distance)
+        except (DomainError, ValueError) as error:
+            console.print(f"[red]{getattr(error, 'message', error)}[/red]")
+            raise typer.Exit(2) from None
+        with Progress(console=console) as progress:
+            bar = progress.add_task(f"网格归属 / assignment run {job.id}", total=max(job.chunks_total, 1))
+            for number in range(job.chunks_total):
+                await jobs.run_job_chunk(job.id, number)
+                progress.advance(bar)
+            progress.update(bar, completed=max(job.chunks_total, 1))
+        if job.chunks_total == 0:
+            await jobs.finish_job(job.id)
+        done = await Job.get(id=job.id)
+    _print_report(f"Assignment run {done.id}: {done.status}", done.result)
+
+
+def _print_report(title: str, result: dict[str, Any]) -> None:
+    table = Table(title=title)
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for key, value in result.items():
+        if key != "unplaced_sample":
+            table.add_row(key, str(value))
+    console.print(table)
+
+
+@app.command()
+def rollup(period: str = typer.Option("", help="YYYY-MM; default this month")) -> None:
+    """Recompute the grid KPIs for a period, in this process."""
+    asyncio.run(_rollup(period or None))
+
+
+async def _rollup(period: str | None) -> None:
+    import time
+
+    from resolvers.kpis import roll_up_kpis
+
+    async with _database():
+        started = time.perf_counter()
+        report = await roll_up_kpis(period)
+    console.print(
+        f"KPIs {report.period}: {report.nodes} nodes, {report.customers} customers in "
+        f"{report.villages_with_customers} villages, {time.perf_counter() - started:.2f} s"
+    )
+
+
+@app.command("import-grid")
+def import_grid(
+    path: Path = typer.Argument(..., help="GeoJSON, GeoPackage or Shapefile of village polygons, any CRS"),
+    layer: str = typer.Option("", help="The layer, when the file has several"),
+    code_field: str = typer.Option("code", help="Attribute with the village code"),
+    name_field: str = typer.Option("name", help="Attribute with the village name"),
+    parent_code_field: str = typer.Option("parent_code", help="Attribute with the township code ('' for none)"),
+    parent_name_field: str = typer.Option("", help="Attribute with the township name, instead of its code"),
+    as_user: str = typer.Option("admin", "--as", help="Who imports (administrator or head office)"),
+) -> None:
+    """Check a village layer and import it whole, or report every bad feature and import nothing."""
+    asyncio.run(_import_grid(path, layer, code_field, name_field, parent_code_field, parent_name_field, as_user))
+
+
+async def _import_grid(
+    path: Path, layer: str, code_field: str, name_field: str, parent_code_field: str, parent_name_field: str, as_user: str
+) -> None:
+    from domain.errors import DomainError
+    from resolvers.grid_import import ImportFields, import_villages
+
+    fields = ImportFields(code_field, name_field, parent_code_field or None, parent_name_field or None, layer or None)
+    async with _database():
+        try:
+            job = await import_villages(await _actor(as_user), path, fields)
+        except DomainError as error:
+            console.print(f"[red]{error.message}[/red]")
+            raise typer.Exit(2) from None
+    problems = Table(title=f"Grid import {job.id}: {job.status}")
+    for column in ("feature", "code", "severity", "kind", "message"):
+        problems.add_column(column)
+    for p in job.result.get("problems", []):
+        problems.add_row(str(p["feature"]), str(p["code"]), p["severity"], p["kind"], f"{p['message_zh']} / {p['message_en']}")
+    console.print(problems)
+    console.print({k: v for k, v in job.result.items() if k != "problems"})
+    if job.status != "SUCCEEDED":
+        raise typer.Exit(1)
+
+
+@app.command("map")
+def draw_map(
+    code: str = typer.Argument(..., help="Grid node code, e.g. 320324 for the county"),
+    metric: str = typer.Option("CUSTOMERS", help="A KPI, e.g. DEPOSIT_BALANCE or CREDIT_COVERAGE"),
+    out: Path = typer.Option(Path("map.png"), help="Where to write the PNG"),
+    period: str = typer.Option("", help="YYYY-MM; default the latest computed"),
+    as_user: str = typer.Option("head", "--as", help="Whose view of the grid"),
+) -> None:
+    """Write a PNG choropleth of a KPI over a node's children."""
+    asyncio.run(_draw_map(code, metric.upper(), out, period or None, as_user))
+
+
+async def _draw_map(code: str, metric: str, out: Path, period: str | None, as_user: str) -> None:
+    from domain.kpi import METRIC_NAMES, KpiMetric, metric_value
+    from geo.maps import choropleth_png
+    from resolvers import grid, kpis
+
+    async with _database():
+        actor = await _actor(as_user)
+        node = await grid.get_node_by_code(actor, code)
+        chosen = period or await kpis.latest_period()
+        if chosen is None:
+            console.print("[red]尚未汇总指标,请先运行 palmcredit rollup / no KPIs yet: run palmcredit rollup[/red]")
+            raise typer.Exit(2)
+        children = (await grid.children_of(actor, [node.id]))[0]
+        rows = await kpis.kpis_for(actor, [(c.id, c.path) for c in children], chosen)
+        shapes = await grid.polygons([c.id for c in children])
+    chosen_metric = KpiMetric(metric)
+    values = [metric_value(kpis.figures(r), chosen_metric) if r else 0.0 for r in rows]
+    zh, en = METRIC_NAMES[chosen_metric]
+    png = choropleth_png(
+        shapes, values, [c.name for c in children], f"{node.name} {zh} {chosen} / {en}",
+        fallback_labels=[c.code[-3:] for c in children], fallback_title=f"{node.code} {en} {chosen}",
+    )  # fmt: skip
+    out.write_bytes(png)
+    console.print(f"wrote {out} ({len(png):,} bytes, {len(children)} areas)")
 
 
 @app.command()
