@@ -113,12 +113,14 @@ async def readyz(request: Request) -> JSONResponse:
     try:
         await connections.get("default").execute_query("SELECT 1")
         checks["database"] = "ok"
-    except Exception as error:  # noqa: BLE001 — any failure means not ready
+    except Exception as error:
         checks["database"] = f"unreachable: {type(error).__name__}"
     if settings.redis_url:
         checks["queue"] = await _ping_redis(settings.redis_url)
     ready = all(v == "ok" for v in checks.values())
-    return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503)
+    return JSONResponse(
+        {"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503
+    )
 
 
 async def _ping_redis(url: str) -> str:
@@ -128,7 +130,7 @@ async def _ping_redis(url: str) -> str:
     try:
         await client.ping()
         return "ok"
-    except Exception as error:  # noqa: BLE001 — any failure means not ready
+    except Exception as error:
         return f"unreachable: {type(error).__name__}"
     finally:
         await client.aclose()
@@ -155,9 +157,7 @@ def create_app(settings: Settings = SETTINGS, *, manage_orm: bool = True) -> Sta
             if manage_orm:
                 await Tortoise.close_connections()
 
-    graphql = PalmCreditGraphQL(
-        build_schema(settings), graphql_ide=None if settings.production else "graphiql"
-    )
+    graphql = PalmCreditGraphQL(build_schema(settings), graphql_ide=None if settings.production else "graphiql")
     app = Starlette(
         routes=[
             Route("/", root),

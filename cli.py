@@ -135,7 +135,14 @@ def jobs(limit: int = typer.Option(20, help="How many of the latest runs")) -> N
     """Show the latest background runs and their progress."""
     rows = asyncio.run(_recent_jobs(_database_url(), limit))
     table = Table(title="Background runs / 后台任务")
-    for column in ("id", "kind / 类型", "status / 状态", "progress / 进度", "created / 创建", "finished / 完成"):
+    for column in (
+        "id",
+        "kind / 类型",
+        "status / 状态",
+        "progress / 进度",
+        "created / 创建",
+        "finished / 完成",
+    ):
         table.add_column(column)
     table.add_column("error / 错误")
     for job in rows:
@@ -209,7 +216,9 @@ async def _assign(scope: str, max_distance: float, as_user: str) -> None:
 
     async with _database():
         try:
-            job = await assignment.start_assignment(await _actor(as_user), assignment.AssignmentScope(scope), max_distance)
+            job = await assignment.start_assignment(
+                await _actor(as_user), assignment.AssignmentScope(scope), max_distance
+            )
         except (DomainError, ValueError) as error:
             console.print(f"[red]{getattr(error, 'message', error)}[/red]")
             raise typer.Exit(2) from None
@@ -270,7 +279,13 @@ def import_grid(
 
 
 async def _import_grid(
-    path: Path, layer: str, code_field: str, name_field: str, parent_code_field: str, parent_name_field: str, as_user: str
+    path: Path,
+    layer: str,
+    code_field: str,
+    name_field: str,
+    parent_code_field: str,
+    parent_name_field: str,
+    as_user: str,
 ) -> None:
     from domain.errors import DomainError
     from resolvers.grid_import import ImportFields, import_villages
@@ -286,7 +301,13 @@ async def _import_grid(
     for column in ("feature", "code", "severity", "kind", "message"):
         problems.add_column(column)
     for p in job.result.get("problems", []):
-        problems.add_row(str(p["feature"]), str(p["code"]), p["severity"], p["kind"], f"{p['message_zh']} / {p['message_en']}")
+        problems.add_row(
+            str(p["feature"]),
+            str(p["code"]),
+            p["severity"],
+            p["kind"],
+            f"{p['message_zh']} / {p['message_en']}",
+        )
     console.print(problems)
     console.print({k: v for k, v in job.result.items() if k != "problems"})
     if job.status != "SUCCEEDED":
@@ -327,7 +348,7 @@ async def _draw_map(code: str, metric: str, out: Path, period: str | None, as_us
         shapes, values, [c.name for c in children], f"{node.name} {zh} {chosen} / {en}",
         fallback_labels=[c.code[-3:] for c in children], fallback_title=f"{node.code} {en} {chosen}",
     )  # fmt: skip
-    out.write_bytes(png)
+    out.write_bytes(png)  # noqa: ASYNC240 — one small file at the end of a command
     console.print(f"wrote {out} ({len(png):,} bytes, {len(children)} areas)")
 
 

@@ -35,11 +35,11 @@ from tortoise import Tortoise
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app import RequestContextMiddleware, create_app  # noqa: E402
-from cli import run_migrations  # noqa: E402
-from resolvers.demo import generate_demo  # noqa: E402
-from resolvers.sql import connection, placeholders  # noqa: E402
-from settings import SETTINGS, tortoise_config  # noqa: E402
+from app import RequestContextMiddleware, create_app
+from cli import run_migrations
+from resolvers.demo import generate_demo
+from resolvers.sql import connection, placeholders
+from settings import SETTINGS, tortoise_config
 
 DRILLDOWN = """
 query { gridRoots { id name customerCount
@@ -75,18 +75,27 @@ async def _counts(paths: list[str]) -> dict[str, int]:
 
 async def baseline_drilldown(request: Request) -> JSONResponse:
     conn = connection()
-    roots = list(await conn.execute_query_dict("SELECT id, name, path FROM grid_node WHERE parent_id IS NULL ORDER BY code"))
+    roots = list(
+        await conn.execute_query_dict("SELECT id, name, path FROM grid_node WHERE parent_id IS NULL ORDER BY code")
+    )
     townships = await _children([r["id"] for r in roots])
     villages = await _children([t["id"] for t in townships])
     counts = await _counts([n["path"] for n in roots + townships + villages])
 
     def shape(node: dict[str, Any], kids: list[dict[str, Any]]) -> dict[str, Any]:
-        return {"id": node["id"], "name": node["name"], "customerCount": counts.get(node["path"], 0), "children": kids}
+        return {
+            "id": node["id"],
+            "name": node["name"],
+            "customerCount": counts.get(node["path"], 0),
+            "children": kids,
+        }
 
     by_parent: dict[int, list[dict[str, Any]]] = {}
     for v in villages:
         by_parent.setdefault(v["parent_id"], []).append(shape(v, []))
-    tree = [shape(r, [shape(t, by_parent.get(t["id"], [])) for t in townships if t["parent_id"] == r["id"]]) for r in roots]
+    tree = [
+        shape(r, [shape(t, by_parent.get(t["id"], [])) for t in townships if t["parent_id"] == r["id"]]) for r in roots
+    ]
     return JSONResponse({"data": {"gridRoots": tree}})
 
 
@@ -112,13 +121,15 @@ async def baseline_page(request: Request) -> JSONResponse:
     villages = {
         v["id"]: v["name"]
         for v in await conn.execute_query_dict(
-            f"SELECT id, name FROM grid_node WHERE id IN ({', '.join(placeholders(conn, 0, len(village_ids)))})", village_ids
+            f"SELECT id, name FROM grid_node WHERE id IN ({', '.join(placeholders(conn, 0, len(village_ids)))})",
+            village_ids,
         )
     }
     managers = {
         m["id"]: m["display_name"]
         for m in await conn.execute_query_dict(
-            f"SELECT id, display_name FROM staff WHERE id IN ({', '.join(placeholders(conn, 0, len(manager_ids)))})", manager_ids
+            f"SELECT id, display_name FROM staff WHERE id IN ({', '.join(placeholders(conn, 0, len(manager_ids)))})",
+            manager_ids,
         )
     }
     edges = [
@@ -177,12 +188,17 @@ async def run(scale: float, requests: int, database_url: str | None) -> dict[str
 
 
 async def _compare(requests: int) -> dict[str, Any]:
-    ours = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(SETTINGS, manage_orm=False)), base_url="http://bench")
+    ours = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_app(SETTINGS, manage_orm=False)), base_url="http://bench"
+    )
     base = httpx.AsyncClient(transport=httpx.ASGITransport(app=baseline_app()), base_url="http://bench")
     async with ours, base:
         login = await ours.post(
             "/graphql",
-            json={"query": 'mutation { login(username: "head", password: "palm-demo-2026") { ... on LoginSuccess { token } } }'},
+            json={
+                "query": 'mutation { login(username: "head", password: "palm-demo-2026") '
+                "{ ... on LoginSuccess { token } } }"
+            },
         )
         headers = {"Authorization": f"Bearer {login.json()['data']['login']['token']}"}
         roots = await ours.post("/graphql", json={"query": "{ gridRoots { id } }"}, headers=headers)

@@ -111,11 +111,7 @@ def can_edit_customer(actor: Actor, village_path: str | None, manager_id: int | 
         return True
     if actor.has(Role.CUSTOMER_MANAGER) and manager_id == actor.staff_id:
         return True
-    return (
-        actor.has(Role.BRANCH_PRESIDENT)
-        and village_path is not None
-        and inside(village_path, actor.scope_paths)
-    )
+    return actor.has(Role.BRANCH_PRESIDENT) and village_path is not None and inside(village_path, actor.scope_paths)
 
 
 # Fields only someone who sees the personal data may change.

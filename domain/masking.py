@@ -24,4 +24,3 @@ def mask_address(address: str) -> str:
     if len(address) <= 6:
         return address
     return address[:6] + "****"
-

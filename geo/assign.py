@@ -181,9 +181,7 @@ def village_by_address(addresses: Objects, names: Objects, townships: Objects) -
     if not shared.empty:
         towns = np.array(["".join(t.split()) if isinstance(t, str) else "" for t in townships], dtype=object)
         town = np.asarray(towns[shared["village"].to_numpy()], dtype=np.dtypes.StringDType())
-        where = np.asarray(
-            np.array(text, dtype=object)[shared["row"].to_numpy()], dtype=np.dtypes.StringDType()
-        )
+        where = np.asarray(np.array(text, dtype=object)[shared["row"].to_numpy()], dtype=np.dtypes.StringDType())
         mentioned = (np.strings.str_len(town) > 0) & (np.strings.find(where, town) >= 0)
         kept = shared[mentioned]
         kept = kept[kept.groupby("row")["village"].transform("size") == 1]
@@ -249,9 +247,7 @@ def _covering_village(lon: Floats, lat: Floats, table: _VillageTable) -> Ints:
     return result
 
 
-def _nearest_village(
-    lon: Floats, lat: Floats, table: _VillageTable, max_distance_m: float
-) -> tuple[Ints, Floats]:
+def _nearest_village(lon: Floats, lat: Floats, table: _VillageTable, max_distance_m: float) -> tuple[Ints, Floats]:
     """The nearest village within max_distance_m (smallest id among equally near ones) and its distance."""
     shapes = table.shapes[table.shaped]
     west, _, east, _ = shapely.total_bounds(shapes)
@@ -409,16 +405,12 @@ def _name_spans(text: list[str], index: _NameIndex) -> pandas.DataFrame:
         # hashes only propose; the code points decide
         hit = hit[(codes[hit, :length] == index.codes[names[at[hit]], :length]).all(axis=1)]
         spans.append(
-            pandas.DataFrame(
-                {"row": row[hit], "end": end[hit], "start": end[hit] - length + 1, "name": names[at[hit]]}
-            )
+            pandas.DataFrame({"row": row[hit], "end": end[hit], "start": end[hit] - length + 1, "name": names[at[hit]]})
         )
     found_spans = pandas.concat(spans, ignore_index=True)
     # Sorted by end descending, then start ascending, a span lies inside another exactly when an earlier
     # span of the same text starts at or before it.
-    found_spans = found_spans.sort_values(
-        ["row", "end", "start"], ascending=[True, False, True], ignore_index=True
-    )
+    found_spans = found_spans.sort_values(["row", "end", "start"], ascending=[True, False, True], ignore_index=True)
     earliest = found_spans.groupby("row")["start"].cummin().groupby(found_spans["row"]).shift(1)
     return found_spans.loc[~(earliest <= found_spans["start"]), ["row", "name"]]
 

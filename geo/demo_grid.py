@@ -88,15 +88,10 @@ def build_demo_grid(outline: BaseGeometry, *, seed: int, village_count: int) -> 
     villages = _exact_coverage(gpd.GeoSeries(village_cells, crs=METRIC_CRS).to_crs(GEOGRAPHIC_CRS).to_numpy())
     township_of_village = np.repeat(np.arange(len(township_cells)), per_township)
     townships = np.array(
-        [
-            shapely.union_all(villages[township_of_village == t], grid_size=GRID)
-            for t in range(len(township_cells))
-        ]
+        [shapely.union_all(villages[township_of_village == t], grid_size=GRID) for t in range(len(township_cells))]
     )
     return DemoGrid(
-        county=_frame(
-            [COUNTY_NAME], [COUNTY_CODE], [None], np.array([shapely.union_all(townships, grid_size=GRID)])
-        ),
+        county=_frame([COUNTY_NAME], [COUNTY_CODE], [None], np.array([shapely.union_all(townships, grid_size=GRID)])),
         townships=_frame(list(TOWNSHIP_NAMES), township_codes, [COUNTY_CODE] * len(townships), townships),
         villages=_frame(
             [name for count in per_township for name in village_names(int(count), rng)],
@@ -114,9 +109,7 @@ def build_demo_grid(outline: BaseGeometry, *, seed: int, village_count: int) -> 
 def _villages_north_to_south(township: BaseGeometry, count: int, rng: np.random.Generator) -> Geometries:
     """One township's village cells (metric), in the order they are numbered: north to south."""
     cells = _relaxed_cells(township, count, rng)
-    ordered: Geometries = cells[
-        np.argsort(-shapely.get_coordinates(shapely.centroid(cells))[:, 1], kind="stable")
-    ]
+    ordered: Geometries = cells[np.argsort(-shapely.get_coordinates(shapely.centroid(cells))[:, 1], kind="stable")]
     return ordered
 
 
@@ -198,9 +191,7 @@ def _in_naming_order(cells: Geometries, county: BaseGeometry) -> Geometries:
     by_distance = np.argsort(np.hypot(offsets[:, 0], offsets[:, 1]), kind="stable")
     towns = by_distance[SUBDISTRICTS:]
     bearing = np.arctan2(offsets[towns, 0], offsets[towns, 1]) % (2 * np.pi)
-    ordered: Geometries = cells[
-        np.concatenate([by_distance[:SUBDISTRICTS], towns[np.argsort(bearing, kind="stable")]])
-    ]
+    ordered: Geometries = cells[np.concatenate([by_distance[:SUBDISTRICTS], towns[np.argsort(bearing, kind="stable")]])]
     return ordered
 
 

@@ -127,9 +127,7 @@ def read_features(path: str | pathlib.Path, layer: str | None = None) -> geopand
                 )
         frame = geopandas.read_file(path, layer=layer, engine="pyogrio")
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError, UnicodeError) as error:
-        raise ImportFileError(
-            f"无法读取文件 {path.name}：{error}", f"Cannot read {path.name}: {error}"
-        ) from error
+        raise ImportFileError(f"无法读取文件 {path.name}：{error}", f"Cannot read {path.name}: {error}") from error
     if not isinstance(frame, geopandas.GeoDataFrame):  # a table without geometry
         raise ImportFileError(f"文件 {path.name} 没有几何图形", f"{path.name} has no geometry")
     return frame
@@ -167,9 +165,7 @@ def prepare_villages(
     _resolve_parents(attributes, fields, known_parents, report)
 
     wgs84 = _to_wgs84(frame, report)
-    geometry = _repair(
-        np.asarray(frame.geometry.array, dtype=object) if wgs84 is None else wgs84, codes, report
-    )
+    geometry = _repair(np.asarray(frame.geometry.array, dtype=object) if wgs84 is None else wgs84, codes, report)
     if wgs84 is not None:
         _check_position(geometry, codes, report)
 
@@ -324,9 +320,7 @@ def _to_wgs84(frame: geopandas.GeoDataFrame, report: _Report) -> Objects | None:
         geoms = np.asarray(frame.geometry.array, dtype=object)
         present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
         west, south, east, north = shapely.total_bounds(geoms[present])
-        plainly_lonlat = (
-            bool(present.any()) and _in_china(np.array([west, east]), np.array([south, north])).all()
-        )
+        plainly_lonlat = bool(present.any()) and _in_china(np.array([west, east]), np.array([south, north])).all()
         if not plainly_lonlat:
             report.add(
                 None,
@@ -490,16 +484,12 @@ def _overlaps(villages: geopandas.GeoDataFrame, metric: pyproj.CRS, min_area_m2:
     order = np.lexsort((second, first))
     return [
         Overlap(str(codes[a]), str(codes[b]), float(area))
-        for a, b, area in zip(
-            first[order].tolist(), second[order].tolist(), areas[order].tolist(), strict=True
-        )
+        for a, b, area in zip(first[order].tolist(), second[order].tolist(), areas[order].tolist(), strict=True)
         if area > min_area_m2
     ]
 
 
-def _gap_area(
-    villages: geopandas.GeoDataFrame, envelope: Any, metric: pyproj.CRS, min_area_m2: float
-) -> float:
+def _gap_area(villages: geopandas.GeoDataFrame, envelope: Any, metric: pyproj.CRS, min_area_m2: float) -> float:
     """Area inside the envelope (outline, else the villages' convex hull) that no village covers, in m².
 
     Gaps of min_area_m2 or less are left out: a straight edge in one CRS is slightly bent in another, so
@@ -515,9 +505,7 @@ def _gap_area(
 
 def _areas_m2(geometry: Objects, metric: pyproj.CRS) -> npt.NDArray[np.float64]:
     """Areas in m² of EPSG:4326 geometries; the topology is worked out in EPSG:4326, only areas projected."""
-    areas: npt.NDArray[np.float64] = shapely.area(
-        geopandas.GeoSeries(geometry, crs="EPSG:4326").to_crs(metric).array
-    )
+    areas: npt.NDArray[np.float64] = shapely.area(geopandas.GeoSeries(geometry, crs="EPSG:4326").to_crs(metric).array)
     return areas
 
 

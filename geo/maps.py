@@ -13,13 +13,22 @@ import shapely
 
 matplotlib.use("Agg")  # no display on servers
 
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib import font_manager  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib import font_manager
 
-CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "SimHei", "Source Han Sans SC")
+CJK_FONTS = (
+    "Noto Sans CJK SC",
+    "Noto Sans CJK JP",
+    "WenQuanYi Micro Hei",
+    "WenQuanYi Zen Hei",
+    "SimHei",
+    "Source Han Sans SC",
+)
 
 
-def feature_collection(geometries: Sequence[Mapping[str, Any] | None], properties: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def feature_collection(
+    geometries: Sequence[Mapping[str, Any] | None], properties: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
     """A GeoJSON FeatureCollection; features without a geometry keep their properties with a null geometry."""
     return {
         "type": "FeatureCollection",

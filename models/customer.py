@@ -20,7 +20,7 @@ class CustomerSource(StrEnum):
 class LoanClass(StrEnum):
     """Five-tier loan classification (五级分类); the last three are non-performing (不良)."""
 
-    PASS = "PASS"
+    PASS = "PASS"  # noqa: S105 — 正常, a loan class, not a password
     SPECIAL_MENTION = "SPECIAL_MENTION"
     SUBSTANDARD = "SUBSTANDARD"
     DOUBTFUL = "DOUBTFUL"

@@ -40,7 +40,7 @@ class GridNode(Model):
 
     class Meta:
         table = "grid_node"
-        ordering = ["path"]
+        ordering = ("path",)
         indexes = (("parent_id", "code"),)
 
 

@@ -13,7 +13,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -25,9 +25,9 @@ from domain.access import Actor, Role
 from domain.errors import DomainError, ErrorCode, forbidden
 from geo.assign import AssignOptions, assign_customers
 from models import Customer, GridLevel, GridNode, Job, JobChunk
+from resolvers import jobs
 from resolvers.audit import record
 from resolvers.bulk import CUSTOMER_COLUMNS, read_frame, update_customer_villages
-from resolvers import jobs
 from resolvers.sql import connection, dialect, fetch, placeholders
 
 KIND = "geo_assign"
@@ -70,7 +70,8 @@ async def load_villages(conn: BaseDBAsyncClient | None = None) -> gpd.GeoDataFra
     mark = placeholders(conn, 0, 1)[0]
     rows = await fetch(
         "SELECT v.id AS id, v.name AS name, t.name AS township, v.polygon AS polygon "
-        f"FROM grid_node v LEFT JOIN grid_node t ON t.id = v.parent_id WHERE v.level = {mark} AND v.polygon IS NOT NULL",
+        "FROM grid_node v LEFT JOIN grid_node t ON t.id = v.parent_id "
+        f"WHERE v.level = {mark} AND v.polygon IS NOT NULL",
         [GridLevel.VILLAGE.value],
         conn,
     )
@@ -104,7 +105,7 @@ def customer_query(conn: BaseDBAsyncClient, scope: AssignmentScope, min_id: int,
 async def plan_chunks(scope: AssignmentScope, chunk_size: int = CHUNK_SIZE) -> list[dict[str, int]]:
     """Id ranges of about chunk_size customers each."""
     qs = Customer.all() if scope == AssignmentScope.ALL else Customer.filter(needs_placement=True)
-    ids = await qs.order_by("id").values_list("id", flat=True)
+    ids = cast(list[int], await qs.order_by("id").values_list("id", flat=True))
     return [
         {"min_id": int(ids[start]), "max_id": int(ids[min(start + chunk_size, len(ids)) - 1])}
         for start in range(0, len(ids), chunk_size)
@@ -132,7 +133,9 @@ async def assign_range(
     return await _write_back(conn, customers, outcome, force=scope == AssignmentScope.PENDING)
 
 
-async def _write_back(conn: BaseDBAsyncClient, before: pd.DataFrame, outcome: pd.DataFrame, *, force: bool) -> ChunkCounts:
+async def _write_back(
+    conn: BaseDBAsyncClient, before: pd.DataFrame, outcome: pd.DataFrame, *, force: bool
+) -> ChunkCounts:
     old_village = pd.to_numeric(before["village_id"], errors="coerce").astype("Int64").to_numpy()
     new_village = outcome["village_id"].astype("Int64").to_numpy()
     placement = outcome["placement"].astype(str).to_numpy()
@@ -167,7 +170,14 @@ async def _write_back(conn: BaseDBAsyncClient, before: pd.DataFrame, outcome: pd
 
 def merge_counts(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """A run's report from its chunks' results."""
-    total: dict[str, Any] = {"customers": 0, "placed": 0, "moved": 0, "unplaced": 0, "nearest": 0, "fallback": 0}
+    total: dict[str, Any] = {
+        "customers": 0,
+        "placed": 0,
+        "moved": 0,
+        "unplaced": 0,
+        "nearest": 0,
+        "fallback": 0,
+    }
     flagged: dict[str, int] = {}
     sample: list[int] = []
     for result in results:
@@ -200,7 +210,9 @@ async def run_chunk(job: Job, chunk: JobChunk, conn: BaseDBAsyncClient) -> dict[
     scope = AssignmentScope(job.params.get("scope", AssignmentScope.ALL))
     villages = await _villages_for_chunk(conn)
     options = AssignOptions(max_distance_m=float(job.params.get("max_distance_m", AssignOptions().max_distance_m)))
-    counts = await assign_range(conn, scope, int(chunk.params["min_id"]), int(chunk.params["max_id"]), villages, options)
+    counts = await assign_range(
+        conn, scope, int(chunk.params["min_id"]), int(chunk.params["max_id"]), villages, options
+    )
     return counts.as_dict()
 
 
@@ -226,7 +238,11 @@ async def start_run(
 ) -> Job:
     """Record an assignment run cut into chunks and queue them (through the outbox)."""
     chunks = await plan_chunks(scope, chunk_size)
-    params = {"scope": scope.value, "max_distance_m": max_distance_m, "customers_planned": await _planned(scope)}
+    params = {
+        "scope": scope.value,
+        "max_distance_m": max_distance_m,
+        "customers_planned": await _planned(scope),
+    }
     return await jobs.start_job(KIND, params, chunks, created_by=created_by, dedup_key=dedup_key)
 
 
@@ -240,7 +256,12 @@ async def start_assignment(actor: Actor, scope: AssignmentScope, max_distance_m:
     authorize_run(actor)
     distance = AssignOptions().max_distance_m if max_distance_m is None else max_distance_m
     if not 0 <= distance <= 5000:
-        raise DomainError(ErrorCode.INVALID_VALUE, "最大距离须在0到5000米之间", "maxDistanceM must be 0 to 5000", "maxDistanceM")
+        raise DomainError(
+            ErrorCode.INVALID_VALUE,
+            "最大距离须在0到5000米之间",
+            "maxDistanceM must be 0 to 5000",
+            "maxDistanceM",
+        )
     job = await start_run(scope, created_by=actor.staff_id, max_distance_m=distance)
     await record(actor, "assignment.start", "Job", job.id, {"scope": scope.value, "maxDistanceM": distance})
     return job

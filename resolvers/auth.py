@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-
 from tortoise.expressions import F
 
 from domain.access import Actor, Role
@@ -47,9 +46,7 @@ class LoginResult:
 
 
 def _bad_credentials() -> DomainError:
-    return DomainError(
-        ErrorCode.INVALID_CREDENTIALS, "用户名或密码错误", "wrong login name or password", "password"
-    )
+    return DomainError(ErrorCode.INVALID_CREDENTIALS, "用户名或密码错误", "wrong login name or password", "password")
 
 
 async def login(username: str, password: str, *, now: datetime | None = None) -> LoginResult:

@@ -19,7 +19,9 @@ from resolvers.sql import dialect
 CUSTOMER_COLUMNS = ["id", "lon", "lat", "address", "village_id", "placement"]
 
 
-async def read_frame(conn: BaseDBAsyncClient, sql: str, columns: Sequence[str], params: Sequence[Any] = ()) -> pd.DataFrame:
+async def read_frame(
+    conn: BaseDBAsyncClient, sql: str, columns: Sequence[str], params: Sequence[Any] = ()
+) -> pd.DataFrame:
     """The rows of a SELECT as a DataFrame with the given column names."""
     async with conn.acquire_connection() as raw:
         if dialect(conn) == "postgres":
@@ -37,8 +39,12 @@ async def read_frame(conn: BaseDBAsyncClient, sql: str, columns: Sequence[str], 
 
 
 async def update_customer_villages(
-    conn: BaseDBAsyncClient, ids: Sequence[int], village_ids: Sequence[int | None], placements: Sequence[str],
-    *, batch: int = 200_000,
+    conn: BaseDBAsyncClient,
+    ids: Sequence[int],
+    village_ids: Sequence[int | None],
+    placements: Sequence[str],
+    *,
+    batch: int = 200_000,
 ) -> int:
     """Set village and placement for many customers and clear their needs_placement flag."""
     total = 0
@@ -51,7 +57,9 @@ async def update_customer_villages(
                     "needs_placement = FALSE "
                     "FROM unnest($1::int[], $2::int[], $3::text[]) AS u(id, village_id, placement) "
                     "WHERE c.id = u.id",
-                    list(ids[chunk]), list(village_ids[chunk]), list(placements[chunk]),
+                    list(ids[chunk]),
+                    list(village_ids[chunk]),
+                    list(placements[chunk]),
                 )
             else:
                 await raw.executemany(

@@ -215,11 +215,13 @@ async def _village_for(actor: Actor, village_id: int, field: str = "villageId") 
         raise DomainError(ErrorCode.UNKNOWN_GRID_NODE, "网格节点不存在", "unknown grid node", field)
     if node.level not in (GridLevel.VILLAGE, GridLevel.GROUP):
         raise DomainError(
-            ErrorCode.NOT_A_VILLAGE, "客户须归属到村或村民小组", "a customer belongs to a village or group", field
+            ErrorCode.NOT_A_VILLAGE,
+            "客户须归属到村或村民小组",
+            "a customer belongs to a village or group",
+            field,
         )
     if node.level == GridLevel.GROUP and node.parent_id is not None:  # type: ignore[attr-defined]
-        parent = await GridNode.get(id=node.parent_id)  # type: ignore[attr-defined]
-        return parent
+        return await GridNode.get(id=node.parent_id)  # type: ignore[attr-defined]
     return node
 
 
@@ -296,7 +298,10 @@ async def create_customer(actor: Actor, draft: CustomerDraft, *, today: date | N
 
 def _duplicate() -> DomainError:
     return DomainError(
-        ErrorCode.DUPLICATE_ID_NUMBER, "该身份证号码的客户已存在", "a customer with this ID number exists", "idNumber"
+        ErrorCode.DUPLICATE_ID_NUMBER,
+        "该身份证号码的客户已存在",
+        "a customer with this ID number exists",
+        "idNumber",
     )
 
 
@@ -336,8 +341,10 @@ async def update_customer(actor: Actor, customer_id: int, changes: CustomerChang
     if not diff:
         return customer
     async with in_transaction() as conn:
-        updated = await Customer.filter(id=customer.id, version=customer.version).using_db(conn).update(
-            **new, version=customer.version + 1, updated_at=datetime.now(UTC)
+        updated = (
+            await Customer.filter(id=customer.id, version=customer.version)
+            .using_db(conn)
+            .update(**new, version=customer.version + 1, updated_at=datetime.now(UTC))
         )
         if updated != 1:
             raise DomainError(
@@ -383,7 +390,10 @@ async def _validated_changes(actor: Actor, customer: Customer, values: dict[str,
         if manager_id is not None:
             if village is None:
                 raise DomainError(
-                    ErrorCode.NOT_A_VILLAGE, "客户尚未归属到村", "the customer has no village yet", "managerId"
+                    ErrorCode.NOT_A_VILLAGE,
+                    "客户尚未归属到村",
+                    "the customer has no village yet",
+                    "managerId",
                 )
             await _manager_for(actor, int(manager_id), village)
         new["manager_id"] = manager_id

@@ -152,9 +152,7 @@ async def generate_demo(*, seed: int, scale: float = 1.0, progress: Progress = p
         plan = _plan_county(seed, scale, progress)
         await _write(conn, plan, progress)
     progress("演示数据已写入 / the demo county is written")
-    return DemoSummary(
-        seed=seed, scale=scale, password=DEMO_PASSWORD, logins=plan.staffing.logins, counts=plan.counts
-    )
+    return DemoSummary(seed=seed, scale=scale, password=DEMO_PASSWORD, logins=plan.staffing.logins, counts=plan.counts)
 
 
 # --- planning ---------------------------------------------------------------------------------------------
@@ -236,9 +234,7 @@ def _plan_county(seed: int, scale: float, progress: Progress) -> _CountyPlan:
 def _plan_grid(grid: DemoGrid, rng: np.random.Generator) -> _GridPlan:
     ids = itertools.count(1)
     county = _grid_node(next(ids), GridLevel.COUNTY, grid.county.iloc[0], None)
-    townships = [
-        _grid_node(next(ids), GridLevel.TOWNSHIP, row, county) for _, row in grid.townships.iterrows()
-    ]
+    townships = [_grid_node(next(ids), GridLevel.TOWNSHIP, row, county) for _, row in grid.townships.iterrows()]
     by_code = {t.code: t for t in townships}
     villages = [
         _grid_node(next(ids), GridLevel.VILLAGE, row, by_code[row["parent_code"]])
@@ -257,9 +253,7 @@ def _plan_grid(grid: DemoGrid, rng: np.random.Generator) -> _GridPlan:
         villages=villages,
         groups=groups,
         village_polygons=grid.villages.geometry.to_numpy(),
-        village_township=np.array(
-            [township_index[code] for code in grid.villages["parent_code"]], dtype=np.int64
-        ),
+        village_township=np.array([township_index[code] for code in grid.villages["parent_code"]], dtype=np.int64),
         village_groups=village_groups,
     )
 
@@ -289,9 +283,7 @@ def _node(node_id: int, level: GridLevel, name: str, code: str, parent: GridNode
 
 def _plan_outlets(grid: _GridPlan, rng: np.random.Generator) -> tuple[list[Outlet], list[tuple[int, int]]]:
     """The head office's business department (营业部) serves the county, one branch (支行) each township."""
-    outlets = [
-        Outlet(id=1, code="SN000", name=f"{BANK_NAME}营业部", address=f"{COUNTY_NAME}睢城街道人民路88号")
-    ]
+    outlets = [Outlet(id=1, code="SN000", name=f"{BANK_NAME}营业部", address=f"{COUNTY_NAME}睢城街道人民路88号")]
     for number, township in enumerate(grid.townships, 1):
         street = BRANCH_STREETS[rng.integers(len(BRANCH_STREETS))]
         outlets.append(
@@ -302,9 +294,7 @@ def _plan_outlets(grid: _GridPlan, rng: np.random.Generator) -> tuple[list[Outle
                 address=f"{COUNTY_NAME}{township.name}{street}{rng.integers(1, 200)}号",
             )
         )
-    coverage = [
-        (outlet.id, node.id) for outlet, node in zip(outlets, [grid.county, *grid.townships], strict=True)
-    ]
+    coverage = [(outlet.id, node.id) for outlet, node in zip(outlets, [grid.county, *grid.townships], strict=True)]
     return outlets, coverage
 
 
@@ -493,9 +483,7 @@ def _plan_members(
     }
 
 
-def _sexes(
-    position: Ints, household: Ints, households: int, rng: np.random.Generator
-) -> npt.NDArray[np.bool_]:
+def _sexes(position: Ints, household: Ints, households: int, rng: np.random.Generator) -> npt.NDArray[np.bool_]:
     """Most heads are men (户主); a spouse is of the other sex; children either."""
     male_head = rng.random(households) < MALE_HEAD_SHARE
     child_male = rng.random(len(position)) < 0.5
@@ -505,9 +493,7 @@ def _sexes(
     return sexes
 
 
-def _birth_dates(
-    position: Ints, household: Ints, size: Ints, rng: np.random.Generator
-) -> npt.NDArray[np.datetime64]:
+def _birth_dates(position: Ints, household: Ints, size: Ints, rng: np.random.Generator) -> npt.NDArray[np.datetime64]:
     """Born 1940–2005: heads of three or more before 1981, so that their grown children are adults too."""
     head_year = np.where(size >= 3, rng.integers(1945, 1981, len(size)), rng.integers(1940, 2004, len(size)))
     year = head_year[household] + np.select(
@@ -533,8 +519,7 @@ def _resident_ids(
     start = rng.integers(0, slots, int(key.max()) + 1)
     sequence = (start[key] + rank * 13) % slots * 2 + np.where(male, 1, 2)
     return [
-        make_id_number(COUNTY_CODE, day, number)
-        for day, number in zip(birth.tolist(), sequence.tolist(), strict=True)
+        make_id_number(COUNTY_CODE, day, number) for day, number in zip(birth.tolist(), sequence.tolist(), strict=True)
     ]
 
 
@@ -543,9 +528,7 @@ def _names(
 ) -> list[str]:
     """Faker-drawn pools combined with numpy: most children take the head's surname, spouses keep theirs."""
     surnames = np.array([faker.last_name() for _ in range(600)])
-    male_given, female_given = (
-        _given_names(draw, rng) for draw in (faker.first_name_male, faker.first_name_female)
-    )
+    male_given, female_given = (_given_names(draw, rng) for draw in (faker.first_name_male, faker.first_name_female))
     own = surnames[rng.integers(len(surnames), size=len(position))]
     heads = own[np.flatnonzero(position == 0)]
     keeps_head_surname = (position >= 2) & (rng.random(len(position)) < CHILD_KEEPS_SURNAME_SHARE)
@@ -571,10 +554,7 @@ def _phones(count: int, rng: np.random.Generator) -> list[str | None]:
     prefix = rng.integers(len(MOBILE_PREFIXES), size=count).tolist()
     line = rng.integers(10**8, size=count).tolist()
     has_phone = (rng.random(count) < PHONE_SHARE).tolist()
-    return [
-        f"{MOBILE_PREFIXES[p]}{n:08d}" if has else None
-        for p, n, has in zip(prefix, line, has_phone, strict=True)
-    ]
+    return [f"{MOBILE_PREFIXES[p]}{n:08d}" if has else None for p, n, has in zip(prefix, line, has_phone, strict=True)]
 
 
 def _finances(head: npt.NDArray[np.bool_], rng: np.random.Generator) -> Columns:
@@ -666,17 +646,15 @@ async def _insert_rows(conn: BaseDBAsyncClient, model: type[Model], columns: Col
             default = model._meta.fields_map[field_name].to_db_value(getattr(template, field_name), template)
             values.append([default] * count)
     markers = ", ".join(placeholders(conn, 0, len(names)))
-    sql = f"INSERT INTO {model._meta.db_table} ({', '.join(names)}) VALUES ({markers})"  # noqa: S608
+    sql = f"INSERT INTO {model._meta.db_table} ({', '.join(names)}) VALUES ({markers})"
     await conn.execute_many(sql, [list(row) for row in zip(*values, strict=True)])
 
 
-async def _link(
-    conn: BaseDBAsyncClient, model: type[Model], relation: str, pairs: Sequence[tuple[int, int]]
-) -> None:
+async def _link(conn: BaseDBAsyncClient, model: type[Model], relation: str, pairs: Sequence[tuple[int, int]]) -> None:
     """Rows of a many-to-many table, which has no model to bulk-create."""
     m2m = cast(ManyToManyFieldInstance[Any], model._meta.fields_map[relation])
     values = ", ".join(placeholders(conn, 0, 2))
-    sql = f"INSERT INTO {m2m.through} ({m2m.backward_key}, {m2m.forward_key}) VALUES ({values})"  # noqa: S608
+    sql = f"INSERT INTO {m2m.through} ({m2m.backward_key}, {m2m.forward_key}) VALUES ({values})"
     await conn.execute_many(sql, [list(pair) for pair in pairs])
 
 
@@ -688,5 +666,5 @@ async def _advance_id_sequences(conn: BaseDBAsyncClient) -> None:
     for model in _DEMO_TABLES:
         table = model._meta.db_table
         await conn.execute_query(
-            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"  # noqa: S608
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
         )

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from functools import reduce
-from typing import Any
 from operator import or_
+from typing import Any
 
 from tortoise.expressions import Q
 
@@ -14,7 +14,6 @@ from domain.access import Actor, can_see_node
 from domain.errors import not_found
 from models import GridNode
 from resolvers.sql import connection, fetch, placeholders
-
 
 # Everything but the polygon: lists and breadcrumbs never need it, and decoding it dominated their cost.
 NODE_FIELDS = ("id", "level", "name", "code", "parent_id", "path", "depth", "centroid_lon", "centroid_lat")
@@ -67,7 +66,9 @@ async def nodes_by_ids(actor: Actor, ids: Sequence[int]) -> list[GridNode | None
 
 async def children_of(actor: Actor, parent_ids: Sequence[int]) -> list[list[GridNode]]:
     """Batch loader body: each parent's visible children, ordered by code."""
-    rows = await GridNode.filter(visible_nodes(actor), parent_id__in=list(parent_ids)).order_by("code").only(*NODE_FIELDS)
+    rows = (
+        await GridNode.filter(visible_nodes(actor), parent_id__in=list(parent_ids)).order_by("code").only(*NODE_FIELDS)
+    )
     by_parent: dict[int, list[GridNode]] = defaultdict(list)
     for node in rows:
         by_parent[node.parent_id].append(node)  # type: ignore[attr-defined]

@@ -100,12 +100,16 @@ def _report(checked: GridImport, file_name: str) -> dict[str, Any]:
              "message_zh": p.message_zh, "message_en": p.message_en}
             for p in checked.problems
         ],
-        "overlaps": [{"code_a": o.code_a, "code_b": o.code_b, "area_m2": round(o.area_m2, 1)} for o in checked.overlaps],
+        "overlaps": [
+            {"code_a": o.code_a, "code_b": o.code_b, "area_m2": round(o.area_m2, 1)} for o in checked.overlaps
+        ],
         "gap_area_m2": None if math.isnan(checked.gap_area_m2) else round(checked.gap_area_m2, 1),
     }  # fmt: skip
 
 
-async def _write_villages(conn: BaseDBAsyncClient, checked: GridImport, townships: dict[str, GridNode]) -> dict[str, int]:
+async def _write_villages(
+    conn: BaseDBAsyncClient, checked: GridImport, townships: dict[str, GridNode]
+) -> dict[str, int]:
     existing = {v.code: v for v in await GridNode.filter(level=GridLevel.VILLAGE).using_db(conn)}
     created = updated = unchanged = 0
     changed_shapes: list[tuple[Any, Any]] = []
@@ -118,7 +122,8 @@ async def _write_villages(conn: BaseDBAsyncClient, checked: GridImport, township
         if village is None:
             node = await GridNode.create(
                 level=GridLevel.VILLAGE, name=str(row.name), code=str(row.code), parent_id=parent.id, path="/",
-                depth=parent.depth + 1, polygon=polygon, centroid_lon=centroid.x, centroid_lat=centroid.y, using_db=conn,
+                depth=parent.depth + 1, polygon=polygon, centroid_lon=centroid.x, centroid_lat=centroid.y,
+                using_db=conn,
             )  # fmt: skip
             await GridNode.filter(id=node.id).using_db(conn).update(path=f"{parent.path}{node.id}/")
             changed_shapes.append((None, row.geometry))
@@ -128,7 +133,8 @@ async def _write_villages(conn: BaseDBAsyncClient, checked: GridImport, township
         moved_parent = village.parent_id != parent.id  # type: ignore[attr-defined]
         same = (
             not moved_parent and village.name == str(row.name)
-            and old_shape is not None and shapely.equals_exact(old_shape, shapely.geometry.shape(polygon), tolerance=1e-7)
+            and old_shape is not None
+            and shapely.equals_exact(old_shape, shapely.geometry.shape(polygon), tolerance=1e-7)
         )  # fmt: skip
         if same:
             unchanged += 1
@@ -159,8 +165,13 @@ def _rounded(geometry: Any) -> Any:
 async def _move_subtree(conn: BaseDBAsyncClient, old_path: str, new_path: str) -> None:
     """Rewrite the materialized paths of a node and everything under it."""
     for node in await GridNode.filter(path__startswith=old_path).using_db(conn):
-        await GridNode.filter(id=node.id).using_db(conn).update(
-            path=new_path + node.path[len(old_path):], depth=node.depth + new_path.count("/") - old_path.count("/")
+        await (
+            GridNode.filter(id=node.id)
+            .using_db(conn)
+            .update(
+                path=new_path + node.path[len(old_path) :],
+                depth=node.depth + new_path.count("/") - old_path.count("/"),
+            )
         )
 
 

@@ -163,12 +163,8 @@ async def _start(
         batch_size=500,
         using_db=conn,
     )
-    messages = [
-        outbox.Message("run_job_chunk", [job.id, n], chunk_key(job.id, n)) for n in range(len(chunks))
-    ]
-    await outbox.enqueue_many(
-        messages or [outbox.Message("finish_job", [job.id], f"job:{job.id}:finish")], conn
-    )
+    messages = [outbox.Message("run_job_chunk", [job.id, n], chunk_key(job.id, n)) for n in range(len(chunks))]
+    await outbox.enqueue_many(messages or [outbox.Message("finish_job", [job.id], f"job:{job.id}:finish")], conn)
     return job
 
 
@@ -189,9 +185,7 @@ async def run_job_chunk(job_id: int, number: int) -> ChunkOutcome:
     claimable = Q(status=JobStatus.PENDING) | Q(status=JobStatus.RUNNING, started_at__lt=cutoff)
     if chunk.attempts >= kind.max_attempts:
         reason = f"{chunk.attempts}次尝试均未完成 / {chunk.attempts} attempts did not finish (worker killed?)"
-        await _chunk_failed(
-            job, chunk, reason, JobChunk.filter(claimable, id=chunk.id, attempts=chunk.attempts)
-        )
+        await _chunk_failed(job, chunk, reason, JobChunk.filter(claimable, id=chunk.id, attempts=chunk.attempts))
         return ChunkOutcome.FAILED
     attempt = chunk.attempts + 1
     claimed = await JobChunk.filter(claimable, id=chunk.id, attempts=chunk.attempts).update(
@@ -249,13 +243,9 @@ async def _release(mine: QuerySet[JobChunk], attempt: int) -> None:
         log.exception("could not give a stopped chunk back")
 
 
-async def _retry_later(
-    job: Job, chunk: JobChunk, reason: str, mine: QuerySet[JobChunk], attempt: int
-) -> None:
+async def _retry_later(job: Job, chunk: JobChunk, reason: str, mine: QuerySet[JobChunk], attempt: int) -> None:
     async with in_transaction() as conn:
-        released = await mine.using_db(conn).update(
-            status=JobStatus.PENDING, started_at=None, result={"error": reason}
-        )
+        released = await mine.using_db(conn).update(status=JobStatus.PENDING, started_at=None, result={"error": reason})
         if released:
             key = f"{chunk_key(job.id, chunk.number)}:attempt:{attempt + 1}"
             await outbox.enqueue("run_job_chunk", [job.id, chunk.number], key, using_db=conn)
@@ -265,13 +255,9 @@ async def _retry_later(
 async def _chunk_failed(job: Job, chunk: JobChunk, reason: str, mine: QuerySet[JobChunk]) -> None:
     note: Notification | None = None
     async with in_transaction() as conn:
-        failed = await mine.using_db(conn).update(
-            status=JobStatus.FAILED, result={"error": reason}, finished_at=_now()
-        )
+        failed = await mine.using_db(conn).update(status=JobStatus.FAILED, result={"error": reason}, finished_at=_now())
         if failed:
-            note = await _fail_job(
-                job, f"第{chunk.number}块失败 / chunk {chunk.number} failed: {reason}", conn
-            )
+            note = await _fail_job(job, f"第{chunk.number}块失败 / chunk {chunk.number} failed: {reason}", conn)
     if note is not None:
         await publish(note)
 
@@ -303,7 +289,7 @@ async def _record_progress(job: Job) -> None:
     greatest = "GREATEST" if dialect(conn) == "postgres" else "MAX"
     job_id, status, same_job = placeholders(conn, 0, 3)
     sql = (
-        f"UPDATE job SET chunks_done = {greatest}(chunks_done, "  # noqa: S608 — only placeholders are interpolated
+        f"UPDATE job SET chunks_done = {greatest}(chunks_done, "
         f"(SELECT count(*) FROM job_chunk WHERE job_id = {job_id} AND status = {status})) "
         f"WHERE id = {same_job}"
     )
@@ -335,11 +321,7 @@ async def finish_job(job_id: int) -> bool:
                 return False
             job.status, job.finished_at, job.chunks_done = JobStatus.SUCCEEDED, now, len(chunks)
             result = await kind.finish(job, [c.result for c in chunks], conn)
-            await (
-                Job.filter(id=job_id)
-                .using_db(conn)
-                .update(result=result or {}, started_at=job.started_at or now)
-            )
+            await Job.filter(id=job_id).using_db(conn).update(result=result or {}, started_at=job.started_at or now)
             if job.created_by_id is not None:
                 note = await notify(
                     job.created_by_id,
@@ -352,9 +334,7 @@ async def finish_job(job_id: int) -> bool:
     except Exception as error:  # a failing reduction fails the job, it does not vanish
         log.exception("job %s: finishing failed", job_id)
         async with in_transaction() as conn:
-            note = await _fail_job(
-                job, f"汇总失败 / finishing failed: {type(error).__name__}: {error}"[:2000], conn
-            )
+            note = await _fail_job(job, f"汇总失败 / finishing failed: {type(error).__name__}: {error}"[:2000], conn)
         if note is not None:
             await publish(note)
         return False
@@ -376,9 +356,7 @@ class _Recovery:
         self.messages.append(outbox.Message("run_job_chunk", [job_id, number], key))
 
     def finish(self, job_id: int) -> None:
-        self.messages.append(
-            outbox.Message("finish_job", [job_id], f"job:{job_id}:finish:recover:{self.bucket}")
-        )
+        self.messages.append(outbox.Message("finish_job", [job_id], f"job:{job_id}:finish:recover:{self.bucket}"))
 
 
 async def recover_stalled(now: datetime | None = None) -> int:

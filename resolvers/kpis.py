@@ -45,16 +45,16 @@ def _village_figures_sql(conn: BaseDBAsyncClient) -> str:
         SELECT c.village_id AS village_id,
                COUNT(*) AS customers,
                COUNT(DISTINCT c.household_id) AS households,
-               COUNT(DISTINCT CASE WHEN {num('credit_line')} > 0 THEN c.household_id END) AS households_with_credit,
-               SUM({num('deposit_balance')}) AS deposit_balance,
-               SUM({num('loan_balance')}) AS loan_balance,
-               SUM({num('credit_line')}) AS credit_line_total,
+               COUNT(DISTINCT CASE WHEN {num("credit_line")} > 0 THEN c.household_id END) AS households_with_credit,
+               SUM({num("deposit_balance")}) AS deposit_balance,
+               SUM({num("loan_balance")}) AS loan_balance,
+               SUM({num("credit_line")}) AS credit_line_total,
                SUM(CASE WHEN c.has_ebanking THEN 1 ELSE 0 END) AS ebanking,
                SUM(CASE WHEN c.has_third_party_payment THEN 1 ELSE 0 END) AS third_party_payment,
                SUM(CASE WHEN c.has_social_security_card THEN 1 ELSE 0 END) AS social_security_card,
-               SUM(CASE WHEN {num('loan_balance')} > 0 THEN 1 ELSE 0 END) AS borrowers,
-               SUM(CASE WHEN c.loan_class IN ({npl}) AND {num('loan_balance')} > 0 THEN 1 ELSE 0 END) AS npl_borrowers,
-               SUM(CASE WHEN c.loan_class IN ({npl}) THEN {num('loan_balance')} ELSE 0 END) AS npl_balance
+               SUM(CASE WHEN {num("loan_balance")} > 0 THEN 1 ELSE 0 END) AS borrowers,
+               SUM(CASE WHEN c.loan_class IN ({npl}) AND {num("loan_balance")} > 0 THEN 1 ELSE 0 END) AS npl_borrowers,
+               SUM(CASE WHEN c.loan_class IN ({npl}) THEN {num("loan_balance")} ELSE 0 END) AS npl_balance
         FROM customer c
         WHERE c.village_id IS NOT NULL
         GROUP BY c.village_id
@@ -79,19 +79,18 @@ async def roll_up_kpis(
     if using_db is None:
         async with in_transaction() as conn:
             return await roll_up_kpis(period, now=now, using_db=conn)
-    conn = using_db
-    rows = await fetch(_village_figures_sql(conn), (), conn)
+    rows = await fetch(_village_figures_sql(using_db), (), using_db)
     villages = {int(r["village_id"]): KpiFigures.from_row(r) for r in rows}
-    paths = {n["id"]: n["path"] for n in await GridNode.all().using_db(conn).values("id", "path")}
+    paths = {n["id"]: n["path"] for n in await GridNode.all().using_db(using_db).values("id", "path")}
     totals = roll_up(villages, paths)
-    await GridKpi.filter(period=period).using_db(conn).delete()
+    await GridKpi.filter(period=period).using_db(using_db).delete()
     await GridKpi.bulk_create(
         [
             GridKpi(node_id=node_id, period=period, computed_at=now, **{f: getattr(fig, f) for f in KPI_FIELDS})
             for node_id, fig in totals.items()
         ],
         batch_size=1000,
-        using_db=conn,
+        using_db=using_db,
     )
     return RollupReport(
         period=period,
@@ -108,7 +107,12 @@ KIND = "kpi_rollup"
 
 async def _run_chunk(job: Job, chunk: JobChunk, conn: BaseDBAsyncClient) -> dict[str, Any]:
     report = await roll_up_kpis(job.params.get("period"), using_db=conn)
-    return {"period": report.period, "nodes": report.nodes, "villages": report.villages_with_customers, "customers": report.customers}
+    return {
+        "period": report.period,
+        "nodes": report.nodes,
+        "villages": report.villages_with_customers,
+        "customers": report.customers,
+    }
 
 
 async def _finish(job: Job, results: list[dict[str, Any]], conn: BaseDBAsyncClient) -> dict[str, Any]:

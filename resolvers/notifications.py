@@ -106,9 +106,7 @@ async def acknowledge(actor: Actor, ids: Sequence[int], *, now: datetime | None 
         )
         if not mine:
             return 0
-        count = await (
-            Notification.filter(id__in=list(mine), read_at__isnull=True).using_db(conn).update(read_at=now)
-        )
+        count = await Notification.filter(id__in=list(mine), read_at__isnull=True).using_db(conn).update(read_at=now)
         await record(
             actor,
             "notification.acknowledge",

@@ -49,9 +49,7 @@ class Message:
     key: str
 
 
-async def enqueue(
-    task: str, args: Sequence[Any], key: str, using_db: BaseDBAsyncClient | None = None
-) -> None:
+async def enqueue(task: str, args: Sequence[Any], key: str, using_db: BaseDBAsyncClient | None = None) -> None:
     """Record a task to run once the surrounding transaction commits. A key that was already enqueued is a
     no-op, so a use case that is retried does not hand its work over twice."""
     await enqueue_many([Message(task, list(args), key)], using_db=using_db)
@@ -89,12 +87,7 @@ async def relay_once(dispatch: Dispatch, limit: int = 500) -> int:
 
 async def _relay_batch(dispatch: Dispatch, limit: int, conn: BaseDBAsyncClient, *, lock: bool) -> int:
     # oldest first, but a message that keeps failing sinks behind fresh ones instead of blocking them
-    query = (
-        OutboxMessage.filter(dispatched_at__isnull=True)
-        .order_by("attempts", "id")
-        .limit(limit)
-        .using_db(conn)
-    )
+    query = OutboxMessage.filter(dispatched_at__isnull=True).order_by("attempts", "id").limit(limit).using_db(conn)
     if lock:
         query = query.select_for_update(skip_locked=True)
     done: list[int] = []

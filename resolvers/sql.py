@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 
 def connection() -> BaseDBAsyncClient:
-    return connections.get("default")
+    return cast(BaseDBAsyncClient, connections.get("default"))
 
 
 def dialect(conn: BaseDBAsyncClient | None = None) -> str:

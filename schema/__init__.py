@@ -9,9 +9,8 @@ import strawberry
 from strawberry import relay
 from strawberry.permission import BasePermission
 
-from schema import auth, grid, staff
+from schema import auth, grid, grid_jobs, staff
 from schema import customers as customer_api
-from schema import grid_jobs
 from schema import jobs as job_api
 from schema import notifications as notification_api
 from schema.context import Info
@@ -29,7 +28,7 @@ class Query:
         description="Any object by its global id; null when it does not exist or is outside your scope",
         permission_classes=_signed_in,
     )
-    async def node(self, info: Info, id: strawberry.ID) -> relay.Node | None:  # noqa: A002
+    async def node(self, info: Info, id: strawberry.ID) -> relay.Node | None:
         try:
             global_id = relay.GlobalID.from_id(id)
             return await global_id.resolve_node(info, required=False)  # type: ignore[no-any-return]
@@ -50,7 +49,7 @@ class Query:
         description="One customer's 360 view (reading it is audited)",
         permission_classes=_signed_in,
     )
-    customers: customer_api.CountedConnection[customer_api.Customer] = strawberry.field(
+    customers: CountedConnection[customer_api.Customer] = strawberry.field(
         resolver=customer_api.customers_under,
         description="Customers at any depth under a grid node, filtered and ordered",
         permission_classes=_signed_in,

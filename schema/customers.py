@@ -16,10 +16,10 @@ from domain.access import sees_personal_data
 from domain.errors import DomainError, ErrorCode
 from domain.masking import mask_address, mask_id_number, mask_phone
 from models import Customer as CustomerModel
-from models import GridNode as GridNodeModel
-from models import Staff as StaffModel
 from models import CustomerSource as CustomerSourceModel
+from models import GridNode as GridNodeModel
 from models import Sex as SexModel
+from models import Staff as StaffModel
 from resolvers import customers as cases
 from schema.context import Info
 from schema.errors import CustomerError, query_error
@@ -46,7 +46,7 @@ class Customer(relay.Node):
     pk: relay.NodeID[int]
     id_number: str = strawberry.field(description="Resident ID number; masked unless you manage the customer")
     name: str
-    sex: Sex
+    sex: SexModel
     birth_date: datetime.date
     phone: str | None = strawberry.field(description="Mobile number; masked unless you manage the customer")
     address: str = strawberry.field(description="Address; masked unless you manage the customer")
@@ -58,7 +58,7 @@ class Customer(relay.Node):
     has_third_party_payment: bool = strawberry.field(description="绑定第三方支付")
     has_social_security_card: bool = strawberry.field(description="持有社保卡")
     tags: list[str]
-    source: CustomerSource
+    source: CustomerSourceModel
     version: int = strawberry.field(description="Pass back as expectedVersion to guard against lost updates")
     masked: bool = strawberry.field(description="True when personal data is masked for you")
     created_at: datetime.datetime
@@ -148,7 +148,11 @@ class Customer(relay.Node):
         if self.household_pk is None:
             return None
         found = await info.context.loaders.household_by_id.load(self.household_pk)
-        return Household(pk=found.id, address=found.address if not self.masked else mask_address(found.address)) if found else None
+        return (
+            Household(pk=found.id, address=found.address if not self.masked else mask_address(found.address))
+            if found
+            else None
+        )
 
 
 @strawberry.input(description="Narrow a customer list; every given condition must hold")
@@ -208,7 +212,7 @@ def _filters(f: CustomerFilterInput | None) -> cases.CustomerFilter:
 async def customer_page(
     info: Info,
     node_pk: int,
-    filter: CustomerFilterInput | None,  # noqa: A002
+    filter: CustomerFilterInput | None,
     order_by: CustomerOrderInput | None,
     first: int | None,
     after: str | None,
@@ -233,7 +237,7 @@ async def customer_page(
 async def customers_under(
     info: Info,
     node_id: strawberry.ID,
-    filter: CustomerFilterInput | None = None,  # noqa: A002
+    filter: CustomerFilterInput | None = None,
     order_by: CustomerOrderInput | None = None,
     first: int | None = 20,
     after: str | None = None,
@@ -245,7 +249,7 @@ async def customers_under(
     return await customer_page(info, pk, filter, order_by, first, after)
 
 
-async def customer_detail(info: Info, id: strawberry.ID) -> Customer | None:  # noqa: A002
+async def customer_detail(info: Info, id: strawberry.ID) -> Customer | None:
     """The 360 view of one customer; reading it is audited."""
     actor = info.context.require_actor()
     try:
@@ -274,7 +278,7 @@ class CreateCustomerInput:
     has_ebanking: bool = False
     has_third_party_payment: bool = False
     has_social_security_card: bool = False
-    source: CustomerSource = CustomerSourceModel.SURVEY  # type: ignore[assignment]
+    source: CustomerSourceModel = CustomerSourceModel.SURVEY
 
 
 @strawberry.input(description="Changes to a customer; omitted fields stay as they are")
@@ -301,7 +305,7 @@ def _gid_pk(gid: str, type_name: str, field: str) -> int:
     return decode_pk(gid, type_name, field)
 
 
-async def create_customer(info: Info, input: CreateCustomerInput) -> CustomerResult:  # noqa: A002
+async def create_customer(info: Info, input: CreateCustomerInput) -> CustomerResult:
     actor = info.context.require_actor()
     try:
         draft = cases.CustomerDraft(
@@ -332,7 +336,7 @@ _FIELD_NAMES = {
 }  # fmt: skip
 
 
-async def update_customer(info: Info, input: UpdateCustomerInput) -> CustomerResult:  # noqa: A002
+async def update_customer(info: Info, input: UpdateCustomerInput) -> CustomerResult:
     actor = info.context.require_actor()
     try:
         values: dict[str, Any] = {

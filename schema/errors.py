@@ -16,7 +16,7 @@ ErrorCode = strawberry.enum(DomainErrorCode, name="ErrorCode", description="Mach
 
 @strawberry.interface(description="An expected error: what went wrong, on which input field, in both languages")
 class Error:
-    code: ErrorCode = strawberry.field(description="Machine-readable code")
+    code: DomainErrorCode = strawberry.field(description="Machine-readable code")
     field: str | None = strawberry.field(description="The input field at fault, when there is one")
     message: str = strawberry.field(description="中文 / English")
     message_zh: str = strawberry.field(description="错误说明(中文)")

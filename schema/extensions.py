@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from graphql import GraphQLError
+from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     MaskErrors,
     MaxAliasesLimiter,
@@ -18,7 +19,6 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.extensions.add_validation_rules import AddValidationRules
-from graphql.validation import NoSchemaIntrospectionCustomRule
 
 from domain.errors import DomainError
 from resolvers.audit import current_request_id

@@ -4,13 +4,14 @@ customers under it."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 
 from domain.errors import DomainError
+from domain.kpi import KpiMetric as KpiMetricModel
 from models import GridLevel as GridLevelModel
 from models import GridNode as GridNodeModel
 from resolvers import grid as grid_cases
@@ -18,7 +19,6 @@ from schema.context import Info
 from schema.errors import query_error
 from schema.kpis import (
     GridKpi,
-    KpiMetric,
     RankedNode,
     child_ranking,
     children_choropleth,
@@ -37,7 +37,7 @@ GridLevel = strawberry.enum(GridLevelModel, name="GridLevel", description="县 /
 @strawberry.type(name="GridNode", description="A node of the grid (网格节点)")
 class GridNode(relay.Node):
     pk: relay.NodeID[int]
-    level: GridLevel
+    level: GridLevelModel
     name: str
     code: str = strawberry.field(description="Administrative or bank code, unique")
     depth: int = strawberry.field(description="0 for the county")
@@ -97,7 +97,7 @@ class GridNode(relay.Node):
     async def customers(
         self,
         info: Info,
-        filter: Annotated[CustomerFilterInput, strawberry.lazy("schema.customers")] | None = None,  # noqa: A002
+        filter: Annotated[CustomerFilterInput, strawberry.lazy("schema.customers")] | None = None,
         order_by: Annotated[CustomerOrderInput, strawberry.lazy("schema.customers")] | None = None,
         first: int | None = 20,
         after: str | None = None,
@@ -106,18 +106,15 @@ class GridNode(relay.Node):
 
         return await customer_page(info, self.pk, filter, order_by, first, after)
 
-
     @strawberry.field(description="This node's KPIs for a period (YYYY-MM; default the latest computed)")
-    async def kpi(
-        self, info: Info, period: str | None = None
-    ) -> GridKpi | None:
+    async def kpi(self, info: Info, period: str | None = None) -> GridKpi | None:
         return await node_kpi(info, self.pk, self.path, period)
 
     @strawberry.field(description="The children ranked by a KPI, e.g. where to market next (营销排名)")
     async def child_ranking(
         self,
         info: Info,
-        metric: KpiMetric,
+        metric: KpiMetricModel,
         descending: bool = True,
         period: str | None = None,
     ) -> list[RankedNode]:
@@ -127,7 +124,7 @@ class GridNode(relay.Node):
     async def children_geojson(
         self,
         info: Info,
-        metric: KpiMetric = KpiMetric.CUSTOMERS,
+        metric: KpiMetricModel = KpiMetricModel.CUSTOMERS,
         period: str | None = None,
     ) -> JSON:
         return await children_geojson(info, self.pk, metric, period)
@@ -136,7 +133,7 @@ class GridNode(relay.Node):
     async def choropleth(
         self,
         info: Info,
-        metric: KpiMetric = KpiMetric.CUSTOMERS,
+        metric: KpiMetricModel = KpiMetricModel.CUSTOMERS,
         period: str | None = None,
     ) -> str:
         model = await grid_cases.get_node(info.context.require_actor(), self.pk)

@@ -13,7 +13,9 @@ from schema.errors import JobError
 from schema.jobs import Job
 
 AssignmentScope = strawberry.enum(
-    assignment.AssignmentScope, name="AssignmentScope", description="ALL customers, or only PENDING (new or moved)"
+    assignment.AssignmentScope,
+    name="AssignmentScope",
+    description="ALL customers, or only PENDING (new or moved)",
 )
 JobResult = Annotated[Job | JobError, strawberry.union("JobResult")]
 

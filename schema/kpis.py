@@ -12,7 +12,8 @@ import strawberry
 from strawberry.dataloader import DataLoader
 from strawberry.scalars import JSON
 
-from domain.kpi import METRIC_NAMES, KpiMetric as KpiMetricModel, metric_value, previous_period, rank
+from domain.kpi import METRIC_NAMES, metric_value, previous_period, rank
+from domain.kpi import KpiMetric as KpiMetricModel
 from geo.maps import choropleth_png, feature_collection
 from models import GridKpi as GridKpiModel
 from models import GridNode as GridNodeModel
@@ -27,7 +28,7 @@ KpiMetric = strawberry.enum(KpiMetricModel, name="KpiMetric", description="A gri
 
 @strawberry.type(description="How a metric moved since the previous period")
 class KpiChange:
-    metric: KpiMetric
+    metric: KpiMetricModel
     current: float
     previous: float | None = strawberry.field(description="Null when the previous period was not computed")
     delta: float | None
@@ -134,24 +135,34 @@ async def _children_with_kpis(
     return children, list(rows)
 
 
-async def child_ranking(info: Info, node_pk: int, metric: KpiMetricModel, descending: bool, period: str | None) -> list[RankedNode]:
+async def child_ranking(
+    info: Info, node_pk: int, metric: KpiMetricModel, descending: bool, period: str | None
+) -> list[RankedNode]:
     children, rows = await _children_with_kpis(info, node_pk, period)
     values = [(c.id, metric_value(kpi_cases.figures(r), metric)) for c, r in zip(children, rows, strict=True) if r]
-    return [RankedNode(rank=position, value=value, node_pk=node_id) for node_id, value, position in rank(values, descending=descending)]
+    return [
+        RankedNode(rank=position, value=value, node_pk=node_id)
+        for node_id, value, position in rank(values, descending=descending)
+    ]
 
 
 async def children_geojson(info: Info, node_pk: int, metric: KpiMetricModel, period: str | None) -> JSON:
     children, rows = await _children_with_kpis(info, node_pk, period)
     properties = []
     for child, row in zip(children, rows, strict=True):
-        props: dict[str, object] = {"id": child.id, "code": child.code, "name": child.name, "level": child.level.value}
+        props: dict[str, object] = {
+            "id": child.id,
+            "code": child.code,
+            "name": child.name,
+            "level": child.level.value,
+        }
         if row is not None:
             figures = kpi_cases.figures(row)
             props["value"] = metric_value(figures, metric)
             props.update({m.value: metric_value(figures, m) for m in KpiMetricModel})
         properties.append(props)
     shapes = await info.context.loaders.polygon_by_node.load_many([c.id for c in children])
-    return feature_collection(list(shapes), properties)  # type: ignore[no-any-return]
+    return feature_collection(list(shapes), properties)  # type: ignore[return-value]
 
 
 async def children_choropleth(info: Info, node: GridNodeModel, metric: KpiMetricModel, period: str | None) -> str:
@@ -170,4 +181,13 @@ async def children_choropleth(info: Info, node: GridNodeModel, metric: KpiMetric
     return "data:image/png;base64," + base64.b64encode(png).decode()
 
 
-__all__ = ["GridKpi", "KpiChange", "KpiMetric", "RankedNode", "child_ranking", "children_choropleth", "children_geojson", "node_kpi"]
+__all__ = [
+    "GridKpi",
+    "KpiChange",
+    "KpiMetric",
+    "RankedNode",
+    "child_ranking",
+    "children_choropleth",
+    "children_geojson",
+    "node_kpi",
+]

@@ -19,18 +19,14 @@ from schema.errors import Error, query_error
 from schema.pagination import CountedConnection
 
 
-@strawberry.type(
-    name="Notification", description="A message to you (通知): a finished run, a task pushed to you"
-)
+@strawberry.type(name="Notification", description="A message to you (通知): a finished run, a task pushed to you")
 class Notification(relay.Node):
     pk: relay.NodeID[int]
     kind: str = strawberry.field(description="What it is about, e.g. job.succeeded or job.failed")
     title: str
     body: str
     created_at: datetime.datetime
-    read_at: datetime.datetime | None = strawberry.field(
-        description="When you acknowledged it; null while unread"
-    )
+    read_at: datetime.datetime | None = strawberry.field(description="When you acknowledged it; null while unread")
     payload_data: strawberry.Private[Any]
 
     @classmethod

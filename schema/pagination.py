@@ -10,7 +10,7 @@ from strawberry import relay
 
 from resolvers.pagination import Page
 
-NodeType = TypeVar("NodeType")
+NodeType = TypeVar("NodeType", bound=relay.Node)
 ModelType = TypeVar("ModelType")
 
 
@@ -19,8 +19,12 @@ class CountedConnection(relay.Connection[NodeType], Generic[NodeType]):
     total_count: int = strawberry.field(description="How many results there are in all")
 
     @classmethod
-    def from_page(cls, page: Page[ModelType], convert: Callable[[ModelType], NodeType]) -> "CountedConnection[NodeType]":  # noqa: UP037
-        edges = [relay.Edge(node=convert(item), cursor=cursor) for item, cursor in zip(page.items, page.cursors, strict=True)]
+    def from_page(
+        cls, page: Page[ModelType], convert: Callable[[ModelType], NodeType]
+    ) -> "CountedConnection[NodeType]":  # noqa: UP037
+        edges = [
+            relay.Edge(node=convert(item), cursor=cursor) for item, cursor in zip(page.items, page.cursors, strict=True)
+        ]
         return cls(
             edges=edges,
             page_info=relay.PageInfo(

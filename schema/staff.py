@@ -22,7 +22,7 @@ class Staff(relay.Node):
     pk: relay.NodeID[int]
     username: str
     display_name: str
-    roles: list[Role]
+    roles: list[RoleModel]
     is_active: bool
 
     @classmethod
@@ -36,9 +36,7 @@ class Staff(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Staff | None]:
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Staff | None]:
         info.context.require_actor()
         loader = info.context.loaders.staff_by_id
         found = await loader.load_many([int(i) for i in node_ids])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +24,21 @@ from settings import tortoise_config
 
 POSTGRES_ADMIN_URL = os.environ.get("PALMCREDIT_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres")
 BACKEND = os.environ.get("PALMCREDIT_TEST_BACKEND", "sqlite")
-TABLES = ["notification", "outbox_message", "job_chunk", "job", "grid_kpi", "audit_log", "staff_scope", "outlet_coverage", "customer", "household", "staff", "outlet", "grid_node"]
+TABLES = [
+    "notification",
+    "outbox_message",
+    "job_chunk",
+    "job",
+    "grid_kpi",
+    "audit_log",
+    "staff_scope",
+    "outlet_coverage",
+    "customer",
+    "household",
+    "staff",
+    "outlet",
+    "grid_node",
+]
 
 
 @dataclass(frozen=True)
@@ -74,7 +88,7 @@ async def database(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Da
 
 
 @pytest.fixture(autouse=True)
-async def clean(database: Database) -> AsyncIterator[None]:
+async def clean(database: Database) -> None:
     """Every test starts from empty tables."""
     conn = connections.get("default")
     if database.backend == "postgres":
@@ -83,7 +97,6 @@ async def clean(database: Database) -> AsyncIterator[None]:
         await conn.execute_script("UPDATE grid_node SET parent_id = NULL")
         for table in TABLES:
             await conn.execute_script(f"DELETE FROM {table}")
-    yield
 
 
 @pytest.fixture
@@ -111,7 +124,7 @@ class QueryCounter:
 
 
 @pytest.fixture
-def count_queries(monkeypatch: pytest.MonkeyPatch) -> Iterator[QueryCounter]:
+def count_queries(monkeypatch: pytest.MonkeyPatch) -> QueryCounter:
     """Counts the SQL statements sent through the default connection."""
     counter = QueryCounter()
     cls = type(connections.get("default"))
@@ -126,8 +139,7 @@ def count_queries(monkeypatch: pytest.MonkeyPatch) -> Iterator[QueryCounter]:
             return counted
 
         monkeypatch.setattr(cls, method, wrap(original))
-    yield counter
+    return counter
 
 
 pytest_plugins = ["tests.factories"]
-

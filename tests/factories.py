@@ -112,7 +112,18 @@ async def world() -> World:
     return w
 
 
-ROLES = ["head", "admin", "president1", "president2", "manager1a", "manager1b", "manager2a", "investigator", "approver", "backoffice"]
+ROLES = [
+    "head",
+    "admin",
+    "president1",
+    "president2",
+    "manager1a",
+    "manager1b",
+    "manager2a",
+    "investigator",
+    "approver",
+    "backoffice",
+]
 
 
 class Api:
@@ -125,7 +136,7 @@ class Api:
     async def token(self, username: str) -> str:
         if username not in self.tokens:
             body = await self.raw(
-                'mutation($u: String!, $p: String!) { login(username: $u, password: $p) '
+                "mutation($u: String!, $p: String!) { login(username: $u, password: $p) "
                 "{ __typename ... on LoginSuccess { token } ... on AuthError { code } } }",
                 {"u": username, "p": PASSWORD},
             )
@@ -136,7 +147,9 @@ class Api:
 
     async def raw(self, query: str, variables: dict[str, Any] | None = None, token: str | None = None) -> Any:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        response = await self.client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+        response = await self.client.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
         assert response.status_code == 200, response.text
         return response.json()
 

@@ -14,7 +14,9 @@ NODE_FIELDS = "{ name code }"
 
 
 async def county_children(api: Api, user: str, world: World) -> list[str]:
-    body = await api.as_(user, "query($c: String!) { gridNode(code: $c) { children { name } } }", {"c": world.county.code})
+    body = await api.as_(
+        user, "query($c: String!) { gridNode(code: $c) { children { name } } }", {"c": world.county.code}
+    )
     return [n["name"] for n in body["data"]["gridNode"]["children"]]
 
 
@@ -48,7 +50,9 @@ async def test_children_are_limited_to_scope(api: Api, world: World, user: str, 
     ],
 )  # fmt: skip
 async def test_grid_node_by_code_outside_scope_is_not_found(api: Api, world: World, user: str, visible: bool) -> None:
-    body = await api.as_(user, f"query($c: String!) {{ gridNode(code: $c) {NODE_FIELDS} }}", {"c": world.township2.code})
+    body = await api.as_(
+        user, f"query($c: String!) {{ gridNode(code: $c) {NODE_FIELDS} }}", {"c": world.township2.code}
+    )
     if visible:
         assert body["data"]["gridNode"] == {"name": "双沟镇", "code": world.township2.code}
     else:
@@ -83,7 +87,7 @@ async def test_customers_under_county_per_role(api: Api, world: World, user: str
     body = await api.as_(
         user,
         "query($n: ID!) { customers(nodeId: $n, first: 50) { totalCount edges { node { name } } } "
-        "gridNode(code: \"320324\") { customerCount } }",
+        'gridNode(code: "320324") { customerCount } }',
         {"n": gid("GridNode", world.county.id)},
     )
     listed = [e["node"]["name"] for e in body["data"]["customers"]["edges"]]
@@ -94,13 +98,17 @@ async def test_customers_under_county_per_role(api: Api, world: World, user: str
 
 async def test_customers_under_a_node_outside_scope_is_not_found(api: Api, world: World) -> None:
     body = await api.as_(
-        "president1", "query($n: ID!) { customers(nodeId: $n) { totalCount } }", {"n": gid("GridNode", world.township2.id)}
+        "president1",
+        "query($n: ID!) { customers(nodeId: $n) { totalCount } }",
+        {"n": gid("GridNode", world.township2.id)},
     )
     assert body["data"] is None
     assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
 
 
-DETAIL = "query($id: ID!) { customer(id: $id) { name idNumber phone address masked manager { username } village { name } } }"
+DETAIL = (
+    "query($id: ID!) { customer(id: $id) { name idNumber phone address masked manager { username } village { name } } }"
+)
 
 
 @pytest.mark.parametrize(
@@ -159,15 +167,24 @@ async def test_lists_mask_personal_data_for_the_branch_president(api: Api, world
     ]
 
 
-@pytest.mark.parametrize(("user", "visible"), [("head", True), ("manager1a", True), ("president1", True), ("manager1b", False), ("admin", False)])
+@pytest.mark.parametrize(
+    ("user", "visible"),
+    [("head", True), ("manager1a", True), ("president1", True), ("manager1b", False), ("admin", False)],
+)
 async def test_node_lookup_of_a_customer_follows_scope(api: Api, world: World, user: str, visible: bool) -> None:
-    body = await api.as_(user, "query($id: ID!) { node(id: $id) { id ... on Customer { name } } }", {"id": gid("Customer", world.customers["c1a"].id)})
+    body = await api.as_(
+        user,
+        "query($id: ID!) { node(id: $id) { id ... on Customer { name } } }",
+        {"id": gid("Customer", world.customers["c1a"].id)},
+    )
     assert (body["data"]["node"] is not None) is visible
 
 
 async def test_node_lookup_of_a_grid_node_follows_scope(api: Api, world: World) -> None:
     query = "query($id: ID!) { node(id: $id) { ... on GridNode { name } } }"
-    assert (await api.as_("manager1a", query, {"id": gid("GridNode", world.village1a.id)}))["data"]["node"] == {"name": "张庄村"}
+    assert (await api.as_("manager1a", query, {"id": gid("GridNode", world.village1a.id)}))["data"]["node"] == {
+        "name": "张庄村"
+    }
     assert (await api.as_("manager1a", query, {"id": gid("GridNode", world.village1b.id)}))["data"]["node"] is None
 
 
@@ -217,7 +234,12 @@ async def test_create_customer_per_role(api: Api, world: World, user: str, outco
     result = body["data"]["createCustomer"]
     if outcome == "Customer":
         assert result["__typename"] == "Customer"
-        assert (result["name"], result["idNumber"], result["sex"], result["birthDate"]) == ("赵四", id_number, "MALE", "1990-01-01")
+        assert (result["name"], result["idNumber"], result["sex"], result["birthDate"]) == (
+            "赵四",
+            id_number,
+            "MALE",
+            "1990-01-01",
+        )
         assert result["masked"] is False
         assert result["village"] == {"name": "张庄村"}
         expected_manager = None if user == "head" else {"username": user}
@@ -266,7 +288,11 @@ async def test_update_personal_data_per_role(api: Api, world: World, user: str, 
         audit = await AuditLog.get(action="customer.update", target_id=str(customer.id))
         assert audit.changes == {"phone": {"changed": True}}
     else:
-        assert result == {"__typename": "CustomerError", "code": outcome, "field": None if outcome == "FORBIDDEN" else "id"}
+        assert result == {
+            "__typename": "CustomerError",
+            "code": outcome,
+            "field": None if outcome == "FORBIDDEN" else "id",
+        }
         assert stored.phone == "13812345678"
         assert stored.version == 1
         assert await AuditLog.filter(action="customer.update").count() == 0
@@ -279,7 +305,13 @@ async def test_branch_president_maintains_tags_and_reassigns_within_branch(api: 
     moved = await api.as_(
         "president1",
         UPDATE,
-        {"input": {"id": gid("Customer", customer.id), "villageId": gid("GridNode", world.village1b.id), "managerId": gid("Staff", world.staff["manager1b"].id)}},
+        {
+            "input": {
+                "id": gid("Customer", customer.id),
+                "villageId": gid("GridNode", world.village1b.id),
+                "managerId": gid("Staff", world.staff["manager1b"].id),
+            }
+        },
     )
     assert moved["data"]["updateCustomer"]["manager"] == {"username": "manager1b"}
     stored = await Customer.get(id=customer.id)
@@ -288,14 +320,31 @@ async def test_branch_president_maintains_tags_and_reassigns_within_branch(api: 
 
 async def test_branch_president_cannot_move_a_customer_out_of_the_branch(api: Api, world: World) -> None:
     customer = world.customers["c1a"]
-    body = await api.as_("president1", UPDATE, {"input": {"id": gid("Customer", customer.id), "villageId": gid("GridNode", world.village2a.id)}})
-    assert body["data"]["updateCustomer"] == {"__typename": "CustomerError", "code": "UNKNOWN_GRID_NODE", "field": "villageId"}
+    body = await api.as_(
+        "president1",
+        UPDATE,
+        {"input": {"id": gid("Customer", customer.id), "villageId": gid("GridNode", world.village2a.id)}},
+    )
+    assert body["data"]["updateCustomer"] == {
+        "__typename": "CustomerError",
+        "code": "UNKNOWN_GRID_NODE",
+        "field": "villageId",
+    }
     assert (await Customer.get(id=customer.id)).village_id == world.village1a.id  # type: ignore[attr-defined]
 
 
 async def test_customer_manager_cannot_reassign_their_customer(api: Api, world: World) -> None:
     customer = world.customers["c1a"]
-    body = await api.as_("manager1a", UPDATE, {"input": {"id": gid("Customer", customer.id), "managerId": gid("Staff", world.staff["manager1b"].id)}})
+    body = await api.as_(
+        "manager1a",
+        UPDATE,
+        {
+            "input": {
+                "id": gid("Customer", customer.id),
+                "managerId": gid("Staff", world.staff["manager1b"].id),
+            }
+        },
+    )
     assert body["data"]["updateCustomer"]["code"] == "FORBIDDEN"
     assert (await Customer.get(id=customer.id)).manager_id == world.staff["manager1a"].id  # type: ignore[attr-defined]
 

@@ -41,13 +41,18 @@ async def test_bad_input_gets_a_typed_error_and_changes_nothing(
     body = await api.as_("head", CREATE, {"input": create_input(world, **{"idNumber": valid_id(), **overrides})})
     result = body["data"]["createCustomer"]
     assert (result["__typename"], result["code"], result["field"]) == ("CustomerError", code, field)
-    assert result["messageZh"] and result["messageEn"]
+    assert result["messageZh"]
+    assert result["messageEn"]
     assert await Customer.all().count() == before
     assert await AuditLog.filter(action="customer.create").count() == 0
 
 
 async def test_a_township_is_not_a_village(api: Api, world: World) -> None:
-    body = await api.as_("head", CREATE, {"input": create_input(world, idNumber=valid_id(), villageId=gid("GridNode", world.township1.id))})
+    body = await api.as_(
+        "head",
+        CREATE,
+        {"input": create_input(world, idNumber=valid_id(), villageId=gid("GridNode", world.township1.id))},
+    )
     assert body["data"]["createCustomer"]["code"] == "NOT_A_VILLAGE"
 
 
@@ -59,25 +64,54 @@ async def test_duplicate_id_number_is_refused(api: Api, world: World) -> None:
 
 
 async def test_head_office_names_a_manager_who_covers_the_village(api: Api, world: World) -> None:
-    wrong = await api.as_("head", CREATE, {"input": create_input(world, idNumber=valid_id(), managerId=gid("Staff", world.staff["manager2a"].id))})
-    assert (wrong["data"]["createCustomer"]["code"], wrong["data"]["createCustomer"]["field"]) == ("INVALID_VALUE", "managerId")
-    right = await api.as_("head", CREATE, {"input": create_input(world, idNumber=valid_id(), managerId=gid("Staff", world.staff["manager1a"].id))})
+    wrong = await api.as_(
+        "head",
+        CREATE,
+        {"input": create_input(world, idNumber=valid_id(), managerId=gid("Staff", world.staff["manager2a"].id))},
+    )
+    assert (wrong["data"]["createCustomer"]["code"], wrong["data"]["createCustomer"]["field"]) == (
+        "INVALID_VALUE",
+        "managerId",
+    )
+    right = await api.as_(
+        "head",
+        CREATE,
+        {"input": create_input(world, idNumber=valid_id(), managerId=gid("Staff", world.staff["manager1a"].id))},
+    )
     assert right["data"]["createCustomer"]["manager"] == {"username": "manager1a"}
 
 
 async def test_stale_version_is_refused(api: Api, world: World) -> None:
     customer = world.customers["c1a"]
-    first = await api.as_("manager1a", UPDATE, {"input": {"id": gid("Customer", customer.id), "tags": ["甲"], "expectedVersion": 1}})
+    first = await api.as_(
+        "manager1a",
+        UPDATE,
+        {"input": {"id": gid("Customer", customer.id), "tags": ["甲"], "expectedVersion": 1}},
+    )
     assert first["data"]["updateCustomer"]["version"] == 2
-    stale = await api.as_("manager1a", UPDATE, {"input": {"id": gid("Customer", customer.id), "tags": ["乙"], "expectedVersion": 1}})
-    assert stale["data"]["updateCustomer"] == {"__typename": "CustomerError", "code": "STALE_VERSION", "field": "expectedVersion"}
+    stale = await api.as_(
+        "manager1a",
+        UPDATE,
+        {"input": {"id": gid("Customer", customer.id), "tags": ["乙"], "expectedVersion": 1}},
+    )
+    assert stale["data"]["updateCustomer"] == {
+        "__typename": "CustomerError",
+        "code": "STALE_VERSION",
+        "field": "expectedVersion",
+    }
     assert (await Customer.get(id=customer.id)).tags == ",甲,"
 
 
 async def test_invalid_update_changes_nothing(api: Api, world: World) -> None:
     customer = world.customers["c1a"]
-    body = await api.as_("manager1a", UPDATE, {"input": {"id": gid("Customer", customer.id), "tags": ["新"], "phone": "12345"}})
-    assert body["data"]["updateCustomer"] == {"__typename": "CustomerError", "code": "INVALID_PHONE", "field": "phone"}
+    body = await api.as_(
+        "manager1a", UPDATE, {"input": {"id": gid("Customer", customer.id), "tags": ["新"], "phone": "12345"}}
+    )
+    assert body["data"]["updateCustomer"] == {
+        "__typename": "CustomerError",
+        "code": "INVALID_PHONE",
+        "field": "phone",
+    }
     stored = await Customer.get(id=customer.id)
     assert (stored.tags, stored.phone, stored.version) == (",种植户,", "13812345678", 1)
 
@@ -113,12 +147,24 @@ async def test_ordering_and_pages(api: Api, world: World) -> None:
         await make_customer(world.village2a, world.staff["manager2a"], f"孙{i}", deposit_balance=100 * i)
     by_deposit = await list_names(api, world, o={"field": "DEPOSIT_BALANCE", "descending": True}, first=3)
     assert by_deposit == ["张一", "李二", "王三"]  # 1000.00 each, then ties broken by id
-    first = await api.as_("head", LIST, {"n": gid("GridNode", world.village2a.id), "o": {"field": "DEPOSIT_BALANCE"}, "first": 2})
+    first = await api.as_(
+        "head",
+        LIST,
+        {"n": gid("GridNode", world.village2a.id), "o": {"field": "DEPOSIT_BALANCE"}, "first": 2},
+    )
     page1 = first["data"]["customers"]
     assert [e["node"]["name"] for e in page1["edges"]] == ["孙0", "孙1"]
-    assert page1["totalCount"] == 6 and page1["pageInfo"]["hasNextPage"] is True
+    assert page1["totalCount"] == 6
+    assert page1["pageInfo"]["hasNextPage"] is True
     second = await api.as_(
-        "head", LIST, {"n": gid("GridNode", world.village2a.id), "o": {"field": "DEPOSIT_BALANCE"}, "first": 2, "after": page1["pageInfo"]["endCursor"]}
+        "head",
+        LIST,
+        {
+            "n": gid("GridNode", world.village2a.id),
+            "o": {"field": "DEPOSIT_BALANCE"},
+            "first": 2,
+            "after": page1["pageInfo"]["endCursor"],
+        },
     )
     assert [e["node"]["name"] for e in second["data"]["customers"]["edges"]] == ["孙2", "孙3"]
 
@@ -135,7 +181,11 @@ async def test_page_of_customers_costs_the_same_statements_for_10_or_100(
     api: Api, world: World, count_queries: QueryCounter
 ) -> None:
     for i in range(110):
-        village, manager = [(world.village1a, "manager1a"), (world.village1b, "manager1b"), (world.village2a, "manager2a")][i % 3]
+        village, manager = [
+            (world.village1a, "manager1a"),
+            (world.village1b, "manager1b"),
+            (world.village2a, "manager2a"),
+        ][i % 3]
         await make_customer(village, world.staff[manager], f"客户{i}", id_number=new_id_number())
     await api.token("head")
     counts = {}

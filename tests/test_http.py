@@ -95,13 +95,7 @@ def deep_grid_query(depth: int) -> str:
     """gridRoots with fields nested under it until the deepest field sits at `depth` (gridRoots at 0),
     walking down and up the grid (children, parent, children, ...) so every level has data."""
     steps = [("children" if i % 2 == 0 else "parent") for i in range(depth - 1)]
-    return (
-        "query Deep { gridRoots "
-        + "".join("{ " + s + " " for s in steps)
-        + "{ name }"
-        + " }" * len(steps)
-        + " }"
-    )
+    return "query Deep { gridRoots " + "".join("{ " + s + " " for s in steps) + "{ name }" + " }" * len(steps) + " }"
 
 
 def token_count(query: str) -> int:
@@ -119,9 +113,7 @@ def cursor(text: str) -> str:
 # --- signing in -------------------------------------------------------------------------------------------
 
 
-async def test_login_with_the_right_password_gives_a_working_token(
-    world: World, client: httpx.AsyncClient
-) -> None:
+async def test_login_with_the_right_password_gives_a_working_token(world: World, client: httpx.AsyncClient) -> None:
     before = datetime.now(UTC)
     result = await login(client, "manager1a", PASSWORD)
 
@@ -135,9 +127,7 @@ async def test_login_with_the_right_password_gives_a_working_token(
     assert response.json() == {"data": {"viewer": {"staff": {"username": "manager1a"}}}}
 
 
-async def test_login_with_a_wrong_password_is_invalid_credentials(
-    world: World, client: httpx.AsyncClient
-) -> None:
+async def test_login_with_a_wrong_password_is_invalid_credentials(world: World, client: httpx.AsyncClient) -> None:
     assert await login(client, "manager1a", "wrong password") == BAD_CREDENTIALS
 
     staff = await Staff.get(username="manager1a")
@@ -145,24 +135,18 @@ async def test_login_with_a_wrong_password_is_invalid_credentials(
     assert staff.locked_until is None
 
 
-async def test_login_of_an_unknown_user_looks_like_a_wrong_password(
-    world: World, client: httpx.AsyncClient
-) -> None:
+async def test_login_of_an_unknown_user_looks_like_a_wrong_password(world: World, client: httpx.AsyncClient) -> None:
     assert await login(client, "nobody", PASSWORD) == BAD_CREDENTIALS
 
 
-async def test_login_of_inactive_staff_looks_like_a_wrong_password(
-    world: World, client: httpx.AsyncClient
-) -> None:
+async def test_login_of_inactive_staff_looks_like_a_wrong_password(world: World, client: httpx.AsyncClient) -> None:
     await Staff.filter(username="manager1a").update(is_active=False)
 
     assert await login(client, "manager1a", PASSWORD) == BAD_CREDENTIALS
     assert await AuditLog.filter(action="login").count() == 0
 
 
-async def test_login_locks_the_account_after_too_many_wrong_passwords(
-    world: World, client: httpx.AsyncClient
-) -> None:
+async def test_login_locks_the_account_after_too_many_wrong_passwords(world: World, client: httpx.AsyncClient) -> None:
     before = datetime.now(UTC)
     for _ in range(SETTINGS.login_max_failures):
         assert await login(client, "manager1a", "wrong password") == BAD_CREDENTIALS
@@ -188,9 +172,7 @@ async def test_login_after_the_lockout_has_passed_succeeds_and_clears_it(
     assert staff.locked_until is None
 
 
-async def test_login_lockout_counts_concurrent_wrong_passwords(
-    world: World, client: httpx.AsyncClient
-) -> None:
+async def test_login_lockout_counts_concurrent_wrong_passwords(world: World, client: httpx.AsyncClient) -> None:
     """Guessing in parallel must cost the same as guessing one after another."""
     attempts = [login(client, "manager1a", "wrong password") for _ in range(SETTINGS.login_max_failures)]
     assert await asyncio.gather(*attempts) == [BAD_CREDENTIALS] * SETTINGS.login_max_failures
@@ -279,9 +261,7 @@ async def test_forged_token_is_refused(world: World, client: httpx.AsyncClient) 
 
 async def test_unsigned_token_is_refused(world: World, client: httpx.AsyncClient) -> None:
     staff = await Staff.get(username="head")
-    unsigned = jwt.encode(
-        claims(staff, issued=datetime.now(UTC), lifetime=timedelta(hours=1)), None, algorithm="none"
-    )
+    unsigned = jwt.encode(claims(staff, issued=datetime.now(UTC), lifetime=timedelta(hours=1)), None, algorithm="none")
 
     assert_unauthorized(await post(client, VIEWER, unsigned), TOKEN_INVALID)
 
@@ -320,9 +300,7 @@ async def test_token_signed_with_the_server_key_is_accepted(world: World, client
     assert response.json() == {"data": {"viewer": {"staff": {"username": "head"}}}}
 
 
-async def test_revoked_token_is_refused_before_anything_runs(
-    api: Api, world: World, client: httpx.AsyncClient
-) -> None:
+async def test_revoked_token_is_refused_before_anything_runs(api: Api, world: World, client: httpx.AsyncClient) -> None:
     token = await api.token("manager1a")
     assert (await post(client, VIEWER, token)).status_code == 200
     staff = await Staff.get(username="manager1a")
@@ -340,9 +318,7 @@ async def test_revoked_token_is_refused_before_anything_runs(
     assert await Customer.all().count() == customers_before
 
 
-async def test_token_of_deactivated_staff_is_refused(
-    api: Api, world: World, client: httpx.AsyncClient
-) -> None:
+async def test_token_of_deactivated_staff_is_refused(api: Api, world: World, client: httpx.AsyncClient) -> None:
     token = await api.token("manager1a")
     assert (await post(client, VIEWER, token)).status_code == 200
     await Staff.filter(username="manager1a").update(is_active=False)
@@ -357,9 +333,7 @@ async def test_authorization_header_must_be_bearer(api: Api, world: World, clien
     assert_unauthorized(basic, NOT_BEARER)
     empty = await client.post("/graphql", json={"query": VIEWER}, headers={"Authorization": "Bearer  "})
     assert_unauthorized(empty, NOT_BEARER)
-    lower_case = await client.post(
-        "/graphql", json={"query": VIEWER}, headers={"Authorization": f"bearer {token}"}
-    )
+    lower_case = await client.post("/graphql", json={"query": VIEWER}, headers={"Authorization": f"bearer {token}"})
     assert lower_case.json() == {"data": {"viewer": {"staff": {"username": "head"}}}}
 
 
@@ -464,9 +438,7 @@ async def test_page_larger_than_the_cap_is_refused(api: Api, world: World) -> No
         "head", f'{{ customers(nodeId: "{node}", first: {SETTINGS.page_cap + 1}) {{ totalCount }} }}'
     )
     negative = await api.as_("head", f'{{ customers(nodeId: "{node}", first: -1) {{ totalCount }} }}')
-    at_cap = await api.as_(
-        "head", f'{{ customers(nodeId: "{node}", first: {SETTINGS.page_cap}) {{ totalCount }} }}'
-    )
+    at_cap = await api.as_("head", f'{{ customers(nodeId: "{node}", first: {SETTINGS.page_cap}) {{ totalCount }} }}')
 
     for body in (too_large, negative):
         assert body["data"] is None
@@ -524,9 +496,7 @@ async def test_cursor_beyond_any_database_offset_is_invalid(api: Api, world: Wor
 # --- GraphQL over HTTP ------------------------------------------------------------------------------------
 
 
-async def test_graphql_response_media_type_is_negotiated(
-    api: Api, world: World, client: httpx.AsyncClient
-) -> None:
+async def test_graphql_response_media_type_is_negotiated(api: Api, world: World, client: httpx.AsyncClient) -> None:
     token = await api.token("head")
 
     response = await post(client, VIEWER, token, headers={"Accept": GRAPHQL_RESPONSE})
@@ -549,9 +519,7 @@ async def test_request_errors_are_400_with_graphql_response(world: World, client
     assert invalid.json()["data"] is None
 
 
-async def test_execution_errors_stay_200_with_graphql_response(
-    world: World, client: httpx.AsyncClient
-) -> None:
+async def test_execution_errors_stay_200_with_graphql_response(world: World, client: httpx.AsyncClient) -> None:
     response = await post(client, VIEWER, headers={"Accept": GRAPHQL_RESPONSE})
 
     assert response.status_code == 200
@@ -580,9 +548,7 @@ async def test_query_over_get_runs(api: Api, world: World, client: httpx.AsyncCl
     token = await api.token("head")
 
     anonymous = await client.get("/graphql", params={"query": "{ __typename }"})
-    signed_in = await client.get(
-        "/graphql", params={"query": VIEWER}, headers={"Authorization": f"Bearer {token}"}
-    )
+    signed_in = await client.get("/graphql", params={"query": VIEWER}, headers={"Authorization": f"Bearer {token}"})
 
     assert anonymous.status_code == 200
     assert anonymous.json() == {"data": {"__typename": "Query"}}
@@ -618,9 +584,7 @@ async def test_every_response_carries_a_request_id(api: Api, world: World, clien
     assert len(set(ids)) == len(ids)
 
 
-async def test_a_sane_request_id_is_echoed_and_others_replaced(
-    world: World, client: httpx.AsyncClient
-) -> None:
+async def test_a_sane_request_id_is_echoed_and_others_replaced(world: World, client: httpx.AsyncClient) -> None:
     echoed = await client.get("/healthz", headers={"X-Request-ID": "client-req_0001.a"})
     refused_401 = await post(client, VIEWER, "garbage", headers={"X-Request-ID": "client-req_0002"})
 

@@ -26,11 +26,41 @@ async def populate(world: World) -> None:
     h1 = await Household.create(village=v1a, address="一组1号")
     h2 = await Household.create(village=v1a, address="一组2号")
     h3 = await Household.create(village=v2a, address="二组3号")
-    await Customer.filter(id=world.customers["c1a"].id).update(household_id=h1.id, credit_line=Decimal(50000), loan_balance=Decimal(30000), loan_class=LoanClass.PASS)
-    await make_customer(v1a, world.staff["manager1a"], "张二", id_number=new_id_number(), household=h1, has_social_security_card=True)
-    await make_customer(v1a, world.staff["manager1a"], "钱五", id_number=new_id_number(), household=h2, loan_balance=Decimal(20000), loan_class=LoanClass.SUBSTANDARD, has_third_party_payment=True)
-    await make_customer(v2a, world.staff["manager2a"], "孙六", id_number=new_id_number(), household=h3, credit_line=Decimal(80000), loan_balance=Decimal(10000), loan_class=LoanClass.LOSS, has_ebanking=True)
-    await make_customer(v1b, world.staff["manager1b"], "周七", id_number=new_id_number(), deposit_balance=Decimal("2500.50"))
+    await Customer.filter(id=world.customers["c1a"].id).update(
+        household_id=h1.id, credit_line=Decimal(50000), loan_balance=Decimal(30000), loan_class=LoanClass.PASS
+    )
+    await make_customer(
+        v1a,
+        world.staff["manager1a"],
+        "张二",
+        id_number=new_id_number(),
+        household=h1,
+        has_social_security_card=True,
+    )
+    await make_customer(
+        v1a,
+        world.staff["manager1a"],
+        "钱五",
+        id_number=new_id_number(),
+        household=h2,
+        loan_balance=Decimal(20000),
+        loan_class=LoanClass.SUBSTANDARD,
+        has_third_party_payment=True,
+    )
+    await make_customer(
+        v2a,
+        world.staff["manager2a"],
+        "孙六",
+        id_number=new_id_number(),
+        household=h3,
+        credit_line=Decimal(80000),
+        loan_balance=Decimal(10000),
+        loan_class=LoanClass.LOSS,
+        has_ebanking=True,
+    )
+    await make_customer(
+        v1b, world.staff["manager1b"], "周七", id_number=new_id_number(), deposit_balance=Decimal("2500.50")
+    )
 
 
 async def direct(where_village_ids: list[int]) -> dict[str, object]:
@@ -84,16 +114,27 @@ async def test_period_over_period_change(api: Api, world: World) -> None:
     await roll_up_kpis("2026-10", now=datetime(2026, 10, 31, tzinfo=UTC))
     await make_customer(world.village1a, world.staff["manager1a"], "新客户", id_number=new_id_number())
     await roll_up_kpis("2026-11", now=datetime(2026, 11, 28, tzinfo=UTC))
-    body = await api.as_("head", 'query { gridNode(code: "320324") { kpi { changes { metric current previous delta deltaRatio } } } }')
+    body = await api.as_(
+        "head",
+        'query { gridNode(code: "320324") { kpi { changes { metric current previous delta deltaRatio } } } }',
+    )
     changes = {c["metric"]: c for c in body["data"]["gridNode"]["kpi"]["changes"]}
-    assert changes["CUSTOMERS"] == {"metric": "CUSTOMERS", "current": 4.0, "previous": 3.0, "delta": 1.0, "deltaRatio": pytest.approx(1 / 3)}
+    assert changes["CUSTOMERS"] == {
+        "metric": "CUSTOMERS",
+        "current": 4.0,
+        "previous": 3.0,
+        "delta": 1.0,
+        "deltaRatio": pytest.approx(1 / 3),
+    }
 
 
 @pytest.mark.parametrize(
     ("user", "code_visible"),
     [("head", True), ("president1", False), ("manager1a", False), ("admin", False), ("investigator", False)],
 )
-async def test_county_kpis_only_for_those_whose_scope_covers_it(api: Api, world: World, user: str, code_visible: bool) -> None:
+async def test_county_kpis_only_for_those_whose_scope_covers_it(
+    api: Api, world: World, user: str, code_visible: bool
+) -> None:
     await roll_up_kpis("2026-11")
     body = await api.as_(user, 'query { gridNode(code: "320324") { kpi { customers } } }')
     assert (body["data"]["gridNode"]["kpi"] is not None) is code_visible
@@ -121,7 +162,10 @@ async def test_ranking_of_villages(api: Api, world: World) -> None:
     ]
 
 
-SQUARE = {"type": "Polygon", "coordinates": [[[117.9, 33.9], [117.91, 33.9], [117.91, 33.91], [117.9, 33.91], [117.9, 33.9]]]}
+SQUARE = {
+    "type": "Polygon",
+    "coordinates": [[[117.9, 33.9], [117.91, 33.9], [117.91, 33.91], [117.9, 33.91], [117.9, 33.9]]],
+}
 
 
 async def test_children_as_geojson_and_png(api: Api, world: World) -> None:
@@ -130,7 +174,8 @@ async def test_children_as_geojson_and_png(api: Api, world: World) -> None:
     await roll_up_kpis("2026-11")
     body = await api.as_(
         "head",
-        "query($c: String!) { gridNode(code: $c) { childrenGeojson(metric: CUSTOMERS) choropleth(metric: CUSTOMERS) } }",
+        "query($c: String!) { gridNode(code: $c) { "
+        "childrenGeojson(metric: CUSTOMERS) choropleth(metric: CUSTOMERS) } }",
         {"c": world.township1.code},
     )
     collection = body["data"]["gridNode"]["childrenGeojson"]
@@ -140,11 +185,13 @@ async def test_children_as_geojson_and_png(api: Api, world: World) -> None:
     assert features["张庄村"]["properties"]["value"] == 1.0
     assert features["李庄村"]["geometry"] is None
     png = base64.b64decode(body["data"]["gridNode"]["choropleth"].removeprefix("data:image/png;base64,"))
-    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 1000
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    assert len(png) > 1000
 
 
 async def test_kpis_before_any_roll_up_are_null(api: Api, world: World) -> None:
-    body = await api.as_("head", 'query { gridNode(code: "320324") { kpi { customers } childRanking(metric: CUSTOMERS) { rank } } }')
+    body = await api.as_(
+        "head",
+        'query { gridNode(code: "320324") { kpi { customers } childRanking(metric: CUSTOMERS) { rank } } }',
+    )
     assert body["data"]["gridNode"] == {"kpi": None, "childRanking": []}
-
-

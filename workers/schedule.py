@@ -91,9 +91,7 @@ def scheduled_time(ctx: dict[str, Any]) -> datetime:
 async def fire_schedule(entry: Schedule, when: datetime) -> Job:
     planned = entry.params_factory(when)
     plan = await planned if inspect.isawaitable(planned) else planned
-    return await jobs.start_job(
-        entry.kind, plan.params, plan.chunks, created_by=None, dedup_key=entry.dedup_key(when)
-    )
+    return await jobs.start_job(entry.kind, plan.params, plan.chunks, created_by=None, dedup_key=entry.dedup_key(when))
 
 
 class InProcessScheduler:

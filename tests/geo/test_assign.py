@@ -207,9 +207,7 @@ def test_empty_inputs() -> None:
     assert len(out) == 0
     assert out["village_id"].dtype == pandas.Int64Dtype()
     no_villages = make_villages().iloc[:0]
-    out = assign_customers(
-        make_customers([(117.905, 33.905), (math.nan, math.nan)], ["", "李庄村"]), no_villages
-    )
+    out = assign_customers(make_customers([(117.905, 33.905), (math.nan, math.nan)], ["", "李庄村"]), no_villages)
     assert out["placement"].tolist() == ["UNPLACED", "UNPLACED"]
 
 
@@ -233,14 +231,10 @@ def test_options_reject_a_bad_distance() -> None:
 def voronoi_villages(seed: int, count: int) -> geopandas.GeoDataFrame:
     rng = np.random.default_rng(seed)
     frame = box(117.85, 33.85, 117.95, 33.95)
-    seeds = shapely.multipoints(
-        np.column_stack([rng.uniform(117.85, 117.95, count), rng.uniform(33.85, 33.95, count)])
-    )
+    seeds = shapely.multipoints(np.column_stack([rng.uniform(117.85, 117.95, count), rng.uniform(33.85, 33.95, count)]))
     cells = shapely.intersection(shapely.get_parts(shapely.voronoi_polygons(seeds, extend_to=frame)), frame)
     # a few overlapping extra villages, so that points covered twice are common
-    extra = shapely.buffer(
-        shapely.points(rng.uniform(117.86, 117.94, 10), rng.uniform(33.86, 33.94, 10)), 0.004
-    )
+    extra = shapely.buffer(shapely.points(rng.uniform(117.86, 117.94, 10), rng.uniform(33.86, 33.94, 10)), 0.004)
     geoms = np.concatenate([cells, extra])
     return geopandas.GeoDataFrame(
         {
@@ -282,9 +276,7 @@ def test_random_points_agree_with_a_slow_reference() -> None:
 
     # Outside: nearest by brute force in UTM zone 50, a different metric CRS from the one used inside.
     outside = ~inside.to_numpy()
-    utm_points = geopandas.GeoSeries(
-        shapely.points(customers.loc[outside, ["lon", "lat"]].to_numpy()), crs=4326
-    )
+    utm_points = geopandas.GeoSeries(shapely.points(customers.loc[outside, ["lon", "lat"]].to_numpy()), crs=4326)
     utm_points = utm_points.to_crs(32650).to_numpy()
     utm_villages = villages.geometry.to_crs(32650).to_numpy()
     distances = shapely.distance(utm_points[:, None], utm_villages[None, :])

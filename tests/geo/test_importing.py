@@ -28,9 +28,7 @@ def block(columns: int = 2, rows: int = 2) -> geopandas.GeoDataFrame:
             "name": [f"第{i}村" for i in range(len(cells))],
             "parent": [WANGJI if c < columns / 2 else GUANSHAN for c, _ in cells],
         },
-        geometry=[
-            box(117.9 + 0.01 * c, 33.9 + 0.01 * r, 117.91 + 0.01 * c, 33.91 + 0.01 * r) for c, r in cells
-        ],
+        geometry=[box(117.9 + 0.01 * c, 33.9 + 0.01 * r, 117.91 + 0.01 * c, 33.91 + 0.01 * r) for c, r in cells],
         crs="EPSG:4326",
     )
 
@@ -51,9 +49,7 @@ def kinds(result: GridImport) -> list[tuple[int | None, str, str]]:
 
 @pytest.mark.parametrize("suffix", [".geojson", ".gpkg", ".shp"])
 @pytest.mark.parametrize("crs", ["EPSG:4326", "EPSG:4547", "EPSG:32650"])
-def test_every_format_and_crs_imports_the_same_villages(
-    tmp_path: pathlib.Path, suffix: str, crs: str
-) -> None:
+def test_every_format_and_crs_imports_the_same_villages(tmp_path: pathlib.Path, suffix: str, crs: str) -> None:
     source = block()
     path = write(source.to_crs(crs), tmp_path / f"villages{suffix}")
     result = prepare(read_features(path))
@@ -224,9 +220,7 @@ def test_overlaps_are_reported_with_their_area() -> None:
 def test_gap_area_against_an_outline_and_against_the_convex_hull() -> None:
     x, y = 400_000.0, 3_750_000.0
     frame = metric_squares((x, y, x + 1000, y + 1000), (x + 1000, y, x + 1500, y + 1000))
-    outline = (
-        geopandas.GeoSeries([box(x, y, x + 2000, y + 1000)], crs="EPSG:32650").to_crs("EPSG:4326").iloc[0]
-    )
+    outline = geopandas.GeoSeries([box(x, y, x + 2000, y + 1000)], crs="EPSG:32650").to_crs("EPSG:4326").iloc[0]
     assert prepare(frame, outline=outline).gap_area_m2 == pytest.approx(500 * 1000, rel=0.01)
     assert prepare(frame).gap_area_m2 == pytest.approx(0.0, abs=1.0)  # a rectangle is its own hull
     l_shape = metric_squares(

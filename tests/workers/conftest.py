@@ -108,9 +108,7 @@ class Queue:
 @pytest.fixture
 async def queue(redis_url: str) -> AsyncIterator[Queue]:
     namespace = f"palmcredit-test-{uuid.uuid4().hex[:12]}:"
-    dispatcher = outbox.ArqDispatcher(
-        redis_url, tasks=by_name(), queue_name=f"{namespace}queue", namespace=namespace
-    )
+    dispatcher = outbox.ArqDispatcher(redis_url, tasks=by_name(), queue_name=f"{namespace}queue", namespace=namespace)
     queue = Queue(redis_url, namespace, dispatcher)
     yield queue
     await dispatcher.close()

@@ -17,9 +17,7 @@ JOBS = "query($kind: String) { jobs(kind: $kind) { totalCount edges { node { id 
 
 
 async def manager_job(world: World) -> Job:
-    return await jobs.start_job(
-        KIND, {}, [{"items": [1]}, {"items": [2]}], created_by=world.staff["manager1a"].id
-    )
+    return await jobs.start_job(KIND, {}, [{"items": [1]}, {"items": [2]}], created_by=world.staff["manager1a"].id)
 
 
 async def test_a_job_shows_its_progress_and_report(api: Api, world: World) -> None:

@@ -39,12 +39,22 @@ async def located_customers(world: World) -> dict[str, Customer]:
     """Customers filed under the wrong village on purpose, so a run has something to move."""
     manager = world.staff["manager1a"]
     return {
-        "inside_1b": await make_customer(world.village1a, manager, "甲", id_number=new_id_number(), lon=117.915, lat=33.905),
-        "border": await make_customer(world.village2a, manager, "乙", id_number=new_id_number(), lon=117.91, lat=33.905),
-        "near_2a": await make_customer(world.village1a, manager, "丙", id_number=new_id_number(), lon=117.9615, lat=33.905),
+        "inside_1b": await make_customer(
+            world.village1a, manager, "甲", id_number=new_id_number(), lon=117.915, lat=33.905
+        ),
+        "border": await make_customer(
+            world.village2a, manager, "乙", id_number=new_id_number(), lon=117.91, lat=33.905
+        ),
+        "near_2a": await make_customer(
+            world.village1a, manager, "丙", id_number=new_id_number(), lon=117.9615, lat=33.905
+        ),
         "far": await make_customer(world.village1a, manager, "丁", id_number=new_id_number(), lon=118.5, lat=33.905),
-        "swapped": await make_customer(world.village1a, manager, "戊", id_number=new_id_number(), lon=33.905, lat=117.9),
-        "by_address": await make_customer(None, manager, "己", id_number=new_id_number(), address="睢宁县双沟镇王庄村二组"),
+        "swapped": await make_customer(
+            world.village1a, manager, "戊", id_number=new_id_number(), lon=33.905, lat=117.9
+        ),
+        "by_address": await make_customer(
+            None, manager, "己", id_number=new_id_number(), address="睢宁县双沟镇王庄村二组"
+        ),
     }
 
 
@@ -68,7 +78,10 @@ async def test_assignment_run_through_redis_and_an_arq_worker(world: World, queu
     assert (placed["near_2a"].village_id, placed["near_2a"].placement) == (world.village2a.id, "NEAREST")  # type: ignore[attr-defined]
     assert (placed["far"].village_id, placed["far"].placement) == (world.village1a.id, "UNPLACED")  # type: ignore[attr-defined]  # kept, flagged
     assert placed["swapped"].placement == "UNPLACED"
-    assert (placed["by_address"].village_id, placed["by_address"].placement) == (world.village2a.id, "ADDRESS")  # type: ignore[attr-defined]
+    assert (placed["by_address"].village_id, placed["by_address"].placement) == (
+        world.village2a.id,
+        "ADDRESS",
+    )  # type: ignore[attr-defined]
     result = done.result
     assert result["customers"] == 9
     # the world's three customers have no coordinates; their address names 张庄村
@@ -108,8 +121,12 @@ async def test_a_crash_mid_chunk_loses_and_doubles_nothing(world: World, monkeyp
 
 async def test_only_new_or_moved_customers_are_placed_by_a_pending_run(world: World, api: Api) -> None:
     await with_polygons(world)
-    moved = await make_customer(world.village1a, world.staff["manager1a"], "庚", id_number=new_id_number(), lon=117.905, lat=33.905)
-    untouched = await make_customer(world.village1a, world.staff["manager1a"], "辛", id_number=new_id_number(), lon=117.955, lat=33.905)
+    moved = await make_customer(
+        world.village1a, world.staff["manager1a"], "庚", id_number=new_id_number(), lon=117.905, lat=33.905
+    )
+    untouched = await make_customer(
+        world.village1a, world.staff["manager1a"], "辛", id_number=new_id_number(), lon=117.955, lat=33.905
+    )
     # the manager records that 庚 moved into 李庄村's area; nothing marks 辛
     body = await api.as_(
         "manager1a",
@@ -133,12 +150,23 @@ def _gid(type_name: str, pk: int) -> str:
     return gid(type_name, pk)
 
 
-START = "mutation { startAssignment(scope: ALL) { __typename ... on Job { id kind status chunksTotal createdBy { username } } ... on JobError { code } } }"
+START = (
+    "mutation { startAssignment(scope: ALL) { __typename "
+    "... on Job { id kind status chunksTotal createdBy { username } } ... on JobError { code } } }"
+)
 
 
 @pytest.mark.parametrize(
     ("user", "allowed"),
-    [("head", True), ("admin", True), ("president1", False), ("manager1a", False), ("investigator", False), ("approver", False), ("backoffice", False)],
+    [
+        ("head", True),
+        ("admin", True),
+        ("president1", False),
+        ("manager1a", False),
+        ("investigator", False),
+        ("approver", False),
+        ("backoffice", False),
+    ],
 )
 async def test_start_assignment_per_role(api: Api, world: World, user: str, allowed: bool) -> None:
     before = (await Job.all().count(), await OutboxMessage.all().count())
@@ -175,13 +203,17 @@ def _pk(global_id: str) -> str:
 
 
 async def test_kpi_rollup_job(api: Api, world: World) -> None:
-    await make_customer(world.village2a, world.staff["manager2a"], "壬", id_number=new_id_number(), loan_balance=Decimal(5000))
+    await make_customer(
+        world.village2a, world.staff["manager2a"], "壬", id_number=new_id_number(), loan_balance=Decimal(5000)
+    )
     async with in_process():
         body = await api.as_("admin", 'mutation { rollUpKpis(period: "2026-11") { __typename ... on Job { id } } }')
         job = await finished(int(_pk(body["data"]["rollUpKpis"]["id"])))
     assert job.result == {"period": "2026-11", "nodes": 6, "villages": 3, "customers": 4}
     assert await GridKpi.filter(period="2026-11").count() == 6
-    bad = await api.as_("head", 'mutation { rollUpKpis(period: "2026-13") { __typename ... on JobError { code field } } }')
+    bad = await api.as_(
+        "head", 'mutation { rollUpKpis(period: "2026-13") { __typename ... on JobError { code field } } }'
+    )
     assert bad["data"]["rollUpKpis"] == {"__typename": "JobError", "code": "INVALID_VALUE", "field": "period"}
     refused = await api.as_("manager2a", "mutation { rollUpKpis { __typename ... on JobError { code } } }")
     assert refused["data"]["rollUpKpis"] == {"__typename": "JobError", "code": "FORBIDDEN"}
@@ -200,20 +232,40 @@ def write_villages(path: Path, features: list[dict[str, Any]], crs: str = "EPSG:
 async def test_grid_import_updates_villages_keeps_customers_and_queues_placement(world: World, tmp_path: Path) -> None:
     await with_polygons(world)
     c1a = world.customers["c1a"]
-    near_border = await make_customer(world.village1a, world.staff["manager1a"], "癸", id_number=new_id_number(), lon=117.911, lat=33.905)
-    far_away = await make_customer(world.village2a, world.staff["manager2a"], "子", id_number=new_id_number(), lon=117.955, lat=33.905)
+    near_border = await make_customer(
+        world.village1a, world.staff["manager1a"], "癸", id_number=new_id_number(), lon=117.911, lat=33.905
+    )
+    far_away = await make_customer(
+        world.village2a, world.staff["manager2a"], "子", id_number=new_id_number(), lon=117.955, lat=33.905
+    )
     path = write_villages(
         tmp_path / "villages.geojson",
         [
-            {"code": world.village1a.code, "name": "张庄村", "parent_code": world.township1.code, "geometry": square(117.90, 33.90, 0.012)},
-            {"code": world.village1b.code, "name": "李庄村", "parent_code": world.township1.code, "geometry": square(117.912, 33.90, 0.008)},
-            {"code": "320324101003", "name": "新庄村", "parent_code": world.township1.code, "geometry": square(117.92, 33.90)},
+            {
+                "code": world.village1a.code,
+                "name": "张庄村",
+                "parent_code": world.township1.code,
+                "geometry": square(117.90, 33.90, 0.012),
+            },
+            {
+                "code": world.village1b.code,
+                "name": "李庄村",
+                "parent_code": world.township1.code,
+                "geometry": square(117.912, 33.90, 0.008),
+            },
+            {
+                "code": "320324101003",
+                "name": "新庄村",
+                "parent_code": world.township1.code,
+                "geometry": square(117.92, 33.90),
+            },
         ],
         crs="EPSG:4547",  # a projected CRS: reprojected on the way in
     )
     job = await import_villages(await head(world), path)
     assert job.status == JobStatus.SUCCEEDED, job.result
-    assert job.result["counts"]["created"] == 1 and job.result["counts"]["updated"] == 2
+    assert job.result["counts"]["created"] == 1
+    assert job.result["counts"]["updated"] == 2
     assert (await Customer.get(id=c1a.id)).village_id == world.village1a.id  # type: ignore[attr-defined]
     new = await GridNode.get(code="320324101003")
     assert new.path == f"{world.township1.path}{new.id}/"
@@ -229,9 +281,24 @@ async def test_a_bad_grid_file_is_refused_whole(world: World, tmp_path: Path) ->
     path = write_villages(
         tmp_path / "bad.geojson",
         [
-            {"code": world.village1a.code, "name": "张庄村", "parent_code": world.township1.code, "geometry": square(117.90, 33.90, 0.02)},
-            {"code": "320324101009", "name": "", "parent_code": world.township1.code, "geometry": square(117.93, 33.90)},
-            {"code": "320324101010", "name": "外村", "parent_code": "999999999", "geometry": square(117.94, 33.90)},
+            {
+                "code": world.village1a.code,
+                "name": "张庄村",
+                "parent_code": world.township1.code,
+                "geometry": square(117.90, 33.90, 0.02),
+            },
+            {
+                "code": "320324101009",
+                "name": "",
+                "parent_code": world.township1.code,
+                "geometry": square(117.93, 33.90),
+            },
+            {
+                "code": "320324101010",
+                "name": "外村",
+                "parent_code": "999999999",
+                "geometry": square(117.94, 33.90),
+            },
         ],
     )
     job = await import_villages(await head(world), path)
@@ -250,4 +317,3 @@ async def test_grid_import_needs_admin_or_head_office(world: World, tmp_path: Pa
     with pytest.raises(DomainError) as refused:
         await import_villages(actor_for(staff), tmp_path / "whatever.geojson", ImportFields())
     assert refused.value.code == "FORBIDDEN"
-

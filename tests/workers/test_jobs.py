@@ -94,9 +94,7 @@ async def test_a_chunk_run_again_after_success_does_nothing(world: World, queue:
     job = await drain(queue, (await start(world)).id)
     pool = await queue.arq()
     # a duplicate delivery under another job id (arq refuses the same one while it keeps the result)
-    assert (
-        await pool.enqueue_job("run_job_chunk", job.id, 0, _job_id=f"{queue.namespace}duplicate") is not None
-    )
+    assert await pool.enqueue_job("run_job_chunk", job.id, 0, _job_id=f"{queue.namespace}duplicate") is not None
     await queue.run_burst()
     assert await jobs.run_job_chunk(job.id, 1) == ChunkOutcome.SKIPPED
     assert await jobs.finish_job(job.id) is False
@@ -193,9 +191,7 @@ async def test_work_lost_from_redis_is_recovered_after_the_lease(
 async def test_processes_recovering_in_the_same_lease_period_enqueue_once(world: World) -> None:
     job = await start(world, [{"items": [1]}])
     await OutboxMessage.all().update(dispatched_at=datetime.now(UTC))
-    await JobChunk.filter(job_id=job.id).update(
-        status=JobStatus.RUNNING, started_at=datetime.now(UTC), attempts=1
-    )
+    await JobChunk.filter(job_id=job.id).update(status=JobStatus.RUNNING, started_at=datetime.now(UTC), attempts=1)
     moment = datetime.now(UTC) + jobs.POLICY.lease + timedelta(seconds=1)
     assert await jobs.recover_stalled(moment) == 1
     assert await jobs.recover_stalled(moment) == 1
@@ -222,9 +218,7 @@ async def test_a_killed_worker_s_chunk_is_reclaimed_after_the_lease(
         cwd=ROOT, env=env, stdout=log, stderr=log,
     )  # fmt: skip
     try:
-        running = await eventually(
-            lambda: JobChunk.filter(job_id=job.id, status=JobStatus.RUNNING).first(), 30
-        )
+        running = await eventually(lambda: JobChunk.filter(job_id=job.id, status=JobStatus.RUNNING).first(), 30)
         process.send_signal(signal.SIGKILL)  # mid-chunk: its writes are made, not committed
         assert await process.wait() == -signal.SIGKILL
     finally:
@@ -278,9 +272,7 @@ async def test_a_chunk_held_elsewhere_is_busy_until_its_lease_passes(world: Worl
 async def test_a_chunk_whose_workers_keep_dying_fails_its_job(world: World) -> None:
     job = await start(world, [{"items": [7]}, {"items": [8]}])
     stale = datetime.now(UTC) - jobs.POLICY.lease - timedelta(seconds=1)
-    await JobChunk.filter(job_id=job.id, number=0).update(
-        status=JobStatus.RUNNING, started_at=stale, attempts=3
-    )
+    await JobChunk.filter(job_id=job.id, number=0).update(status=JobStatus.RUNNING, started_at=stale, attempts=3)
     assert await jobs.run_job_chunk(job.id, 0) == ChunkOutcome.FAILED
     failed = await Job.get(id=job.id)
     assert failed.status == FAILED

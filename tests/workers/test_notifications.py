@@ -45,9 +45,7 @@ async def test_a_notification_reaches_every_process_through_redis(
     first, second, publisher = redis_broadcasters
     manager, other = world.staff["manager1a"].id, world.staff["manager1b"].id
     async with first.listen(manager) as one, second.listen(manager) as two, second.listen(other) as theirs:
-        sent = await notifications.notify(
-            manager, "job.succeeded", "运行完成 / run finished", "3块", {"job_id": 1}
-        )
+        sent = await notifications.notify(manager, "job.succeeded", "运行完成 / run finished", "3块", {"job_id": 1})
         await publisher.publish(sent)
         later = await notifications.notify(other, "job.failed", "运行失败 / run failed")
         await publisher.publish(later)
@@ -83,12 +81,9 @@ async def test_publishing_while_redis_is_down_keeps_the_notification(world: Worl
     assert await Notification.filter(id=sent.id, read_at__isnull=True).exists()
 
 
-async def test_notifications_are_listed_and_acknowledged_by_their_recipient_only(
-    api: Api, world: World
-) -> None:
+async def test_notifications_are_listed_and_acknowledged_by_their_recipient_only(api: Api, world: World) -> None:
     mine = [
-        await notifications.notify(world.staff["manager1a"].id, "test", f"第{n}条", payload={"n": n})
-        for n in range(3)
+        await notifications.notify(world.staff["manager1a"].id, "test", f"第{n}条", payload={"n": n}) for n in range(3)
     ]
     theirs = await notifications.notify(world.staff["manager1b"].id, "test", "not yours")
 
@@ -113,9 +108,7 @@ async def test_notifications_are_listed_and_acknowledged_by_their_recipient_only
 
 
 @pytest.mark.parametrize("user", ["manager1b", "head", "admin"])
-async def test_acknowledging_someone_else_s_notification_changes_nothing(
-    api: Api, world: World, user: str
-) -> None:
+async def test_acknowledging_someone_else_s_notification_changes_nothing(api: Api, world: World, user: str) -> None:
     theirs = await notifications.notify(world.staff["manager1a"].id, "test", "manager1a's")
     result = (await api.as_(user, ACK, {"ids": [gid("Notification", theirs.id)]}))["data"]
     assert result["acknowledgeNotifications"] == {
@@ -126,9 +119,7 @@ async def test_acknowledging_someone_else_s_notification_changes_nothing(
     assert await AuditLog.filter(action="notification.acknowledge").count() == 0
     listed = (await api.as_(user, LIST))["data"]["notifications"]
     assert listed["totalCount"] == 0
-    node = await api.as_(
-        user, "query($id: ID!) { node(id: $id) { id } }", {"id": gid("Notification", theirs.id)}
-    )
+    node = await api.as_(user, "query($id: ID!) { node(id: $id) { id } }", {"id": gid("Notification", theirs.id)})
     assert node["data"]["node"] is None
 
 
@@ -189,9 +180,7 @@ class Socket:
 @pytest.fixture
 async def live(redis_url: str) -> AsyncIterator[Broadcaster]:
     """The process's broadcaster on real Redis, under this test's channel prefix."""
-    broadcaster = Broadcaster(
-        redis_url, channel_prefix=f"palmcredit-test-{uuid.uuid4().hex[:12]}:notifications:"
-    )
+    broadcaster = Broadcaster(redis_url, channel_prefix=f"palmcredit-test-{uuid.uuid4().hex[:12]}:notifications:")
     previous = notifications.use_broadcaster(broadcaster)
     yield broadcaster
     notifications.use_broadcaster(previous)
@@ -211,12 +200,8 @@ async def test_the_subscription_delivers_new_notifications_live(
     await socket.send({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIBE}})
     await eventually(lambda: _value(live.listeners(manager) == 1))
 
-    await notifications.publish(
-        await notifications.notify(world.staff["manager1b"].id, "test", "not for you")
-    )
-    sent = await notifications.notify(
-        manager, "job.succeeded", "运行完成 / run finished", payload={"job_id": 9}
-    )
+    await notifications.publish(await notifications.notify(world.staff["manager1b"].id, "test", "not for you"))
+    sent = await notifications.notify(manager, "job.succeeded", "运行完成 / run finished", payload={"job_id": 9})
     await notifications.publish(sent)
     message = await socket.message()
     assert message == {
@@ -250,9 +235,7 @@ async def test_the_upgrade_request_s_own_token_also_signs_in(app: Any, api: Api,
         {},
     ],
 )
-async def test_a_connection_without_a_valid_token_is_refused(
-    app: Any, world: World, payload: dict[str, str]
-) -> None:
+async def test_a_connection_without_a_valid_token_is_refused(app: Any, world: World, payload: dict[str, str]) -> None:
     socket = Socket(app)
     await socket.open()
     await socket.send({"type": "connection_init", "payload": payload})

@@ -37,9 +37,7 @@ def test_schedule_registers_an_arq_cron_job(registered: scheduling.Schedule) -> 
     cron_job = scheduling.CRON_JOBS[-1]
     assert (cron_job.name, cron_job.hour, cron_job.minute, cron_job.second) == (f"cron:{KIND}", 2, 0, 0)
     assert WorkerSettings.cron_jobs is scheduling.CRON_JOBS
-    assert registered.next_after(datetime(2026, 11, 28, 1, 0, tzinfo=UTC)) == datetime(
-        2026, 11, 28, 2, 0, tzinfo=UTC
-    )
+    assert registered.next_after(datetime(2026, 11, 28, 1, 0, tzinfo=UTC)) == datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 
 
 async def test_a_double_firing_starts_the_run_once(world: World, registered: scheduling.Schedule) -> None:
