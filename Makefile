@@ -48,5 +48,7 @@ lint: $(STAMP)
 schema: $(STAMP)
 	$(BIN)/palmcredit print-schema > schema.graphql
 
+## Every benchmark at its smallest size (CI runs this so none of them rots); drop --small for the real figures
 bench-small: $(STAMP)
 	$(BIN)/python benchmarks/graphql_api.py --small
+	$(BIN)/python benchmarks/geo_assign.py --small
