@@ -98,9 +98,7 @@ KINDS = (INSIDE, BORDER, NEAR, FAR, ADDRESS)
 NEAR_M = (20.0, 300.0)  # outside the outline by this much: within AssignOptions.max_distance_m
 FAR_M = (2_000.0, 30_000.0)
 
-_SURNAMES = tuple(
-    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾田董袁潘于蒋蔡余杜叶程苏魏吕丁"
-)
+_SURNAMES = tuple("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾田董袁潘于蒋蔡余杜叶程苏魏吕丁")
 _GIVEN = tuple("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰文辉建国志红梅海燕萍鹏飞宇浩欣怡晨阳")
 _LOAN_CLASSES = ("PASS", "SPECIAL_MENTION", "SUBSTANDARD", "DOUBTFUL", "LOSS")
 _LOAN_CLASS_WEIGHTS = (0.93, 0.04, 0.015, 0.01, 0.005)
@@ -141,9 +139,7 @@ def grid_rows(grid: DemoGrid) -> tuple[GridRows, list[tuple[Any, ...]]]:
     township_at = {code: i for i, code in enumerate(townships["code"])}
     village_township = np.array([township_at[code] for code in villages["parent_code"]], dtype=np.int64)
 
-    def row(
-        node_id: int, level: str, frame: Any, i: int, path: str, depth: int, parent: int | None
-    ) -> tuple[Any, ...]:
+    def row(node_id: int, level: str, frame: Any, i: int, path: str, depth: int, parent: int | None) -> tuple[Any, ...]:
         return (
             node_id, level, frame["name"].iloc[i], frame["code"].iloc[i], path, depth,
             shapely.to_geojson(frame.geometry.iloc[i]),
@@ -176,9 +172,7 @@ class Population:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def draw_population(
-    outline: BaseGeometry, grid: GridRows, customers: int, rng: np.random.Generator
-) -> Population:
+def draw_population(outline: BaseGeometry, grid: GridRows, customers: int, rng: np.random.Generator) -> Population:
     shapes = grid.village_shapes
     n_near = n_far = n_address = max(1, round(customers * 0.01))
     n_border = min(300, customers // 100)
@@ -235,9 +229,7 @@ def _to_geographic(xy: Floats, to_geographic: pyproj.Transformer) -> Floats:
     return np.round(np.column_stack([lon, lat]), 6)
 
 
-def _around_outline(
-    outline: BaseGeometry, count: int, metres: tuple[float, float], rng: np.random.Generator
-) -> Floats:
+def _around_outline(outline: BaseGeometry, count: int, metres: tuple[float, float], rng: np.random.Generator) -> Floats:
     """count points outside the county at between metres[0] and metres[1] from its outline (at most)."""
     to_metric, to_geographic = _metric()
     county = shapely.transform(outline, lambda c: np.column_stack(to_metric.transform(c[:, 0], c[:, 1])))
@@ -246,9 +238,7 @@ def _around_outline(
     found: list[Floats] = []
     while sum(len(f) for f in found) < count:
         n = 3 * count + 16
-        base = shapely.get_coordinates(
-            shapely.line_interpolate_point(ring, rng.uniform(0, 1, n), normalized=True)
-        )
+        base = shapely.get_coordinates(shapely.line_interpolate_point(ring, rng.uniform(0, 1, n), normalized=True))
         angle, distance = rng.uniform(0, 2 * np.pi, n), rng.uniform(*metres, n)
         xy = base + distance[:, None] * np.column_stack([np.cos(angle), np.sin(angle)])
         found.append(xy[~shapely.dwithin(county, shapely.points(xy), metres[0] / 2)])
@@ -281,9 +271,7 @@ def _strings(values: Any) -> Strings:
 def _cents_text(cents: Ints) -> Strings:
     """Decimal text ("1234.05") for amounts in cents: asyncpg copies numeric from text, no Decimal needed."""
     whole = _strings((cents // 100).astype(str))
-    return np.strings.add(
-        np.strings.add(whole, "."), np.strings.zfill(_strings((cents % 100).astype(str)), 2)
-    )
+    return np.strings.add(np.strings.add(whole, "."), np.strings.zfill(_strings((cents % 100).astype(str)), 2))
 
 
 def id_numbers(birth_day: Ints, male: npt.NDArray[np.bool_], slot: Ints) -> tuple[Strings, list[date]]:
@@ -314,9 +302,7 @@ def customer_columns(
     male = rng.random(n) < 0.5
     numbers, births = id_numbers(slots // 500, male, slots % 500)
     surnames, given = _strings(_SURNAMES), _strings(_GIVEN)
-    person = np.strings.add(
-        surnames[rng.integers(0, len(surnames), n)], given[rng.integers(0, len(given), n)]
-    )
+    person = np.strings.add(surnames[rng.integers(0, len(surnames), n)], given[rng.integers(0, len(given), n)])
     second = np.where(rng.random(n) < 0.7, given[rng.integers(0, len(given), n)], _strings(""))
     person = np.strings.add(person, second)
 
@@ -331,9 +317,7 @@ def customer_columns(
     loan = np.where(has_loan, np.round(rng.lognormal(11.5, 0.8, n)).astype(np.int64) * 100, 0)
     credit = np.where(has_loan | (rng.random(n) < 0.15), rng.integers(1, 50, n) * 1_000_000, 0)
     deposit = np.round(rng.lognormal(10.0, 1.6, n)).astype(np.int64)
-    loan_class = np.where(
-        has_loan, rng.choice(np.array(_LOAN_CLASSES, dtype=object), n, p=_LOAN_CLASS_WEIGHTS), None
-    )
+    loan_class = np.where(has_loan, rng.choice(np.array(_LOAN_CLASSES, dtype=object), n, p=_LOAN_CLASS_WEIGHTS), None)
     household = np.where(population.household >= 0, population.household + 1, 0)
     located = ~np.isnan(population.lon)
     now = datetime.now(UTC)
@@ -398,9 +382,7 @@ async def bulk_loading(conn: asyncpg.Connection, table: str) -> AsyncIterator[No
     for index in indexes:
         await conn.execute(index["definition"])
     for constraint in constraints:
-        await conn.execute(
-            f'ALTER TABLE {table} ADD CONSTRAINT "{constraint["conname"]}" {constraint["definition"]}'
-        )
+        await conn.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{constraint["conname"]}" {constraint["definition"]}')
 
 
 async def load_county(url: str, customers: int, villages: int, seed: int) -> dict[str, Any]:
@@ -417,9 +399,7 @@ async def load_county(url: str, customers: int, villages: int, seed: int) -> dic
     names = (_strings(list(grid.townships["name"])), _strings(list(grid.villages["name"])))
     columns = customer_columns(population, rows, names, rng)
     village_of_household = np.zeros(int(population.household.max()) + 1, dtype=np.int64)
-    village_of_household[population.household[population.household >= 0]] = population.home[
-        population.household >= 0
-    ]
+    village_of_household[population.household[population.household >= 0]] = population.home[population.household >= 0]
     generate_s = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -434,26 +414,18 @@ async def load_county(url: str, customers: int, villages: int, seed: int) -> dic
             )  # fmt: skip
             await conn.copy_records_to_table(
                 "household",
-                records=[
-                    (h + 1, int(rows.village_ids[v]), "", now) for h, v in enumerate(village_of_household)
-                ],
+                records=[(h + 1, int(rows.village_ids[v]), "", now) for h, v in enumerate(village_of_household)],
                 columns=["id", "village_id", "address", "created_at"],
             )
             async with bulk_loading(conn, "customer"):
                 for start in range(0, customers, COPY_BATCH):
                     records = _records(columns, CUSTOMER_COPY_COLUMNS, start, start + COPY_BATCH)
-                    await conn.copy_records_to_table(
-                        "customer", records=records, columns=list(CUSTOMER_COPY_COLUMNS)
-                    )
-            await conn.execute(
-                "CREATE TABLE bench_truth (id int PRIMARY KEY, kind text NOT NULL, village_id int)"
-            )
+                    await conn.copy_records_to_table("customer", records=records, columns=list(CUSTOMER_COPY_COLUMNS))
+            await conn.execute("CREATE TABLE bench_truth (id int PRIMARY KEY, kind text NOT NULL, village_id int)")
             drawn_in = np.where(population.home >= 0, rows.village_ids[np.maximum(population.home, 0)], None)
             await conn.copy_records_to_table(
                 "bench_truth",
-                records=list(
-                    zip(columns["id"].tolist(), population.kind.tolist(), drawn_in.tolist(), strict=True)
-                ),
+                records=list(zip(columns["id"].tolist(), population.kind.tolist(), drawn_in.tolist(), strict=True)),
             )
             for table in ("grid_node", "household", "customer"):
                 await conn.execute(f"SELECT setval('{table}_id_seq', (SELECT max(id) FROM {table}))")
@@ -673,9 +645,7 @@ async def versions(conn: asyncpg.Connection) -> str:
     return f"PostgreSQL {server}, PostGIS {postgis}"
 
 
-async def bench(
-    url: str, customers: int, villages: int, seed: int, log: Callable[[str], None]
-) -> dict[str, Any]:
+async def bench(url: str, customers: int, villages: int, seed: int, log: Callable[[str], None]) -> dict[str, Any]:
     t0 = time.perf_counter()
     await run_migrations(url, quiet=True)
     raw = await asyncpg.connect(url)
@@ -709,9 +679,7 @@ async def bench(
         assert not tracemalloc.is_tracing(), "tracemalloc slows allocation-heavy code: measure with it off"
         breakdown, counts, chunks = await run_ours(CHUNK_SIZE)
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        log(
-            f"ours: {breakdown.total_s:.2f} s over {chunks} chunks; peak RSS of this process {peak_mb:.0f} MB"
-        )
+        log(f"ours: {breakdown.total_s:.2f} s over {chunks} chunks; peak RSS of this process {peak_mb:.0f} MB")
 
         # As autovacuum would have by the time the roll-up runs: it then reads a table, not our dead tuples.
         settle_s = await settle(raw)
@@ -835,23 +803,15 @@ async def run(admin_url: str, customers: int, villages: int, seed: int) -> dict[
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument(
-        "--small", action="store_true", help=f"{SMALL[0]:,} customers and {SMALL[1]:,} villages"
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--small", action="store_true", help=f"{SMALL[0]:,} customers and {SMALL[1]:,} villages")
     parser.add_argument("--customers", type=int, default=None, help=f"customers (default {FULL[0]:,})")
     parser.add_argument("--villages", type=int, default=None, help=f"villages (default {FULL[1]:,})")
     parser.add_argument("--seed", type=int, default=SEED, help="the same seed gives the same county")
-    parser.add_argument(
-        "--admin-url", default=ADMIN_URL, help="a database to create and drop the bench database from"
-    )
+    parser.add_argument("--admin-url", default=ADMIN_URL, help="a database to create and drop the bench database from")
     args = parser.parse_args()
     customers, villages = SMALL if args.small else FULL
-    figures = asyncio.run(
-        run(args.admin_url, args.customers or customers, args.villages or villages, args.seed)
-    )
+    figures = asyncio.run(run(args.admin_url, args.customers or customers, args.villages or villages, args.seed))
     print(json.dumps(figures))
 
 
