@@ -13,7 +13,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, cast
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -91,25 +91,38 @@ def _json(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
+# geo.assign reads an address only for a customer without coordinates: the others' are not sent.
+_SELECTED = {"address": "CASE WHEN lon IS NULL OR lat IS NULL THEN address ELSE '' END AS address"}
+
+
+def _scope_filter(conn: BaseDBAsyncClient, scope: AssignmentScope) -> str:
+    if scope == AssignmentScope.ALL:
+        return ""
+    return " AND needs_placement = 1" if dialect(conn) == "sqlite" else " AND needs_placement"
+
+
 def customer_query(conn: BaseDBAsyncClient, scope: AssignmentScope, min_id: int, max_id: int) -> str:
     """The chunk's customers. Ids are integers we produced, so they are inlined (COPY takes no parameters)."""
-    pending = ""
-    if scope == AssignmentScope.PENDING:
-        pending = " AND needs_placement = 1" if dialect(conn) == "sqlite" else " AND needs_placement"
+    columns = ", ".join(_SELECTED.get(column, column) for column in CUSTOMER_COLUMNS)
     return (
-        f"SELECT {', '.join(CUSTOMER_COLUMNS)} FROM customer "
-        f"WHERE id >= {int(min_id)} AND id <= {int(max_id)}{pending} ORDER BY id"
+        f"SELECT {columns} FROM customer "
+        f"WHERE id >= {int(min_id)} AND id <= {int(max_id)}{_scope_filter(conn, scope)} ORDER BY id"
     )
 
 
 async def plan_chunks(scope: AssignmentScope, chunk_size: int = CHUNK_SIZE) -> list[dict[str, int]]:
-    """Id ranges of about chunk_size customers each."""
-    qs = Customer.all() if scope == AssignmentScope.ALL else Customer.filter(needs_placement=True)
-    ids = cast(list[int], await qs.order_by("id").values_list("id", flat=True))
-    return [
-        {"min_id": int(ids[start]), "max_id": int(ids[min(start + chunk_size, len(ids)) - 1])}
-        for start in range(0, len(ids), chunk_size)
-    ]
+    """Id ranges of about chunk_size customers each, cut by the database: no id travels to Python."""
+    conn = connection()
+    size = placeholders(conn, 0, 1)[0]
+    rows = await fetch(
+        "SELECT MIN(id) AS min_id, MAX(id) AS max_id FROM ("
+        f"SELECT id, (ROW_NUMBER() OVER (ORDER BY id) - 1) / {size} AS chunk "
+        f"FROM customer WHERE 1 = 1{_scope_filter(conn, scope)}"
+        ") AS numbered GROUP BY chunk ORDER BY chunk",
+        [int(chunk_size)],
+        conn,
+    )
+    return [{"min_id": int(r["min_id"]), "max_id": int(r["max_id"])} for r in rows]
 
 
 async def assign_range(
@@ -125,7 +138,8 @@ async def assign_range(
     customers = await read_frame(conn, customer_query(conn, scope, min_id, max_id), CUSTOMER_COLUMNS)
     if customers.empty:
         return ChunkCounts(0, 0, 0, 0, 0, 0, {}, [])
-    customers["address"] = customers["address"].fillna("").astype(str)
+    # object first: a chunk whose customers all have coordinates reads an all-empty, hence float, column
+    customers["address"] = customers["address"].astype(object).fillna("").astype(str)
     for column in ("lon", "lat"):
         customers[column] = pd.to_numeric(customers[column], errors="coerce").astype("float64")
     customers["id"] = customers["id"].astype("int64")
