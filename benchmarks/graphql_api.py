@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from app import RequestContextMiddleware, create_app
 from cli import run_migrations
 from resolvers.demo import generate_demo
+from resolvers.grid import covering_paths
 from resolvers.sql import connection, placeholders
 from settings import SETTINGS, tortoise_config
 
@@ -63,14 +64,22 @@ async def _children(parent_ids: list[int]) -> list[dict[str, Any]]:
 
 
 async def _counts(paths: list[str]) -> dict[str, int]:
+    """The same statement as resolvers.grid.customer_counts for head office, and the same roll-up by path."""
     conn = connection()
-    marks = ", ".join(placeholders(conn, 0, len(paths)))
+    roots = covering_paths(paths)
+    marks = placeholders(conn, 0, len(roots))
     sql = (
-        "SELECT n.path AS node_path, COUNT(c.id) AS customers FROM grid_node n "
-        "JOIN grid_node v ON v.path LIKE n.path || '%' JOIN customer c ON c.village_id = v.id "
-        f"WHERE n.path IN ({marks}) GROUP BY n.path"
+        "SELECT v.path AS village_path, COUNT(*) AS customers FROM customer c "
+        "JOIN grid_node v ON v.id = c.village_id "
+        f"WHERE ({' OR '.join(f'v.path LIKE {m}' for m in marks)}) GROUP BY v.path"
     )
-    return {r["node_path"]: int(r["customers"]) for r in await conn.execute_query_dict(sql, paths)}
+    totals: dict[str, int] = {}
+    for row in await conn.execute_query_dict(sql, [f"{root}%" for root in roots]):
+        ids = [p for p in row["village_path"].split("/") if p]
+        for depth in range(1, len(ids) + 1):
+            prefix = "/" + "/".join(ids[:depth]) + "/"
+            totals[prefix] = totals.get(prefix, 0) + int(row["customers"])
+    return totals
 
 
 async def baseline_drilldown(request: Request) -> JSONResponse:

@@ -89,29 +89,44 @@ async def polygons(node_ids: Sequence[int]) -> list[Any]:
     return [found.get(i) for i in node_ids]
 
 
+def covering_paths(paths: Sequence[str]) -> list[str]:
+    """The fewest paths whose subtrees hold all the given ones: ['/1/', '/1/7/', '/2/'] → ['/1/', '/2/']."""
+    kept: list[str] = []
+    for path in sorted(set(paths)):
+        if not kept or not path.startswith(kept[-1]):
+            kept.append(path)
+    return kept
+
+
 async def customer_counts(actor: Actor, node_paths: Sequence[str]) -> list[int]:
     """Batch loader body: for each node, the customers under it (any depth) that the actor may list
-    (the same rule as resolvers.customers.visible_customers)."""
+    (the same rule as resolvers.customers.visible_customers).
+
+    One GROUP BY per village under the requested nodes, then each village's count is added to every node on
+    its path: the customer table is read once however many nodes (a whole drill-down) are asked for.
+    """
     scope = actor.customer_scope()
     if scope == ():
         return [0 for _ in node_paths]
     conn = connection()
-    unique = sorted(set(node_paths))
-    marks = placeholders(conn, 0, len(unique))
-    sql_parts = [
-        "SELECT n.path AS node_path, COUNT(c.id) AS customers",
-        "FROM grid_node n JOIN grid_node v ON v.path LIKE n.path || '%'",
-        "JOIN customer c ON c.village_id = v.id",
-        f"WHERE n.path IN ({', '.join(marks)})",
+    roots = covering_paths(node_paths)
+    marks = placeholders(conn, 0, len(roots))
+    sql = [
+        "SELECT v.path AS village_path, COUNT(*) AS customers",
+        "FROM customer c JOIN grid_node v ON v.id = c.village_id",
+        "WHERE (" + " OR ".join(f"v.path LIKE {m}" for m in marks) + ")",
     ]
-    params: list[object] = list(unique)
+    params: list[object] = [f"{root}%" for root in roots]
     if scope is not None:
         scope_marks = placeholders(conn, len(params), len(scope) + 1)
-        alternatives = [f"v.path LIKE {m} || '%'" for m in scope_marks[:-1]]
+        alternatives = [f"v.path LIKE {m}" for m in scope_marks[:-1]]
         alternatives.append(f"c.manager_id = {scope_marks[-1]}")
-        sql_parts.append("AND (" + " OR ".join(alternatives) + ")")
-        params.extend([*scope, actor.staff_id])
-    sql_parts.append("GROUP BY n.path")
-    rows = await fetch("\n".join(sql_parts), params, conn)
-    counts = {r["node_path"]: int(r["customers"]) for r in rows}
-    return [counts.get(p, 0) for p in node_paths]
+        sql.append("AND (" + " OR ".join(alternatives) + ")")
+        params.extend([*(f"{p}%" for p in scope), actor.staff_id])
+    sql.append("GROUP BY v.path")
+    totals: dict[str, int] = defaultdict(int)
+    for row in await fetch("\n".join(sql), params, conn):
+        village_path, count = row["village_path"], int(row["customers"])
+        for ancestor in [*ancestor_paths(village_path), village_path]:
+            totals[ancestor] += count
+    return [totals.get(p, 0) for p in node_paths]
