@@ -327,8 +327,7 @@ def draw_map(
 
 
 async def _draw_map(code: str, metric: str, out: Path, period: str | None, as_user: str) -> None:
-    from domain.kpi import METRIC_NAMES, KpiMetric, metric_value
-    from geo.maps import choropleth_png
+    from domain.kpi import KpiMetric
     from resolvers import grid, kpis
 
     async with _database():
@@ -341,13 +340,7 @@ async def _draw_map(code: str, metric: str, out: Path, period: str | None, as_us
         children = (await grid.children_of(actor, [node.id]))[0]
         rows = await kpis.kpis_for(actor, [(c.id, c.path) for c in children], chosen)
         shapes = await grid.polygons([c.id for c in children])
-    chosen_metric = KpiMetric(metric)
-    values = [metric_value(kpis.figures(r), chosen_metric) if r else 0.0 for r in rows]
-    zh, en = METRIC_NAMES[chosen_metric]
-    png = choropleth_png(
-        shapes, values, [c.name for c in children], f"{node.name} {zh} {chosen} / {en}",
-        fallback_labels=[c.code[-3:] for c in children], fallback_title=f"{node.code} {en} {chosen}",
-    )  # fmt: skip
+    png = kpis.children_map_png(node, children, rows, shapes, KpiMetric(metric), chosen)
     out.write_bytes(png)  # noqa: ASYNC240 — one small file at the end of a command
     console.print(f"wrote {out} ({len(png):,} bytes, {len(children)} areas)")
 

@@ -19,7 +19,8 @@ from tortoise.transactions import in_transaction
 
 from domain.access import Actor, Role, inside
 from domain.errors import DomainError, ErrorCode, forbidden
-from domain.kpi import NPL_CLASSES, KpiFigures, previous_period, roll_up
+from domain.kpi import METRIC_NAMES, NPL_CLASSES, KpiFigures, KpiMetric, metric_value, previous_period, roll_up
+from geo.maps import choropleth_png
 from models import GridKpi, GridNode, Job, JobChunk
 from resolvers import jobs
 from resolvers.audit import record
@@ -170,11 +171,42 @@ async def kpis_by_keys(actor: Actor, keys: Sequence[tuple[int, str, str]]) -> li
     return [found.get((node_id, period)) for node_id, _, period in keys]
 
 
+def children_map_png(
+    node: GridNode,
+    children: Sequence[GridNode],
+    rows: Sequence[GridKpi | None],
+    shapes: Sequence[Any],
+    metric: KpiMetric,
+    period: str,
+) -> bytes:
+    """The choropleth of a metric over a node's children, as GraphQL and the CLI both draw it."""
+    values = [metric_value(figures(r), metric) if r else 0.0 for r in rows]
+    zh, en = METRIC_NAMES[metric]
+    return choropleth_png(
+        list(shapes),
+        values,
+        [c.name for c in children],
+        f"{node.name} {zh} {period} / {en}",
+        fallback_labels=[c.code[-3:] for c in children],
+        fallback_title=f"{node.code} {en} {period}",
+    )
+
+
 def figures(kpi: GridKpi) -> KpiFigures:
     return KpiFigures(**{f: getattr(kpi, f) for f in KPI_FIELDS})
 
 
 __all__ = [
-    "KPI_FIELDS", "KpiFigures", "RollupReport", "current_period", "figures", "kpis_by_keys", "kpis_for",
-    "latest_period", "previous_period", "roll_up_kpis", "start_rollup",
+    "KPI_FIELDS",
+    "KpiFigures",
+    "RollupReport",
+    "children_map_png",
+    "current_period",
+    "figures",
+    "kpis_by_keys",
+    "kpis_for",
+    "latest_period",
+    "previous_period",
+    "roll_up_kpis",
+    "start_rollup",
 ]  # fmt: skip

@@ -12,9 +12,9 @@ import strawberry
 from strawberry.dataloader import DataLoader
 from strawberry.scalars import JSON
 
-from domain.kpi import METRIC_NAMES, metric_value, previous_period, rank
 from domain.kpi import KpiMetric as KpiMetricModel
-from geo.maps import choropleth_png, feature_collection
+from domain.kpi import metric_value, previous_period, rank
+from geo.maps import feature_collection
 from models import GridKpi as GridKpiModel
 from models import GridNode as GridNodeModel
 from resolvers import kpis as kpi_cases
@@ -166,18 +166,10 @@ async def children_geojson(info: Info, node_pk: int, metric: KpiMetricModel, per
 
 
 async def children_choropleth(info: Info, node: GridNodeModel, metric: KpiMetricModel, period: str | None) -> str:
-    children, rows = await _children_with_kpis(info, node.id, period)
-    values = [metric_value(kpi_cases.figures(r), metric) if r else 0.0 for r in rows]
-    zh, en = METRIC_NAMES[metric]
+    chosen = await resolve_period(period)
+    children, rows = await _children_with_kpis(info, node.id, chosen)
     shapes = await info.context.loaders.polygon_by_node.load_many([c.id for c in children])
-    png = choropleth_png(
-        list(shapes),
-        values,
-        [c.name for c in children],
-        f"{node.name} {zh} / {en}",
-        fallback_labels=[c.code[-3:] for c in children],
-        fallback_title=f"{node.code} {en}",
-    )
+    png = kpi_cases.children_map_png(node, children, rows, shapes, metric, chosen or "")
     return "data:image/png;base64," + base64.b64encode(png).decode()
 
 
