@@ -28,6 +28,7 @@ from models import Customer, GridLevel, GridNode, Job, JobChunk
 from resolvers import jobs
 from resolvers.audit import record
 from resolvers.bulk import CUSTOMER_COLUMNS, read_frame, update_customer_villages
+from resolvers.notifications import notify
 from resolvers.sql import connection, dialect, fetch, placeholders
 
 KIND = "geo_assign"
@@ -50,9 +51,11 @@ class ChunkCounts:
     fallback: int
     flagged: dict[str, int]
     unplaced_sample: list[int]
+    arrivals: dict[int, int]  # village id: customers placed into it who were not in it before
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "arrivals": {str(village): count for village, count in self.arrivals.items()},
             "customers": self.customers,
             "placed": self.placed,
             "moved": self.moved,
@@ -137,7 +140,7 @@ async def assign_range(
     villages = villages if villages is not None else await load_villages(conn)
     customers = await read_frame(conn, customer_query(conn, scope, min_id, max_id), CUSTOMER_COLUMNS)
     if customers.empty:
-        return ChunkCounts(0, 0, 0, 0, 0, 0, {}, [])
+        return ChunkCounts(0, 0, 0, 0, 0, 0, {}, [], {})
     # object first: a chunk whose customers all have coordinates reads an all-empty, hence float, column
     customers["address"] = customers["address"].astype(object).fillna("").astype(str)
     for column in ("lon", "lat"):
@@ -169,6 +172,8 @@ async def _write_back(
         [str(p) for p in placement[changed]],
     )
     moved = ~same_village & ~unplaced & ~pd.isna(old_village)
+    arrived = ~same_village & ~unplaced & ~pd.isna(target_village)
+    arrival_villages, arrival_counts = np.unique(target_village[arrived].astype("int64"), return_counts=True)
     flags = outcome["flag"].dropna().value_counts()
     return ChunkCounts(
         customers=len(outcome),
@@ -179,6 +184,7 @@ async def _write_back(
         fallback=int((placement == "ADDRESS").sum()),
         flagged={str(k): int(v) for k, v in flags.items()},
         unplaced_sample=[int(i) for i in outcome["id"].to_numpy()[unplaced][:UNPLACED_SAMPLE]],
+        arrivals=dict(zip(arrival_villages.tolist(), arrival_counts.tolist(), strict=True)),
     )
 
 
@@ -193,15 +199,19 @@ def merge_counts(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "fallback": 0,
     }
     flagged: dict[str, int] = {}
+    arrivals: dict[str, int] = {}
     sample: list[int] = []
     for result in results:
         for key in total:
             total[key] += int(result.get(key, 0))
         for flag, count in result.get("flagged", {}).items():
             flagged[flag] = flagged.get(flag, 0) + int(count)
+        for village, count in result.get("arrivals", {}).items():
+            arrivals[village] = arrivals.get(village, 0) + int(count)
         sample.extend(result.get("unplaced_sample", []))
     total["flagged"] = flagged
     total["unplaced_sample"] = sorted(sample)[:UNPLACED_SAMPLE]
+    total["arrivals"] = arrivals
     return total
 
 
@@ -231,7 +241,72 @@ async def run_chunk(job: Job, chunk: JobChunk, conn: BaseDBAsyncClient) -> dict[
 
 
 async def finish(job: Job, results: list[dict[str, Any]], conn: BaseDBAsyncClient) -> dict[str, Any]:
-    return merge_counts(results)
+    merged = merge_counts(results)
+    arrivals = {int(village): count for village, count in merged["arrivals"].items()}
+    merged["managers_notified"] = await notify_managers(job, arrivals, conn)
+    return merged
+
+
+# --- telling customer managers who came into their grid -------------------------------------------------------
+
+NOTICE_KIND = "grid.customers_assigned"
+NOTICE_VILLAGES = 100  # villages listed in a notice's payload, most arrivals first
+NOTICE_NAMED = 3  # villages named in its text
+
+
+async def notify_managers(job: Job, arrivals: dict[int, int], conn: BaseDBAsyncClient) -> int:
+    """One notice per customer manager whose grid received customers in this run (placed there for the first
+    time or moved in from another village): where they are, so the manager can visit them (走访). Stored on
+    the run's connection, pushed once the run's result commits. Returns how many managers were told."""
+    if not arrivals:
+        return 0
+    villages = {
+        int(v["id"]): v
+        for v in await GridNode.filter(id__in=list(arrivals)).using_db(conn).values("id", "name", "path")
+    }
+    managers_at: dict[str, list[int]] = {}
+    for row in await fetch(
+        "SELECT s.id AS staff_id, s.roles AS roles, n.path AS path FROM staff s "
+        "JOIN staff_scope ss ON ss.staff_id = s.id JOIN grid_node n ON n.id = ss.gridnode_id "
+        f"WHERE s.is_active = {'1' if dialect(conn) == 'sqlite' else 'TRUE'}",
+        [],
+        conn,
+    ):
+        roles = row["roles"] if isinstance(row["roles"], list) else json.loads(row["roles"])
+        if Role.CUSTOMER_MANAGER.value in roles:
+            managers_at.setdefault(str(row["path"]), []).append(int(row["staff_id"]))
+    received: dict[int, dict[int, int]] = {}  # manager: {village: customers}
+    for village_id, count in arrivals.items():
+        village = villages.get(village_id)
+        if village is None:
+            continue
+        parts = str(village["path"]).strip("/").split("/")
+        for depth in range(1, len(parts) + 1):  # the village and each of its ancestors
+            for manager in managers_at.get("/" + "/".join(parts[:depth]) + "/", ()):
+                received.setdefault(manager, {})[village_id] = count
+    for manager, by_village in sorted(received.items()):
+        ranked = sorted(by_village.items(), key=lambda item: (-item[1], item[0]))
+        total = sum(by_village.values())
+        named_zh = "、".join(f"{villages[v]['name']}{n}人" for v, n in ranked[:NOTICE_NAMED])
+        named_en = ", ".join(f"{villages[v]['name']} {n}" for v, n in ranked[:NOTICE_NAMED])
+        more = len(ranked) > NOTICE_NAMED
+        note = await notify(
+            manager,
+            NOTICE_KIND,
+            f"网格新增客户{total}人待走访 / {total} new customers in your grid to visit",
+            f"{named_zh}{'等' if more else ''}（共{len(ranked)}个村） / {named_en}{', …' if more else ''} "
+            f"({len(ranked)} village{'s' if len(ranked) > 1 else ''})",
+            {
+                "job_id": job.id,
+                "customers": total,
+                "villages": [
+                    {"id": v, "name": villages[v]["name"], "customers": n} for v, n in ranked[:NOTICE_VILLAGES]
+                ],
+            },
+            using_db=conn,
+        )
+        jobs.publish_after_finish(note)
+    return len(received)
 
 
 jobs.register_kind(KIND, run_chunk, finish)

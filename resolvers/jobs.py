@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -65,6 +66,8 @@ class JobPolicy:
 
 POLICY = JobPolicy()
 _KINDS: dict[str, JobKind] = {}
+# notifications a finisher stored, pushed once its transaction has committed (see publish_after_finish)
+_AFTER_COMMIT: ContextVar[list[Notification] | None] = ContextVar("palmcredit_job_after_commit", default=None)
 
 
 class UnknownJobKindError(LookupError):
@@ -309,6 +312,8 @@ async def finish_job(job_id: int) -> bool:
     if len(chunks) != job.chunks_total or any(c.status != JobStatus.SUCCEEDED for c in chunks):
         return False
     note: Notification | None = None
+    after_commit: list[Notification] = []
+    token = _AFTER_COMMIT.set(after_commit)
     try:
         async with in_transaction() as conn:
             now = _now()
@@ -338,9 +343,20 @@ async def finish_job(job_id: int) -> bool:
         if note is not None:
             await publish(note)
         return False
-    if note is not None:
-        await publish(note)
+    finally:
+        _AFTER_COMMIT.reset(token)
+    for pushed in [*after_commit, *([note] if note is not None else [])]:
+        await publish(pushed)
     return True
+
+
+def publish_after_finish(notification: Notification) -> None:
+    """For a finisher: push this notification (stored on the finisher's connection) once the job's result has
+    committed; if finishing fails, it is rolled back with everything else and never pushed."""
+    pending = _AFTER_COMMIT.get()
+    if pending is None:
+        raise RuntimeError("publish_after_finish is for a job kind's finisher")
+    pending.append(notification)
 
 
 # --- recovery ---------------------------------------------------------------------------------------------

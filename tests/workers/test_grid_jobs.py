@@ -13,12 +13,12 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from models import Customer, GridKpi, GridNode, Job, JobChunk, JobStatus, OutboxMessage, Staff
+from models import Customer, GridKpi, GridNode, Job, JobChunk, JobStatus, Notification, OutboxMessage, Staff
 from resolvers import assignment, bulk, jobs, outbox
 from resolvers.assignment import AssignmentScope
 from resolvers.auth import actor_for
 from resolvers.grid_import import ImportFields, import_villages
-from tests.factories import Api, World, make_customer, new_id_number
+from tests.factories import Api, World, make_customer, make_staff, new_id_number
 from tests.workers.conftest import Queue, finished, in_process
 
 pytestmark = pytest.mark.usefixtures("world")
@@ -117,6 +117,70 @@ async def test_a_crash_mid_chunk_loses_and_doubles_nothing(world: World, monkeyp
     assert done.status == JobStatus.SUCCEEDED
     assert (done.result["customers"], done.result["moved"], done.result["fallback"]) == (9, 5, 4)
     assert await Customer.filter(placement="INSIDE").count() == 2
+
+
+async def test_managers_are_told_who_came_into_their_grid(
+    world: World, api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await with_polygons(world)
+    people = await located_customers(world)
+    pushed: list[Notification] = []
+
+    async def push(note: Notification) -> None:
+        pushed.append(note)
+
+    monkeypatch.setattr("resolvers.jobs.publish", push)
+    job = await assignment.start_run(AssignmentScope.ALL, created_by=world.staff["head"].id, chunk_size=4)
+    for number in range(job.chunks_total):
+        await jobs.run_job_chunk(job.id, number)
+    done = await Job.get(id=job.id)
+    assert done.status == JobStatus.SUCCEEDED
+    # 张庄村 receives the border point (from 王庄村) and the world's 李二 and 王三 by address; 李庄村 the
+    # customer inside it; 王庄村 the one just outside it and the one with only an address
+    v1a, v1b, v2a = (str(v.id) for v in (world.village1a, world.village1b, world.village2a))
+    assert done.result["arrivals"] == {v1a: 3, v1b: 1, v2a: 2}
+    assert done.result["managers_notified"] == 3
+    notices = await Notification.filter(kind=assignment.NOTICE_KIND).order_by("recipient_id")
+    told = {n.recipient_id: n for n in notices}
+    assert set(told) == {world.staff[m].id for m in ("manager1a", "manager1b", "manager2a")}
+    first = told[world.staff["manager1a"].id]
+    assert first.payload == {
+        "job_id": job.id,
+        "customers": 3,
+        "villages": [{"id": world.village1a.id, "name": "张庄村", "customers": 3}],
+    }
+    assert first.title.startswith("网格新增客户3人待走访")
+    assert first.body == "张庄村3人（共1个村） / 张庄村 3 (1 village)"
+    # pushed live only after the run's result committed, with the starter's "run finished" notice
+    assert {n.id for n in pushed} == {n.id for n in notices} | {(await Notification.get(kind="job.succeeded")).id}
+    # the manager reads it in the app
+    listed = await api.as_("manager2a", "{ notifications { edges { node { title payload } } } }")
+    (edge,) = listed["data"]["notifications"]["edges"]
+    assert edge["node"]["payload"]["customers"] == 2
+    assert {v["name"] for v in edge["node"]["payload"]["villages"]} == {"王庄村"}
+    near = await Customer.get(id=people["near_2a"].id)
+    assert (near.village_id, near.placement) == (world.village2a.id, "NEAREST")  # type: ignore[attr-defined]
+
+    # nobody moved the second time: nobody is told anything
+    again = await assignment.start_run(AssignmentScope.ALL, created_by=None, chunk_size=4)
+    for number in range(again.chunks_total):
+        await jobs.run_job_chunk(again.id, number)
+    assert (await Job.get(id=again.id)).result["managers_notified"] == 0
+    assert await Notification.filter(kind=assignment.NOTICE_KIND).count() == 3
+
+
+async def test_a_notice_to_a_township_manager_sums_its_villages(world: World) -> None:
+    township_manager = await make_staff("manager_t1", ["CUSTOMER_MANAGER"], [world.township1])
+    await make_staff("inactive_t1", ["CUSTOMER_MANAGER"], [world.township1], is_active=False)
+    await make_staff("president_t1", ["BRANCH_PRESIDENT"], [world.township1])
+    await with_polygons(world)
+    await located_customers(world)
+    job = await assignment.start_run(AssignmentScope.ALL, created_by=None, chunk_size=100)
+    await jobs.run_job_chunk(job.id, 0)
+    (notice,) = await Notification.filter(recipient_id=township_manager.id)
+    assert notice.payload["customers"] == 4  # 张庄村 3 and 李庄村 1, both in 王集镇
+    assert [v["name"] for v in notice.payload["villages"]] == ["张庄村", "李庄村"]  # most first
+    assert await Notification.filter(kind=assignment.NOTICE_KIND).count() == 4  # 3 village managers + this one
 
 
 async def test_only_new_or_moved_customers_are_placed_by_a_pending_run(world: World, api: Api) -> None:
