@@ -8,31 +8,39 @@ which about
    1 %  are unplaceable (2–30 km away, coordinates at (0, 0) or with lon and lat swapped),
    1 %  have no coordinates but an address naming their township and village (ADDRESS),
 plus a few hundred exactly on vertices shared by several villages (border ties). Everything follows the seed.
-The data is generated and copied in a child process, so that this process's peak RSS is the job's.
+The data is generated and copied in a child process.
 
 Timed:
-  ours     plan_chunks + load_villages + assign_range over chunks of 100,000 ids, each in its own transaction,
-           as the job runs serially: read (COPY), place (geo.assign), write back (UPDATE … FROM unnest).
+  ours     the assignment job as the product runs it: start_run records the job, its chunks of 100,000
+           customer ids and their outbox messages; --workers worker processes (started and connected
+           beforehand, as deployed workers are) run jobs.run_job_chunk — what the arq task calls — over the
+           chunks, sharing them through the chunks' leases; each chunk reads (COPY), places (geo.assign) and
+           writes back (UPDATE … FROM unnest) in its own transaction, and the last one reduces the job's
+           result. Timed from start_run to the job's result.
   PostGIS  UPDATE customer c SET village_id = v.id FROM village_geo v WHERE ST_Covers(v.geom, c.geom),
-           with GiST indexes on both geometry columns (built beforehand, not timed).
+           with GiST indexes on both geometry columns (built beforehand, not timed). PostgreSQL runs an
+           UPDATE in one process: it cannot be shared out the way our chunks are.
   KPIs     roll_up_kpis() over our assignment (after a VACUUM ANALYZE, as autovacuum would have run).
-Then both assignments are compared: our INSIDE customers whose village differs from PostGIS's (points covered
-by several villages excluded and counted apart), and customers PostGIS placed that we did not place INSIDE.
-The query counting those border ties is the ST_Covers join without writes, so its time is also reported as
-PostGIS's placing cost, beside ours without the write: both sides write the same rows, and the write is most
-of either time. Our time is broken down into plan, villages, read, assign, write and commit.
-Then the daily case, "reassign": about 5 % of the village polygons redrawn (neighbourhoods re-cut into
-Voronoi cells inside their common outline, written to grid_node through SQL, village_geo updated from them),
-and every customer placed again, each side from its own first assignment on a settled table:
-  ours     the same run_ours path over all customers; it writes only the rows whose village changed.
-  PostGIS  the same UPDATE (every covered row rewritten), and the variant writing changed rows only
-           (… AND c.village_id IS DISTINCT FROM v.id).
-The two are compared as above, against the border ties of the new polygons.
-Targets: PostGIS ÷ ours ≥ 4, peak RSS ≤ 4096 MB, no disagreement beyond border ties (ratio and peak are the
-first assignment's; the peak is read before the reassign). The last line is JSON.
+Scenarios:
+  first    every customer placed for the first time (no village yet), so both sides rewrite every row.
+  reassign the daily case and the headline (the issue's "reassigning a million customers"): about 5 % of
+           the village polygons redrawn (neighbourhoods re-cut into Voronoi cells inside their common outline,
+           written to grid_node through SQL, village_geo updated from them), then every customer placed
+           again, each side from its own first assignment on a settled table. Ours writes only the rows whose
+           village changed; PostGIS is timed both as named (every covered row rewritten) and in the variant
+           writing changed rows only (… AND c.village_id IS DISTINCT FROM v.id).
+Each time, the two assignments are compared: our INSIDE customers whose village differs from PostGIS's (points
+covered by several villages excluded and counted apart), and customers PostGIS placed that we did not place
+INSIDE. The query counting those border ties is the ST_Covers join without writes, so its time is also
+reported as PostGIS's placing cost. Our time is broken down into start_run, villages, read, assign and write
+(summed over workers).
+Targets: PostGIS ÷ ours ≥ 4, peak RSS ≤ 4096 MB (the workers' peaks added up, as they run at once), no
+disagreement beyond border ties. The last line is JSON: ours_s, postgis_s, ratio and disagreements are the
+reassign's, first_* the first placement's.
 
     python benchmarks/geo_assign.py             # 1,000,000 customers, 10,000 villages (several minutes)
     python benchmarks/geo_assign.py --small     # 20,000 customers, 300 villages
+    python benchmarks/geo_assign.py --workers 1 # the job on one worker
 """
 
 from __future__ import annotations
@@ -41,6 +49,7 @@ import argparse
 import asyncio
 import json
 import multiprocessing
+import os
 import resource
 import secrets
 import sys
@@ -62,14 +71,12 @@ import pyproj
 import shapely
 from shapely.geometry.base import BaseGeometry
 from tortoise import Tortoise
-from tortoise.transactions import in_transaction
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import resolvers.assignment as assignment_module
 from cli import run_migrations
 from domain.idcard import make_id_number
-from geo.assign import AssignOptions
 from geo.demo_grid import (
     COUNTY_CODE,
     GEOGRAPHIC_CRS,
@@ -80,13 +87,9 @@ from geo.demo_grid import (
     read_county_outline,
     sample_points,
 )
-from resolvers.assignment import (
-    AssignmentScope,
-    assign_range,
-    load_villages,
-    merge_counts,
-    plan_chunks,
-)
+from models import JobStatus, OutboxMessage
+from resolvers import jobs
+from resolvers.assignment import AssignmentScope, start_run
 from resolvers.kpis import roll_up_kpis
 from settings import tortoise_config
 
@@ -99,6 +102,7 @@ COPY_BATCH = 100_000
 MAX_DISTANCE_M = 500.0
 TARGET_RATIO = 4.0
 TARGET_PEAK_MB = 4096
+DEFAULT_WORKERS = max(1, min(4, os.cpu_count() or 1))
 RESHAPED_SHARE = 0.05  # reassign scenario: share of villages whose polygon is redrawn
 
 # Customer kinds, recorded per customer in the bench_truth table for the cross-checks.
@@ -466,29 +470,41 @@ def load_county_in_child(url: str, customers: int, villages: int, seed: int) -> 
 
 @dataclass
 class Breakdown:
-    """Where our run's time went; read, assign and write are summed over chunks."""
+    """Where our run's time went. plan is start_run (chunk bounds, job rows, outbox); villages, read, assign
+    and write are summed over chunks and over workers, so with several workers they add up to more than the
+    wall-clock total."""
 
     plan_s: float = 0.0
     villages_s: float = 0.0
     read_s: float = 0.0
     assign_s: float = 0.0
     write_s: float = 0.0
-    commit_s: float = 0.0
     total_s: float = 0.0
+    workers: int = 1
+    worker_peak_mb: list[float] = field(default_factory=list)
+
+    def add(self, other: dict[str, float]) -> None:
+        for name in ("villages_s", "read_s", "assign_s", "write_s"):
+            setattr(self, name, getattr(self, name) + other[name])
 
     @property
-    def other_s(self) -> float:
-        parts = self.plan_s + self.villages_s + self.read_s + self.assign_s + self.write_s + self.commit_s
-        return self.total_s - parts
+    def working_s(self) -> float:
+        """Time the workers spent inside the job's chunks' own calls, summed over workers."""
+        return self.villages_s + self.read_s + self.assign_s + self.write_s
 
 
-# The calls assign_range makes, and the Breakdown field each one's time goes to.
-CALLS = {"read_frame": "read_s", "assign_customers": "assign_s", "update_customer_villages": "write_s"}
+# The calls the assignment job makes, and the Breakdown field each one's time goes to.
+CALLS = {
+    "load_villages": "villages_s",
+    "read_frame": "read_s",
+    "assign_customers": "assign_s",
+    "update_customer_villages": "write_s",
+}
 
 
 @contextmanager
 def timing_calls(breakdown: Breakdown) -> Iterator[None]:
-    """Time the three calls assign_range makes (read, place, write) without changing what it runs: the
+    """Time the calls a chunk makes (villages, read, place, write) without changing what it runs: the
     wrappers add a clock reading around each call, nothing else."""
     originals = {name: getattr(assignment_module, name) for name in CALLS}
 
@@ -522,29 +538,89 @@ def timing_calls(breakdown: Breakdown) -> Iterator[None]:
             setattr(assignment_module, name, function)
 
 
-async def run_ours(chunk_size: int) -> tuple[Breakdown, dict[str, Any], int]:
-    """The assignment job, serially: plan the chunks, load the villages once, one transaction per chunk."""
-    breakdown = Breakdown()
-    results = []
-    options = AssignOptions(max_distance_m=MAX_DISTANCE_M)
-    with timing_calls(breakdown):
-        started = time.perf_counter()
-        chunks = await plan_chunks(AssignmentScope.ALL, chunk_size)
-        breakdown.plan_s = time.perf_counter() - started
-        t0 = time.perf_counter()
-        async with in_transaction() as conn:
-            villages = await load_villages(conn)
-        breakdown.villages_s = time.perf_counter() - t0
-        for chunk in chunks:
-            async with in_transaction() as conn:
-                counts = await assign_range(
-                    conn, AssignmentScope.ALL, chunk["min_id"], chunk["max_id"], villages, options
-                )
-                committing = time.perf_counter()
-            breakdown.commit_s += time.perf_counter() - committing
-            results.append(counts.as_dict())
-        breakdown.total_s = time.perf_counter() - started
-    return breakdown, merge_counts(results), len(chunks)
+def worker_main(url: str, commands: Any, replies: Any) -> None:
+    """A worker process, as `palmcredit worker` is one: connected and idle until given a job, then it runs
+    jobs.run_job_chunk (the function the arq task calls) over the job's chunks. Every worker walks the chunks
+    in order; a chunk another worker holds answers BUSY and is passed over, so the workers share the job."""
+    asyncio.run(_worker_loop(url, commands, replies))
+
+
+async def _worker_loop(url: str, commands: Any, replies: Any) -> None:
+    await Tortoise.init(config=tortoise_config(url), _enable_global_fallback=True)
+    loop = asyncio.get_running_loop()
+    replies.put(("ready", {}))
+    try:
+        while (command := await loop.run_in_executor(None, commands.get)) is not None:
+            job_id, chunks = command
+            breakdown = Breakdown()
+            outcomes: dict[str, int] = {}
+            with timing_calls(breakdown):
+                for number in range(chunks):
+                    outcome = (await jobs.run_job_chunk(job_id, number)).value
+                    outcomes[outcome] = outcomes.get(outcome, 0) + 1
+            figures = {name: getattr(breakdown, name) for name in ("villages_s", "read_s", "assign_s", "write_s")}
+            figures["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            replies.put(("done", {**figures, "outcomes": outcomes}))
+    finally:
+        await Tortoise.close_connections()
+
+
+class Workers:
+    """N worker processes, started (imports, connections) before any timing, as a deployment's workers are
+    running before a run is started."""
+
+    def __init__(self, url: str, count: int) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.commands: Any = context.Queue()
+        self.replies: Any = context.Queue()
+        self.processes = [
+            context.Process(target=worker_main, args=(url, self.commands, self.replies), daemon=True)
+            for _ in range(count)
+        ]
+
+    async def _reply(self) -> tuple[str, dict[str, Any]]:
+        reply: tuple[str, dict[str, Any]] = await asyncio.get_running_loop().run_in_executor(None, self.replies.get)
+        return reply
+
+    async def start(self) -> None:
+        for process in self.processes:
+            process.start()
+        for _ in self.processes:
+            kind, _detail = await self._reply()
+            assert kind == "ready", kind
+
+    async def run(self, job_id: int, chunks: int) -> list[dict[str, Any]]:
+        for _ in self.processes:
+            self.commands.put((job_id, chunks))
+        return [(await self._reply())[1] for _ in self.processes]
+
+    def stop(self) -> None:
+        for _ in self.processes:
+            self.commands.put(None)
+        for process in self.processes:
+            process.join(timeout=30)
+            if process.is_alive():
+                process.kill()
+
+
+async def run_ours(workers: Workers) -> tuple[Breakdown, dict[str, Any], int]:
+    """The assignment job as the product runs it: start_run records the job and its chunks (plan in SQL,
+    outbox messages), then the worker processes run the chunks, each in its own transaction, and the last
+    one to finish reduces the chunks' counts into the job's result."""
+    breakdown = Breakdown(workers=len(workers.processes))
+    started = time.perf_counter()
+    job = await start_run(AssignmentScope.ALL, created_by=None, max_distance_m=MAX_DISTANCE_M, chunk_size=CHUNK_SIZE)
+    breakdown.plan_s = time.perf_counter() - started
+    replies = await workers.run(job.id, job.chunks_total)
+    breakdown.total_s = time.perf_counter() - started
+    for reply in replies:
+        breakdown.add(reply)
+        breakdown.worker_peak_mb.append(reply["peak_mb"])
+    await job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, (job.status, job.error, replies)
+    # the job's outbox messages were never relayed (the workers were handed the job directly): mark them
+    await OutboxMessage.filter(dispatched_at=None).update(dispatched_at=datetime.now(UTC))
+    return breakdown, job.result, job.chunks_total
 
 
 async def timed_sql(conn: asyncpg.Connection, sql: str) -> tuple[float, str]:
@@ -723,7 +799,9 @@ async def restore_villages(conn: asyncpg.Connection, table: str) -> str:
 POSTGIS_CHANGED_ONLY = POSTGIS_UPDATE + " AND c.village_id IS DISTINCT FROM v.id"
 
 
-async def run_reassign(conn: asyncpg.Connection, seed: int, log: Callable[[str], None]) -> dict[str, Any]:
+async def run_reassign(
+    conn: asyncpg.Connection, workers: Workers, seed: int, log: Callable[[str], None]
+) -> dict[str, Any]:
     """After both first assignments: redraw some villages, then place everyone again, PostGIS's way (plain
     and changed rows only, each from PostGIS's first assignment) and ours (from our first assignment)."""
     t0 = time.perf_counter()
@@ -766,7 +844,7 @@ async def run_reassign(conn: asyncpg.Connection, seed: int, log: Callable[[str],
     await conn.execute("ALTER TABLE customer DROP COLUMN geom")
     await settle(conn)
     log(f"reassign: back to our first assignment ({status}), geom column and its GiST index dropped")
-    breakdown, counts, chunks = await run_ours(CHUNK_SIZE)
+    breakdown, counts, chunks = await run_ours(workers)
     log(f"reassign ours: {breakdown.total_s:.2f} s over {chunks} chunks (write {breakdown.write_s:.2f} s)")
     await conn.execute("CREATE TABLE ours_again AS SELECT id, village_id, placement FROM customer")
     await conn.execute("ALTER TABLE ours_again ADD PRIMARY KEY (id)")
@@ -791,7 +869,9 @@ async def versions(conn: asyncpg.Connection) -> str:
     return f"PostgreSQL {server}, PostGIS {postgis}"
 
 
-async def bench(url: str, customers: int, villages: int, seed: int, log: Callable[[str], None]) -> dict[str, Any]:
+async def bench(
+    url: str, customers: int, villages: int, seed: int, worker_count: int, log: Callable[[str], None]
+) -> dict[str, Any]:
     t0 = time.perf_counter()
     await run_migrations(url, quiet=True)
     raw = await asyncpg.connect(url)
@@ -823,9 +903,18 @@ async def bench(url: str, customers: int, villages: int, seed: int, log: Callabl
         log(f"reset before our run ({status}); VACUUM ANALYZE + CHECKPOINT: {settle_s:.1f} s")
 
         assert not tracemalloc.is_tracing(), "tracemalloc slows allocation-heavy code: measure with it off"
-        breakdown, counts, chunks = await run_ours(CHUNK_SIZE)
-        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        log(f"ours: {breakdown.total_s:.2f} s over {chunks} chunks; peak RSS of this process {peak_mb:.0f} MB")
+        t0 = time.perf_counter()
+        workers = Workers(url, worker_count)
+        await workers.start()
+        log(f"{worker_count} worker process(es) started and connected: {time.perf_counter() - t0:.1f} s (not timed)")
+        breakdown, counts, chunks = await run_ours(workers)
+        # the workers run at the same time: their peaks add up to what the machine must hold
+        peak_mb = sum(breakdown.worker_peak_mb)
+        log(
+            f"ours: {breakdown.total_s:.2f} s over {chunks} chunks, {worker_count} worker(s); worker peak RSS "
+            + ", ".join(f"{mb:.0f}" for mb in breakdown.worker_peak_mb)
+            + " MB"
+        )
 
         # As autovacuum would have by the time the roll-up runs: it then reads a table, not our dead tuples.
         settle_s = await settle(raw)
@@ -836,7 +925,8 @@ async def bench(url: str, customers: int, villages: int, seed: int, log: Callabl
             f"({rollup.nodes:,} nodes, {rollup.customers:,} customers in villages)")  # fmt: skip
 
         postgis = await run_postgis(raw, log)
-        reassign = await run_reassign(raw, seed, log)
+        reassign = await run_reassign(raw, workers, seed, log)
+        workers.stop()
     finally:
         await raw.close()
     return {
@@ -845,14 +935,30 @@ async def bench(url: str, customers: int, villages: int, seed: int, log: Callabl
     }  # fmt: skip
 
 
+def print_breakdown(breakdown: Breakdown) -> None:
+    print(f"our time ({breakdown.workers} worker process(es); the chunks' calls are timed in place and summed "
+          "over chunks and workers):")  # fmt: skip
+    for label, value in (
+        ("start_run (chunk bounds in SQL, job + chunk rows, outbox)", breakdown.plan_s),
+        ("load_villages (once per worker)", breakdown.villages_s),
+        ("read   (read_frame: COPY → CSV → pandas)", breakdown.read_s),
+        ("assign (geo.assign.assign_customers)", breakdown.assign_s),
+        ("write  (update_customer_villages)", breakdown.write_s),
+    ):
+        print(f"  {label:<70} {value:>8.2f} s")
+    busy = breakdown.total_s * breakdown.workers
+    print(f"  {'wall clock, end to end':<70} {breakdown.total_s:>8.2f} s")
+    outside = busy - breakdown.working_s - breakdown.plan_s * breakdown.workers
+    label = "workers busy outside those calls (claims, glue, commits, progress)"
+    print(f"  {label:<70} {outside:>8.2f} s (of {busy:.2f} worker-s)")
+
+
 def report(result: dict[str, Any], customers: int, villages: int) -> dict[str, Any]:
     breakdown: Breakdown = result["breakdown"]
     counts, comparison = result["counts"], result["comparison"]
     ours_s, postgis_s = breakdown.total_s, result["postgis_s"]
     ratio = postgis_s / ours_s
     join_s = result["postgis_join_s"]
-    writing_s = breakdown.write_s + breakdown.commit_s
-    placing_s = ours_s - writing_s
     disagreements = int(comparison["inside_differs"]) + int(comparison["postgis_only"])
     inside = counts["placed"] - counts["nearest"] - counts["fallback"]
 
@@ -862,34 +968,26 @@ def report(result: dict[str, Any], customers: int, villages: int) -> dict[str, A
         print(f"  {row['kind']:<8} {row['placement']:<9} {row['customers']:>10,}  in drawn village "
               f"{row['in_drawn_village']:>10,}")  # fmt: skip
     print()
-    print("our time, summed over chunks (assign_range's own calls timed in place):")
-    for label, value in (
-        ("plan_chunks (chunk bounds in SQL)", breakdown.plan_s),
-        ("load_villages (once)", breakdown.villages_s),
-        ("read   (read_frame: COPY → CSV → pandas)", breakdown.read_s),
-        ("assign (geo.assign.assign_customers)", breakdown.assign_s),
-        ("write  (update_customer_villages)", breakdown.write_s),
-        ("commit", breakdown.commit_s),
-        ("other  (assign_range glue: dtypes, change detection, Python lists)", breakdown.other_s),
-        ("total", ours_s),
-    ):
-        print(f"  {label:<70} {value:>8.2f} s  {100 * value / ours_s:>5.1f} %")
+    print("FIRST ASSIGNMENT: every customer placed for the first time (village_id NULL before), so both")
+    print("sides rewrite every row")
+    print_breakdown(breakdown)
     print()
     print("Both runs start from a vacuumed, analysed, checkpointed table (VACUUM ANALYZE + CHECKPOINT")
     print("between runs), so neither pays for the other's dead tuples. Ours ran on the table as migrated;")
     print("PostGIS's UPDATE also maintains the GiST index on customer.geom, as a PostGIS deployment would.")
     print()
+    placing_s = breakdown.villages_s + breakdown.read_s + breakdown.assign_s
     rows = [
         ("customers", f"{customers:,}", ""),
         ("villages", f"{villages:,}", ""),
-        ("ours (s)", f"{ours_s:.2f}", "end to end: plan, villages, read, assign, write, commit"),
+        ("ours (s)", f"{ours_s:.2f}", f"end to end, {breakdown.workers} worker(s): start_run to the job's result"),
         ("PostGIS (s)", f"{postgis_s:.2f}", "one UPDATE … ST_Covers"),
         ("ratio PostGIS ÷ ours", f"{ratio:.2f}",
-         f"target ≥ {TARGET_RATIO:g}: {'met' if ratio >= TARGET_RATIO else 'MISSED'}"),
-        ("placing only (s)", f"{placing_s:.2f}",
-         f"ours without write + commit; PostGIS join alone {join_s:.2f} s: ratio {join_s / placing_s:.2f}"),
-        ("writing only (s)", f"{writing_s:.2f}",
-         f"ours write + commit; PostGIS UPDATE − join ≈ {postgis_s - join_s:.2f} s (incl. its GiST upkeep)"),
+         f"target ≥ {TARGET_RATIO:g}: {'met' if ratio >= TARGET_RATIO else 'MISSED'} for a first assignment"),
+        ("placing (worker-s)", f"{placing_s:.2f}",
+         f"villages + read + assign, summed over workers; PostGIS join alone {join_s:.2f} s"),
+        ("writing (worker-s)", f"{breakdown.write_s:.2f}",
+         f"summed over workers; PostGIS UPDATE − join ≈ {postgis_s - join_s:.2f} s (incl. its GiST upkeep)"),
         ("disagreements", f"{disagreements:,}",
          f"INSIDE, other village {comparison['inside_differs']:,}; "
          f"PostGIS-only {comparison['postgis_only']:,}"),
@@ -900,7 +998,7 @@ def report(result: dict[str, Any], customers: int, villages: int) -> dict[str, A
         ("ADDRESS", f"{counts['fallback']:,}", "no coordinates, village named in the address"),
         ("UNPLACED", f"{counts['unplaced']:,}", f"flags over all customers: {counts['flagged']}"),
         ("peak RSS (MB)", f"{result['peak_mb']:.0f}", f"target ≤ {TARGET_PEAK_MB}: "
-         f"{'met' if result['peak_mb'] <= TARGET_PEAK_MB else 'MISSED'} (ru_maxrss, tracemalloc off)"),
+         f"{'met' if result['peak_mb'] <= TARGET_PEAK_MB else 'MISSED'} (the workers' ru_maxrss added up)"),
         ("KPI roll-up (s)", f"{result['kpi_s']:.2f}", "roll_up_kpis() over our assignment"),
     ]  # fmt: skip
     for label, value, note in rows:
@@ -912,18 +1010,24 @@ def report(result: dict[str, Any], customers: int, villages: int) -> dict[str, A
         "benchmark": "geo_assign",
         "customers": customers,
         "villages": villages,
-        "ours_s": round(ours_s, 3),
-        "postgis_s": round(postgis_s, 3),
-        "ratio": round(ratio, 3),
-        "disagreements": disagreements,
-        "border_ties": int(comparison["border_ties"]),
+        "workers": breakdown.workers,
+        # the headline: reassigning a million customers (the issue's "done when"), against the named baseline
+        "ours_s": again["reassign_ours_s"],
+        "postgis_s": again["reassign_postgis_s"],
+        "ratio": again["reassign_ratio"],
+        "disagreements": again["reassign_disagreements"],
         "peak_mb": round(result["peak_mb"], 1),
         "kpi_rollup_s": round(result["kpi_s"], 3),
-        "read_s": round(breakdown.read_s, 3),
-        "assign_s": round(breakdown.assign_s, 3),
-        "write_s": round(breakdown.write_s, 3),
-        "postgis_join_s": round(join_s, 3),
         **again,
+        "first_ours_s": round(ours_s, 3),
+        "first_postgis_s": round(postgis_s, 3),
+        "first_ratio": round(ratio, 3),
+        "first_disagreements": disagreements,
+        "first_border_ties": int(comparison["border_ties"]),
+        "first_read_s": round(breakdown.read_s, 3),
+        "first_assign_s": round(breakdown.assign_s, 3),
+        "first_write_s": round(breakdown.write_s, 3),
+        "postgis_join_s": round(join_s, 3),
     }
 
 
@@ -934,16 +1038,21 @@ def report_reassign(again: dict[str, Any]) -> dict[str, Any]:
     ours_s, postgis_s, changed_only_s = breakdown.total_s, again["postgis_s"], again["postgis_changed_only_s"]
     disagreements = int(comparison["inside_differs"]) + int(comparison["postgis_only"])
     print()
-    print(f"reassign: {again['villages_redrawn']:,} village polygons redrawn, then every customer placed again")
-    print("(each run from its own first assignment, on a vacuumed, analysed, checkpointed table):")
+    print(f"REASSIGN: {again['villages_redrawn']:,} village polygons redrawn, then every customer placed again")
+    print("(each side from its own first assignment, on a vacuumed, analysed, checkpointed table)")
+    print_breakdown(breakdown)
+    print()
+    ratio, changed_ratio = postgis_s / ours_s, changed_only_s / ours_s
     rows = [
         ("ours (s)", f"{ours_s:.2f}",
-         f"same path over all customers; write {breakdown.write_s:.2f} s of it (changed rows only)"),
+         "same job over all customers; it writes only the rows whose village changed"),
         ("PostGIS (s)", f"{postgis_s:.2f}", "the same UPDATE … ST_Covers (rewrites every covered row)"),
-        ("ratio PostGIS ÷ ours", f"{postgis_s / ours_s:.2f}", ""),
+        ("ratio PostGIS ÷ ours", f"{ratio:.2f}",
+         f"target ≥ {TARGET_RATIO:g}: {'met' if ratio >= TARGET_RATIO else 'MISSED'}"),
         ("PostGIS changed (s)", f"{changed_only_s:.2f}",
          f"… AND c.village_id IS DISTINCT FROM v.id: {again['postgis_changed_rows']:,} rows written"),
-        ("ratio changed ÷ ours", f"{changed_only_s / ours_s:.2f}", ""),
+        ("ratio changed ÷ ours", f"{changed_ratio:.2f}",
+         f"against the smarter UPDATE: {'≥' if changed_ratio >= TARGET_RATIO else '<'} {TARGET_RATIO:g}"),
         ("moved", f"{counts['moved']:,}", "customers whose village changed (ours)"),
         ("disagreements", f"{disagreements:,}",
          f"INSIDE, other village {comparison['inside_differs']:,}; "
@@ -961,11 +1070,14 @@ def report_reassign(again: dict[str, Any]) -> dict[str, Any]:
     return {
         "reassign_ours_s": round(ours_s, 3),
         "reassign_postgis_s": round(postgis_s, 3),
-        "reassign_ratio": round(postgis_s / ours_s, 3),
+        "reassign_ratio": round(ratio, 3),
         "reassign_postgis_changed_only_s": round(changed_only_s, 3),
-        "reassign_ratio_changed_only": round(changed_only_s / ours_s, 3),
+        "reassign_ratio_changed_only": round(changed_ratio, 3),
         "reassign_moved": int(counts["moved"]),
         "reassign_disagreements": disagreements,
+        "reassign_read_s": round(breakdown.read_s, 3),
+        "reassign_assign_s": round(breakdown.assign_s, 3),
+        "reassign_write_s": round(breakdown.write_s, 3),
     }
 
 
@@ -974,7 +1086,7 @@ def database_url(admin_url: str, name: str) -> str:
     return urlunsplit(parts._replace(path=f"/{name}"))
 
 
-async def run(admin_url: str, customers: int, villages: int, seed: int) -> dict[str, Any]:
+async def run(admin_url: str, customers: int, villages: int, seed: int, worker_count: int) -> dict[str, Any]:
     name = f"palmcredit_bench_geo_{secrets.token_hex(4)}"
     url = database_url(admin_url, name)
 
@@ -987,7 +1099,7 @@ async def run(admin_url: str, customers: int, villages: int, seed: int) -> dict[
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
         try:
-            result = await bench(url, customers, villages, seed, log)
+            result = await bench(url, customers, villages, seed, worker_count, log)
         finally:
             await Tortoise.close_connections()
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -1001,11 +1113,17 @@ def main() -> None:
     parser.add_argument("--small", action="store_true", help=f"{SMALL[0]:,} customers and {SMALL[1]:,} villages")
     parser.add_argument("--customers", type=int, default=None, help=f"customers (default {FULL[0]:,})")
     parser.add_argument("--villages", type=int, default=None, help=f"villages (default {FULL[1]:,})")
+    parser.add_argument(
+        "--workers", type=int, default=DEFAULT_WORKERS,
+        help=f"worker processes sharing the job's chunks (default {DEFAULT_WORKERS}: one per core, at most 4)",
+    )  # fmt: skip
     parser.add_argument("--seed", type=int, default=SEED, help="the same seed gives the same county")
     parser.add_argument("--admin-url", default=ADMIN_URL, help="a database to create and drop the bench database from")
     args = parser.parse_args()
     customers, villages = SMALL if args.small else FULL
-    figures = asyncio.run(run(args.admin_url, args.customers or customers, args.villages or villages, args.seed))
+    figures = asyncio.run(
+        run(args.admin_url, args.customers or customers, args.villages or villages, args.seed, args.workers)
+    )
     print(json.dumps(figures))
 
 
