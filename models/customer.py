@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from tortoise import fields
+from tortoise.indexes import PartialIndex
 from tortoise.models import Model
 
 from models.grid import GridNode
@@ -97,4 +98,11 @@ class Customer(Model):
 
     class Meta:
         table = "customer"
-        indexes = (("village_id", "name"), ("manager_id",), ("household_id",), ("needs_placement",))
+        indexes = (
+            ("village_id", "name"),
+            ("manager_id",),
+            ("household_id",),
+            # only the few customers waiting for placement: an update that leaves the flag off, as almost all
+            # do (an assignment run writing a million rows, the nightly balance sync), never touches it
+            PartialIndex(fields=("id",), condition={"needs_placement": True}, name="customer_needs_placement_idx"),
+        )
