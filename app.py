@@ -157,7 +157,12 @@ def create_app(settings: Settings = SETTINGS, *, manage_orm: bool = True) -> Sta
             if manage_orm:
                 await Tortoise.close_connections()
 
-    graphql = PalmCreditGraphQL(build_schema(settings), graphql_ide=None if settings.production else "graphiql")
+    graphql = PalmCreditGraphQL(
+        build_schema(settings),
+        graphql_ide=None if settings.production else "graphiql",
+        multipart_uploads_enabled=True,  # the grid import's file; see schema/http.py
+        max_upload_bytes=settings.max_upload_bytes,
+    )
     app = Starlette(
         routes=[
             Route("/", root),

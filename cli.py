@@ -224,13 +224,16 @@ async def _assign(scope: str, max_distance: float, as_user: str) -> None:
             raise typer.Exit(2) from None
         with Progress(console=console) as progress:
             bar = progress.add_task(f"网格归属 / assignment run {job.id}", total=max(job.chunks_total, 1))
+            # this process runs every chunk no worker has taken; those a worker holds, it waits for
             for number in range(job.chunks_total):
                 await jobs.run_job_chunk(job.id, number)
-                progress.advance(bar)
-            progress.update(bar, completed=max(job.chunks_total, 1))
-        if job.chunks_total == 0:
-            await jobs.finish_job(job.id)
-        done = await Job.get(id=job.id)
+                progress.update(bar, completed=(await Job.get(id=job.id)).chunks_done)
+            if job.chunks_total == 0:
+                await jobs.finish_job(job.id)
+            while (done := await Job.get(id=job.id)).status not in jobs.FINISHED:
+                progress.update(bar, completed=done.chunks_done)
+                await asyncio.sleep(0.5)
+            progress.update(bar, completed=max(done.chunks_done, 1))
     _print_report(f"Assignment run {done.id}: {done.status}", done.result)
 
 
@@ -239,7 +242,9 @@ def _print_report(title: str, result: dict[str, Any]) -> None:
     table.add_column("figure")
     table.add_column("value", justify="right")
     for key, value in result.items():
-        if key != "unplaced_sample":
+        if key == "arrivals":  # village id: customers, one entry per village that received any
+            table.add_row("villages_receiving", str(len(value)))
+        elif key != "unplaced_sample":
             table.add_row(key, str(value))
     console.print(table)
 
@@ -266,20 +271,24 @@ async def _rollup(period: str | None) -> None:
 
 @app.command("import-grid")
 def import_grid(
-    path: Path = typer.Argument(..., help="GeoJSON, GeoPackage or Shapefile of village polygons, any CRS"),
+    path: Path = typer.Argument(..., help="GeoJSON, GeoPackage or Shapefile (also zipped) of polygons, any CRS"),
+    level: str = typer.Option("village", help="What the layer holds: village or township"),
     layer: str = typer.Option("", help="The layer, when the file has several"),
-    code_field: str = typer.Option("code", help="Attribute with the village code"),
-    name_field: str = typer.Option("name", help="Attribute with the village name"),
-    parent_code_field: str = typer.Option("parent_code", help="Attribute with the township code ('' for none)"),
-    parent_name_field: str = typer.Option("", help="Attribute with the township name, instead of its code"),
+    code_field: str = typer.Option("code", help="Attribute with the code"),
+    name_field: str = typer.Option("name", help="Attribute with the name"),
+    parent_code_field: str = typer.Option(
+        "", help="Attribute with the parent's code; default 'parent_code' for villages, the county for townships"
+    ),
+    parent_name_field: str = typer.Option("", help="Attribute with the parent's name, instead of its code"),
     as_user: str = typer.Option("admin", "--as", help="Who imports (administrator or head office)"),
 ) -> None:
-    """Check a village layer and import it whole, or report every bad feature and import nothing."""
-    asyncio.run(_import_grid(path, layer, code_field, name_field, parent_code_field, parent_name_field, as_user))
+    """Check a village or township layer and import it whole, or report every bad feature and import nothing."""
+    asyncio.run(_import_grid(path, level, layer, code_field, name_field, parent_code_field, parent_name_field, as_user))
 
 
 async def _import_grid(
     path: Path,
+    level: str,
     layer: str,
     code_field: str,
     name_field: str,
@@ -288,16 +297,23 @@ async def _import_grid(
     as_user: str,
 ) -> None:
     from domain.errors import DomainError
-    from resolvers.grid_import import ImportFields, import_villages
+    from resolvers import grid_import
 
-    fields = ImportFields(code_field, name_field, parent_code_field or None, parent_name_field or None, layer or None)
+    try:
+        chosen = grid_import.ImportLevel(level.upper())
+    except ValueError:
+        console.print(f"[red]层级只能是 village 或 township / --level must be village or township, not {level!r}[/red]")
+        raise typer.Exit(2) from None
+    fields = grid_import.ImportFields(
+        code_field, name_field, parent_code_field or None, parent_name_field or None, layer or None
+    )
     async with _database():
         try:
-            job = await import_villages(await _actor(as_user), path, fields)
+            job = await grid_import.import_grid(await _actor(as_user), path, chosen, fields)
         except DomainError as error:
             console.print(f"[red]{error.message}[/red]")
             raise typer.Exit(2) from None
-    problems = Table(title=f"Grid import {job.id}: {job.status}")
+    problems = Table(title=f"Grid import {job.id} ({chosen.value.lower()}): {job.status}")
     for column in ("feature", "code", "severity", "kind", "message"):
         problems.add_column(column)
     for p in job.result.get("problems", []):

@@ -4,6 +4,7 @@ DATABASE_URL   where the data lives; default a SQLite file beside the working di
 REDIS_URL      the job queue; when unset, background jobs run in-process.
 SECRET_KEY     signs login tokens; a fixed development key is used outside production mode.
 PALMCREDIT_PRODUCTION  "1" turns on production mode: no GraphiQL, no introspection, a real key required.
+PALMCREDIT_MAX_UPLOAD_MB  the largest file a grid import may upload, in MB (default 50).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class Settings:
     max_query_aliases: int
     login_max_failures: int
     login_lockout_seconds: int
+    max_upload_bytes: int
 
 
 def _flag(value: str | None) -> bool:
@@ -60,6 +62,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         max_query_aliases=int(env.get("PALMCREDIT_MAX_ALIASES", "15")),
         login_max_failures=int(env.get("PALMCREDIT_LOGIN_MAX_FAILURES", "5")),
         login_lockout_seconds=int(env.get("PALMCREDIT_LOGIN_LOCKOUT", "300")),
+        max_upload_bytes=int(float(env.get("PALMCREDIT_MAX_UPLOAD_MB", "50")) * 1024 * 1024),
     )
 
 

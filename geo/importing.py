@@ -1,8 +1,9 @@
 """Importing village (or township) polygons: read a GIS file, check every feature, repair what can be.
 
-`read_features` reads GeoJSON, GeoPackage or Shapefile; only a file that cannot be read raises
-(`ImportFileError`). `prepare_villages` never raises for bad data: it checks every feature and reports every
-problem it finds, each as an error (the import must be refused) or a warning (imported, reported):
+`read_features` reads GeoJSON, GeoPackage or Shapefile, also a Shapefile zipped (its parts at the top of the
+archive or in one folder); only a file that cannot be read raises (`ImportFileError`). `prepare_villages`
+never raises for bad data: it checks every feature and reports every problem it finds, each as an error (the
+import must be refused) or a warning (imported, reported):
 
 - CRS: any CRS is reprojected to EPSG:4326. A file without one is an error (NO_CRS), unless its coordinates
   are plainly longitude/latitude within China: then EPSG:4326 is assumed, with a warning.
@@ -10,7 +11,8 @@ problem it finds, each as an error (the import must be refused) or a warning (im
   after reprojection is an error (OUTSIDE_CHINA): a wrong declared CRS, or swapped axes.
 - Attributes: a missing or blank code, name or parent is an error (MISSING_ATTRIBUTE) naming the field; a
   code used by several features is an error on each of them (DUPLICATE_CODE); a parent absent from
-  `known_parents`, when given, is an error (UNKNOWN_PARENT).
+  `known_parents`, when given, is an error (UNKNOWN_PARENT); a code that a grid node of another level already
+  has (`taken_codes`) is an error (CODE_IN_USE).
 - Geometry: a missing or empty geometry is an error (EMPTY_GEOMETRY). An invalid one is repaired
   (`shapely.make_valid`, "structure" method) and only its polygonal parts are kept, with a warning
   (REPAIRED_GEOMETRY); when no area is left, or the feature was never polygonal, it is an error
@@ -28,7 +30,10 @@ is implied); the union of the imported townships is then the `outline` of their 
 from __future__ import annotations
 
 import math
+import os
 import pathlib
+import zipfile
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,6 +57,9 @@ _FIELD_LABELS = {
     "parent_name": ("上级名称", "parent name"),
 }
 _POLYGON, _MULTIPOLYGON = 3, 6  # shapely geometry type ids
+# What a zipped Shapefile may hold. Anything else is refused rather than handed to GDAL, which would open other
+# formats too (a VRT, for one, can point at any file on the server).
+_SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".shp.xml")
 
 Bools = npt.NDArray[np.bool_]
 Objects = npt.NDArray[np.object_]
@@ -71,7 +79,7 @@ class Problem:
     feature: int | None  # 0-based index in the source file, None for file-level problems
     code: str | None  # the feature's code when known
     kind: str  # INVALID_GEOMETRY, REPAIRED_GEOMETRY, EMPTY_GEOMETRY, MISSING_ATTRIBUTE, DUPLICATE_CODE,
-    # NO_CRS, OUTSIDE_CHINA, UNKNOWN_PARENT
+    # NO_CRS, OUTSIDE_CHINA, UNKNOWN_PARENT, CODE_IN_USE
     severity: str  # "error" (the import must be refused) or "warning" (imported, reported)
     message_zh: str
     message_en: str
@@ -108,29 +116,70 @@ class GridImport:
 
 
 def read_features(path: str | pathlib.Path, layer: str | None = None) -> geopandas.GeoDataFrame:
-    """Read the features of a GeoJSON, GeoPackage or Shapefile (any CRS) with pyogrio.
+    """Read the features of a GeoJSON, GeoPackage or Shapefile (any CRS; a Shapefile may be zipped) with pyogrio.
 
     Raises ImportFileError when the file is missing, not a readable GIS file, has no such layer, or has
-    several layers and none was named.
+    several layers and none was named. Its messages name the file, never the folder it is in.
     """
     path = pathlib.Path(path)
     if not path.exists():
         raise ImportFileError(f"找不到文件：{path.name}", f"File not found: {path.name}")
+    source = _zipped_shapefiles(path) if path.suffix.lower() == ".zip" else str(path)
     try:
         if layer is None:
-            layers = [str(name) for name in pyogrio.list_layers(path)[:, 0]]
+            layers = [str(name) for name in pyogrio.list_layers(source)[:, 0]]
             if len(layers) > 1:
                 listed = ", ".join(layers)
                 raise ImportFileError(
                     f"文件 {path.name} 包含多个图层（{listed}），请指定要导入的图层",
                     f"{path.name} has several layers ({listed}): name the layer to import",
                 )
-        frame = geopandas.read_file(path, layer=layer, engine="pyogrio")
+        frame = geopandas.read_file(source, layer=layer, engine="pyogrio")
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError, UnicodeError) as error:
-        raise ImportFileError(f"无法读取文件 {path.name}：{error}", f"Cannot read {path.name}: {error}") from error
+        detail = _without_folder(error, path)
+        raise ImportFileError(f"无法读取文件 {path.name}：{detail}", f"Cannot read {path.name}: {detail}") from error
     if not isinstance(frame, geopandas.GeoDataFrame):  # a table without geometry
         raise ImportFileError(f"文件 {path.name} 没有几何图形", f"{path.name} has no geometry")
     return frame
+
+
+def _zipped_shapefiles(path: pathlib.Path) -> str:
+    """The GDAL path (/vsizip/) of the folder in a zip archive that holds its Shapefile(s), each one a layer."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = [item.filename for item in archive.infolist() if not item.is_dir()]
+    except (zipfile.BadZipFile, OSError) as error:
+        detail = _without_folder(error, path)
+        raise ImportFileError(
+            f"无法读取压缩包 {path.name}：{detail}", f"Cannot read the zip {path.name}: {detail}"
+        ) from None
+    # the resource forks a Mac's archiver adds
+    names = [n for n in names if not n.startswith("__MACOSX/") and not pathlib.PurePosixPath(n).name.startswith("._")]
+    others = [n for n in names if not n.lower().endswith(_SHAPEFILE_PARTS)]
+    if others:
+        listed = ", ".join(others[:5]) + (" …" if len(others) > 5 else "")
+        raise ImportFileError(
+            f"压缩包 {path.name} 只能包含 Shapefile 的组成文件（.shp .shx .dbf .prj .cpg），另有：{listed}",
+            f"The zip {path.name} may hold only the parts of a Shapefile (.shp .shx .dbf .prj .cpg); it also "
+            f"holds: {listed}",
+        )
+    folders = sorted({str(pathlib.PurePosixPath(n).parent) for n in names if n.lower().endswith(".shp")})
+    if not folders:
+        raise ImportFileError(
+            f"压缩包 {path.name} 中没有 Shapefile（.shp）", f"The zip {path.name} holds no Shapefile (.shp)"
+        )
+    if len(folders) > 1:
+        listed = ", ".join(folders)
+        raise ImportFileError(
+            f"压缩包 {path.name} 的 Shapefile 分散在多个文件夹中（{listed}），请放在同一文件夹",
+            f"The zip {path.name} has Shapefiles in several folders ({listed}): put them in one",
+        )
+    return f"/vsizip/{path}" + ("" if folders[0] == "." else f"/{folders[0]}")
+
+
+def _without_folder(error: Exception, path: pathlib.Path) -> str:
+    """The error's text with the file's folder left out: where it lies on the server is nobody's business."""
+    return str(error).replace(f"{path.parent}{os.sep}", "")
 
 
 def prepare_villages(
@@ -142,6 +191,7 @@ def prepare_villages(
     parent_name_field: str | None = None,
     outline: shapely.Geometry | None = None,
     known_parents: dict[str, str] | None = None,
+    taken_codes: Collection[str] = (),
     min_area_m2: float = 1.0,
 ) -> GridImport:
     """Check, repair and reproject a layer of village polygons; see the module docstring for the rules.
@@ -149,7 +199,8 @@ def prepare_villages(
     `known_parents` maps the codes of the existing parents (townships) to their names, or their names to
     their codes; when given, every feature's parent must be one of them, and the parent's other attribute
     is filled in from it. `outline` (EPSG:4326) is the area the villages should cover, e.g. the union of
-    their townships; without it the villages' convex hull is used.
+    their townships; without it the villages' convex hull is used. `taken_codes` are codes that grid nodes of
+    another level already have (a township's code in a village layer): a feature with one is an error.
     """
     frame = frame.reset_index(drop=True)
     report = _Report()
@@ -162,6 +213,7 @@ def prepare_villages(
     attributes = _read_attributes(frame, fields, report)
     codes = attributes["code"]
     _check_duplicates(codes, report)
+    _check_taken(codes, taken_codes, report)
     _resolve_parents(attributes, fields, known_parents, report)
 
     wgs84 = _to_wgs84(frame, report)
@@ -281,6 +333,20 @@ def _check_duplicates(codes: Objects, report: _Report) -> None:
                 ERROR,
                 f"编码与要素 {listed} 重复",
                 f"the code is also used by feature {listed}",
+            )
+
+
+def _check_taken(codes: Objects, taken_codes: Collection[str], report: _Report) -> None:
+    taken = set(taken_codes)
+    for feature, code in enumerate(codes.tolist()):
+        if code is not None and code in taken:
+            report.add_feature(
+                feature,
+                code,
+                "CODE_IN_USE",
+                ERROR,
+                "编码已被其他层级的网格单元使用",
+                "the code already belongs to a grid unit of another level",
             )
 
 

@@ -99,6 +99,13 @@ class Mutation:
         description="Recompute the grid KPIs for a period (default this month); head office and admin",
         permission_classes=_signed_in,
     )
+    import_grid: grid_jobs.JobResult = strawberry.mutation(
+        resolver=grid_jobs.import_grid,
+        description="Import township or village polygons from an uploaded file (网格导入, GraphQL multipart "
+        "request): checked whole, refused whole with a report, or created/updated by code keeping ids; head "
+        "office and admin",
+        permission_classes=_signed_in,
+    )
 
 
 @strawberry.type

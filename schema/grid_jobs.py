@@ -1,13 +1,15 @@
-"""Starting the grid's background runs from the console: an assignment run and a KPI roll-up."""
+"""Starting the grid's recorded runs from the console: an assignment run, a KPI roll-up, a grid import."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 import strawberry
+from starlette.datastructures import UploadFile
+from strawberry.file_uploads import Upload
 
 from domain.errors import DomainError
-from resolvers import assignment, kpis
+from resolvers import assignment, grid_import, grid_upload, kpis
 from schema.context import Info
 from schema.errors import JobError
 from schema.jobs import Job
@@ -40,4 +42,37 @@ async def roll_up_kpis(info: Info, period: str | None = None) -> JobResult:
     return Job.from_model(job)
 
 
-__all__ = ["AssignmentScope", "JobResult", "roll_up_kpis", "start_assignment"]
+async def import_grid(
+    info: Info,
+    file: Annotated[
+        Upload, strawberry.argument(description="GeoJSON (.geojson/.json), GeoPackage (.gpkg) or zipped Shapefile")
+    ],
+    level: grid_import.ImportLevel = grid_import.ImportLevel.VILLAGE,
+    code_field: Annotated[str, strawberry.argument(description="Attribute with the code")] = "code",
+    name_field: Annotated[str, strawberry.argument(description="Attribute with the name")] = "name",
+    parent_code_field: Annotated[
+        str | None,
+        strawberry.argument(
+            description="Attribute with the parent's code (township, or county). Without this and parentNameField, "
+            "villages read 'parent_code' and townships go under the county"
+        ),
+    ] = None,
+    parent_name_field: Annotated[
+        str | None, strawberry.argument(description="Attribute with the parent's name, instead of its code")
+    ] = None,
+    layer: Annotated[str | None, strawberry.argument(description="The layer, when the file has several")] = None,
+) -> JobResult:
+    fields = grid_import.ImportFields(code_field, name_field, parent_code_field, parent_name_field, layer)
+    # a variable sent as JSON instead of a file part arrives as whatever the JSON held
+    upload = file if isinstance(file, UploadFile) else None
+    file_name = (upload.filename or "") if upload else ""
+    try:
+        job = await grid_upload.import_upload(
+            info.context.require_actor(), file_name, upload.file if upload else None, level, fields
+        )
+    except DomainError as error:
+        return JobError.from_domain(error)  # type: ignore[no-any-return]
+    return Job.from_model(job)
+
+
+__all__ = ["AssignmentScope", "JobResult", "import_grid", "roll_up_kpis", "start_assignment"]

@@ -13,10 +13,13 @@ from strawberry.scalars import JSON
 from domain.errors import DomainError, ErrorCode
 from models import Job as JobModel
 from models import JobStatus as JobStatusModel
+from resolvers import assignment, grid_import
 from resolvers import jobs as cases
+from schema.assignment_report import AssignmentReport
 from schema.context import Info
 from schema.customers import decode_pk
 from schema.errors import query_error
+from schema.grid_import import GridImportReport
 from schema.pagination import CountedConnection
 from schema.staff import Staff
 
@@ -70,6 +73,23 @@ class Job(relay.Node):
     @strawberry.field(description="The run's report once it has succeeded; its shape depends on the kind")  # type: ignore[untyped-decorator]
     def result(self) -> JSON:
         return self.result_data  # type: ignore[no-any-return]
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="A grid import's report, typed (problems by feature, overlaps, gap, counts); null for other kinds"
+    )
+    def grid_import(self) -> GridImportReport | None:
+        if self.kind != grid_import.KIND or not self.result_data:
+            return None
+        return GridImportReport.from_result(self.result_data)
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="An assignment run's report, typed (placed, moved, unplaced and why, managers told); null "
+        "for other kinds and until the run has succeeded"
+    )
+    def assignment(self) -> AssignmentReport | None:
+        if self.kind != assignment.KIND or self.status != JobStatusModel.SUCCEEDED:
+            return None
+        return AssignmentReport.from_result(self.result_data or {})
 
     @strawberry.field(description="Who started the run; null for scheduled runs")  # type: ignore[untyped-decorator]
     async def created_by(self, info: Info) -> Staff | None:

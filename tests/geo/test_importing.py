@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import pathlib
+import zipfile
 from typing import Any
 
 import geopandas
@@ -286,3 +287,64 @@ def test_read_features_refuses_unreadable_files(tmp_path: pathlib.Path) -> None:
     assert len(read_features(layers, layer="villages")) == 4
     with pytest.raises(ImportFileError):
         read_features(layers, layer="roads")
+
+
+def zipped(tmp_path: pathlib.Path, frame: geopandas.GeoDataFrame, folder: str = "", extra: str = "") -> pathlib.Path:
+    """The frame as a Shapefile zipped, its parts under `folder` in the archive, with an `extra` member."""
+    tmp_path.mkdir(exist_ok=True)
+    shapefile = write(frame, tmp_path / "villages.shp")
+    archive = tmp_path / "villages.zip"
+    with zipfile.ZipFile(archive, "w") as target:
+        for part in sorted(tmp_path.glob("villages.*")):
+            if part != archive:
+                target.write(part, f"{folder}{part.name}")
+        target.writestr("__MACOSX/._villages.shp", b"resource fork")
+        if extra:
+            target.writestr(extra, b"<OGRVRTDataSource/>")
+    for part in tmp_path.glob("villages.*"):
+        if part != archive:
+            part.unlink()
+    assert not shapefile.exists()
+    return archive
+
+
+@pytest.mark.parametrize("folder", ["", "边界/村/"])
+def test_a_zipped_shapefile_is_read_at_the_top_or_in_a_folder(tmp_path: pathlib.Path, folder: str) -> None:
+    source = block()
+    result = prepare(read_features(zipped(tmp_path, source.to_crs("EPSG:4547"), folder)))
+    assert result.ok
+    assert result.villages["code"].tolist() == source["code"].tolist()
+    assert shapely.hausdorff_distance(result.villages.geometry.to_numpy(), source.geometry.to_numpy()).max() < 1e-8
+
+
+def test_a_zip_holding_anything_but_a_shapefile_is_refused(tmp_path: pathlib.Path) -> None:
+    with pytest.raises(ImportFileError) as other:
+        read_features(zipped(tmp_path / "a", block(), extra="secrets.vrt"))
+    assert "secrets.vrt" in other.value.message_en
+    (tmp_path / "b").mkdir()
+    with zipfile.ZipFile(tmp_path / "b" / "empty.zip", "w") as archive:
+        archive.writestr("villages.dbf", b"")
+    with pytest.raises(ImportFileError) as empty:
+        read_features(tmp_path / "b" / "empty.zip")
+    assert empty.value.message_en == "The zip empty.zip holds no Shapefile (.shp)"
+    not_a_zip = tmp_path / "b" / "broken.zip"
+    not_a_zip.write_bytes(b"PK\x03\x04 but nothing after")
+    with pytest.raises(ImportFileError) as broken:
+        read_features(not_a_zip)
+    assert "broken.zip" in broken.value.message_en
+
+
+def test_read_errors_never_show_the_folder(tmp_path: pathlib.Path) -> None:
+    garbage = tmp_path / "garbage.geojson"
+    garbage.write_text("not json", encoding="utf-8")
+    with pytest.raises(ImportFileError) as unreadable:
+        read_features(garbage)
+    assert str(tmp_path) not in unreadable.value.message_en
+    assert str(tmp_path) not in unreadable.value.message_zh
+
+
+def test_a_code_another_level_already_has_is_an_error() -> None:
+    result = prepare(block(2, 1), taken_codes={"320324101201", "320324"})
+    assert kinds(result) == [(1, "CODE_IN_USE", "error")]
+    assert result.villages.index.tolist() == [0]
+    assert "320324101201" in result.problems[0].message_en

@@ -247,15 +247,31 @@ async def test_start_assignment_per_role(api: Api, world: World, user: str, allo
 
 async def test_run_progress_and_report_are_queryable(api: Api, world: World) -> None:
     await with_polygons(world)
-    await located_customers(world)
+    people = await located_customers(world)
     async with in_process():
         body = await api.as_("head", START)
         job_id = body["data"]["startAssignment"]["id"]
         await finished(int(_pk(job_id)))
-    report = await api.as_("head", "query($id: ID!) { job(id: $id) { status progress result } }", {"id": job_id})
+    report = await api.as_(
+        "head",
+        "query($id: ID!) { job(id: $id) { status progress result gridImport { file } assignment { customers "
+        "placed moved nearest fallback unplaced flagged { flag customers } unplacedCustomers villagesReceiving "
+        "managersNotified } } }",
+        {"id": job_id},
+    )
     job = report["data"]["job"]
     assert (job["status"], job["progress"]) == ("SUCCEEDED", 1.0)
     assert job["result"]["customers"] == 9
+    assert job["gridImport"] is None
+    typed = job["assignment"]
+    assert {k: typed[k] for k in ("customers", "placed", "moved", "nearest", "fallback", "unplaced")} == {
+        "customers": 9, "placed": 7, "moved": 5, "nearest": 1, "fallback": 4, "unplaced": 2,
+    }  # fmt: skip
+    assert typed["flagged"] == [{"flag": "NO_COORDINATES", "customers": 4}, {"flag": "SWAPPED", "customers": 1}]
+    assert sorted(_pk(g) for g in typed["unplacedCustomers"]) == sorted(
+        str(c.id) for c in (people["far"], people["swapped"])
+    )
+    assert (typed["villagesReceiving"], typed["managersNotified"]) == (3, 3)
     other = await api.as_("manager1a", "query($id: ID!) { job(id: $id) { status } }", {"id": job_id})
     assert other["data"]["job"] is None
 
