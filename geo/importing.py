@@ -192,6 +192,7 @@ def prepare_villages(
     outline: shapely.Geometry | None = None,
     known_parents: dict[str, str] | None = None,
     taken_codes: Collection[str] = (),
+    neighbours: geopandas.GeoDataFrame | None = None,
     min_area_m2: float = 1.0,
 ) -> GridImport:
     """Check, repair and reproject a layer of village polygons; see the module docstring for the rules.
@@ -201,6 +202,10 @@ def prepare_villages(
     is filled in from it. `outline` (EPSG:4326) is the area the villages should cover, e.g. the union of
     their townships; without it the villages' convex hull is used. `taken_codes` are codes that grid nodes of
     another level already have (a township's code in a village layer): a feature with one is an error.
+    `neighbours` (columns code and geometry, EPSG:4326) are the nodes of this level already in the grid: those
+    the layer does not replace stay as they are, so the layer's overlaps with them are reported too, and the gap
+    is what the layer and they leave uncovered together — a file redrawing three villages is checked against
+    the other villages around them.
     """
     frame = frame.reset_index(drop=True)
     report = _Report()
@@ -233,9 +238,23 @@ def prepare_villages(
         return GridImport(villages, report.sorted(), [], math.nan)
     envelope = _outline(outline, report)
     metric = _equal_area_crs(villages.geometry.to_numpy(), envelope)
-    overlaps = _overlaps(villages, metric, min_area_m2)
-    gap = _gap_area(villages, envelope, metric, min_area_m2)
+    kept = _kept_neighbours(neighbours, codes)
+    overlaps = _overlaps(villages, kept, metric, min_area_m2)
+    gap = _gap_area(villages, kept, envelope, metric, min_area_m2)
     return GridImport(villages, report.sorted(), overlaps, gap)
+
+
+def _kept_neighbours(neighbours: geopandas.GeoDataFrame | None, codes: Objects) -> geopandas.GeoDataFrame:
+    """The existing nodes the layer leaves in place (their code is not in it), with a usable geometry."""
+    if neighbours is None or neighbours.empty:
+        return geopandas.GeoDataFrame({"code": []}, geometry=[], crs="EPSG:4326")
+    if neighbours.crs is not None and not neighbours.crs.equals("EPSG:4326"):
+        neighbours = neighbours.to_crs("EPSG:4326")
+    replaced = {str(code) for code in codes if code is not None}
+    shapes = np.asarray(neighbours.geometry.array, dtype=object)
+    usable = ~(shapely.is_missing(shapes) | shapely.is_empty(shapes))
+    kept = usable & ~neighbours["code"].astype(str).isin(replaced).to_numpy()
+    return neighbours.loc[kept, ["code", "geometry"]].reset_index(drop=True)
 
 
 class _Report:
@@ -537,16 +556,20 @@ def _equal_area_crs(geometry: Objects, envelope: Any) -> pyproj.CRS:
     )
 
 
-def _overlaps(villages: geopandas.GeoDataFrame, metric: pyproj.CRS, min_area_m2: float) -> list[Overlap]:
-    """Pairs of villages whose interiors intersect over more than min_area_m2, in source order."""
-    shapes = np.asarray(villages.geometry.array, dtype=object)
-    first, second = shapely.STRtree(shapes).query(shapes, predicate="intersects")
-    pair = first < second
+def _overlaps(
+    villages: geopandas.GeoDataFrame, kept: geopandas.GeoDataFrame, metric: pyproj.CRS, min_area_m2: float
+) -> list[Overlap]:
+    """Pairs whose interiors intersect over more than min_area_m2: two of the layer's features, or one of them
+    and a node it leaves in place (named second); in source order."""
+    ours = np.asarray(villages.geometry.array, dtype=object)
+    shapes = np.concatenate([ours, np.asarray(kept.geometry.array, dtype=object)])
+    first, second = shapely.STRtree(shapes).query(ours, predicate="intersects")
+    pair = (first < second) | (second >= len(ours))  # each pair of the layer's once, never a feature with itself
     first, second = first[pair], second[pair]
     interiors = shapely.relate_pattern(shapes[first], shapes[second], "T********")
     first, second = first[interiors], second[interiors]
     areas = _areas_m2(shapely.intersection(shapes[first], shapes[second]), metric)
-    codes = villages["code"].to_numpy(dtype=object)
+    codes = np.concatenate([villages["code"].to_numpy(dtype=object), kept["code"].to_numpy(dtype=object)])
     order = np.lexsort((second, first))
     return [
         Overlap(str(codes[a]), str(codes[b]), float(area))
@@ -555,13 +578,24 @@ def _overlaps(villages: geopandas.GeoDataFrame, metric: pyproj.CRS, min_area_m2:
     ]
 
 
-def _gap_area(villages: geopandas.GeoDataFrame, envelope: Any, metric: pyproj.CRS, min_area_m2: float) -> float:
-    """Area inside the envelope (outline, else the villages' convex hull) that no village covers, in m².
+def _gap_area(
+    villages: geopandas.GeoDataFrame,
+    kept: geopandas.GeoDataFrame,
+    envelope: Any,
+    metric: pyproj.CRS,
+    min_area_m2: float,
+) -> float:
+    """Area inside the envelope (outline, else the convex hull) that neither the layer nor the nodes it leaves
+    in place cover, in m².
 
     Gaps of min_area_m2 or less are left out: a straight edge in one CRS is slightly bent in another, so
     villages drawn in a projected CRS leave slivers of a few cm² along the hull or outline.
     """
-    covered = shapely.union_all(np.asarray(villages.geometry.array, dtype=object))
+    covered = shapely.union_all(
+        np.concatenate(
+            [np.asarray(villages.geometry.array, dtype=object), np.asarray(kept.geometry.array, dtype=object)]
+        )
+    )
     if envelope is None:
         envelope = shapely.convex_hull(covered)
     gaps = shapely.get_parts(shapely.difference(envelope, covered))

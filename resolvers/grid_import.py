@@ -23,6 +23,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import shapely
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
@@ -119,6 +120,7 @@ async def import_grid(
         known_parents=None if parents.only else {code: node.name for code, node in parents.by_code.items()},
         outline=parents.outline,
         taken_codes=taken_codes,
+        neighbours=await _existing_shapes(level),
     )
     checked = await asyncio.to_thread(check)
     params = {"file": Path(path).name, "level": level.value}
@@ -197,6 +199,14 @@ async def _parents(level: ImportLevel, fields: ImportFields) -> _Parents:
                 "parentCodeField",
             )
     return _Parents({p.code: p for p in parents}, only, code_field, name_field, await _outline(level, parents))
+
+
+async def _existing_shapes(level: ImportLevel) -> gpd.GeoDataFrame:
+    """The nodes of the level already in the grid, with their polygons: the layer is checked against those it
+    leaves in place (overlaps with them, and the gap they and it leave)."""
+    rows = await GridNode.filter(level=level.grid_level, polygon__not_isnull=True).values_list("code", "polygon")
+    shapes = [shapely.geometry.shape(polygon) for _, polygon in rows]
+    return gpd.GeoDataFrame({"code": [str(code) for code, _ in rows]}, geometry=shapes, crs="EPSG:4326")
 
 
 async def _outline(level: ImportLevel, parents: list[GridNode]) -> Any:

@@ -348,3 +348,19 @@ def test_a_code_another_level_already_has_is_an_error() -> None:
     assert kinds(result) == [(1, "CODE_IN_USE", "error")]
     assert result.villages.index.tolist() == [0]
     assert "320324101201" in result.problems[0].message_en
+
+
+def test_a_partial_layer_is_checked_against_the_nodes_it_leaves_in_place() -> None:
+    grid = block(3, 1)  # three villages in a row, as the grid has them
+    redrawn = grid.iloc[[1]].copy()  # the file redraws the middle one, 0.002° (≈ 190 m) further east
+    redrawn["geometry"] = redrawn.geometry.translate(xoff=0.002)
+    result = prepare(redrawn, neighbours=grid[["code", "geometry"]])
+    assert result.ok
+    # it now overlaps its eastern neighbour, which stays; its own old shape is replaced, not compared
+    assert [(o.code_a, o.code_b) for o in result.overlaps] == [("320324101201", "320324101202")]
+    assert result.overlaps[0].area_m2 == pytest.approx(0.002 * 0.01 * 111_000 * 111_000 * 0.83, rel=0.05)
+    # and leaves a strip uncovered beside its western neighbour, measured within the three together
+    assert result.gap_area_m2 == pytest.approx(result.overlaps[0].area_m2, rel=0.01)
+    # without the neighbours, one square: nothing overlaps, no gap
+    alone = prepare(redrawn)
+    assert (alone.overlaps, alone.gap_area_m2) == ([], pytest.approx(0.0, abs=1.0))

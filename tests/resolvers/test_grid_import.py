@@ -168,3 +168,22 @@ async def test_villages_are_checked_against_the_townships_once_imported(world: W
     assert against_townships.status == JobStatus.SUCCEEDED
     assert against_townships.result["gap_area_m2"] == pytest.approx(0.0, abs=1.0)
     assert against_townships.result["counts"]["unchanged"] == 3
+
+
+async def test_a_partial_village_file_reports_overlaps_with_the_villages_it_leaves(
+    world: World, tmp_path: Path
+) -> None:
+    for village, west in ((world.village1a, 117.90), (world.village1b, 117.91), (world.village2a, 117.92)):
+        village.polygon = shapely.geometry.mapping(square(west, 33.90, 0.01, 0.02))
+        await village.save(update_fields=["polygon"])
+    # 张庄村 redrawn 0.004° east, over a strip of 李庄村, which the file does not touch
+    layer = [{"code": world.village1a.code, "name": "张庄村", "parent_code": WANGJI,
+              "geometry": square(117.904, 33.90, 0.01, 0.02)}]  # fmt: skip
+    job = await import_villages(await as_user(world, "admin"), write_layer(tmp_path / "one.geojson", layer))
+    assert job.status == JobStatus.SUCCEEDED  # overlaps are reported, not refused
+    assert [(o["code_a"], o["code_b"]) for o in job.result["overlaps"]] == [
+        (world.village1a.code, world.village1b.code)
+    ]
+    strip_m2 = job.result["overlaps"][0]["area_m2"]
+    assert strip_m2 == pytest.approx(0.004 * 0.02 * 111_000 * 111_000 * 0.83, rel=0.05)
+    assert job.result["counts"]["updated"] == 1
