@@ -309,7 +309,7 @@ async def notify_managers(job: Job, arrivals: dict[int, int], conn: BaseDBAsyncC
     return len(received)
 
 
-jobs.register_kind(KIND, run_chunk, finish)
+jobs.register_kind(KIND, run_chunk, finish, title=("网格归属", "assignment run"))
 
 
 def authorize_run(actor: Actor) -> None:

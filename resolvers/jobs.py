@@ -53,6 +53,12 @@ class JobKind:
     run_chunk: ChunkRunner
     finish: Finisher
     max_attempts: int = 3
+    title_zh: str = ""  # what people call it, in notices: 网格归属
+    title_en: str = ""  # assignment run
+
+    def titled(self, zh: str, en: str) -> str:
+        """A notice's title for a run of this kind: "网格归属运行完成 / assignment run finished"."""
+        return f"{self.title_zh or self.name}{zh} / {self.title_en or self.name} {en}"
 
 
 @dataclass
@@ -82,13 +88,25 @@ class ChunkOutcome(StrEnum):
     LOST = "LOST"  # ran past its lease and another worker reclaimed it; nothing was kept
 
 
-def register_kind(kind: str, run_chunk: ChunkRunner, finish: Finisher, *, max_attempts: int = 3) -> JobKind:
+def register_kind(
+    kind: str,
+    run_chunk: ChunkRunner,
+    finish: Finisher,
+    *,
+    max_attempts: int = 3,
+    title: tuple[str, str] = ("", ""),
+) -> JobKind:
     """Declare a kind of job: run_chunk(job, chunk, conn) does one chunk's writes on conn and returns its
     result; finish(job, chunk_results, conn) reduces them to the job's result. Both run inside a
     transaction, and must not commit anything elsewhere."""
-    registered = JobKind(kind, run_chunk, finish, max_attempts)
+    registered = JobKind(kind, run_chunk, finish, max_attempts, *title)
     _KINDS[kind] = registered
     return registered
+
+
+def _title(kind: str, zh: str, en: str) -> str:
+    registered = _KINDS.get(kind)
+    return registered.titled(zh, en) if registered else f"{kind}{zh} / {kind} {en}"
 
 
 def job_kind(kind: str) -> JobKind:
@@ -277,7 +295,7 @@ async def _fail_job(job: Job, error: str, conn: BaseDBAsyncClient) -> Notificati
     return await notify(
         job.created_by_id,
         "job.failed",
-        f"{job.kind} 运行失败 / run failed",
+        _title(job.kind, "运行失败", "failed"),
         error,
         {"job_id": job.id, "kind": job.kind, "status": JobStatus.FAILED.value},
         using_db=conn,
@@ -331,7 +349,7 @@ async def finish_job(job_id: int) -> bool:
                 note = await notify(
                     job.created_by_id,
                     "job.succeeded",
-                    f"{job.kind} 运行完成 / run finished",
+                    kind.titled("运行完成", "finished"),
                     f"{len(chunks)}块全部完成 / all {len(chunks)} chunks done",
                     {"job_id": job.id, "kind": job.kind, "status": JobStatus.SUCCEEDED.value},
                     using_db=conn,

@@ -120,7 +120,7 @@ async def _finish(job: Job, results: list[dict[str, Any]], conn: BaseDBAsyncClie
     return results[0] if results else {}
 
 
-jobs.register_kind(KIND, _run_chunk, _finish)
+jobs.register_kind(KIND, _run_chunk, _finish, title=("网格指标汇总", "KPI roll-up"))
 
 
 async def start_rollup(actor: Actor | None, period: str | None = None, *, dedup_key: str | None = None) -> Job:

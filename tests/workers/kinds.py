@@ -62,4 +62,4 @@ async def finish(job: Job, results: list[dict[str, Any]], conn: BaseDBAsyncClien
     return {"total": sum(r["sum"] for r in results), "items": sum(r["count"] for r in results)}
 
 
-register_kind(KIND, run_chunk, finish)
+register_kind(KIND, run_chunk, finish, title=("测试求和", "test sum"))

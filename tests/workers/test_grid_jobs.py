@@ -153,6 +153,7 @@ async def test_managers_are_told_who_came_into_their_grid(
     assert first.body == "张庄村3人（共1个村） / 张庄村 3 (1 village)"
     # pushed live only after the run's result committed, with the starter's "run finished" notice
     assert {n.id for n in pushed} == {n.id for n in notices} | {(await Notification.get(kind="job.succeeded")).id}
+    assert (await Notification.get(kind="job.succeeded")).title == "网格归属运行完成 / assignment run finished"
     # the manager reads it in the app
     listed = await api.as_("manager2a", "{ notifications { edges { node { title payload } } } }")
     (edge,) = listed["data"]["notifications"]["edges"]

@@ -76,7 +76,7 @@ async def test_a_job_runs_through_outbox_relay_and_arq_once(world: World, queue:
         "job.succeeded",
         {"job_id": job.id, "kind": KIND, "status": "SUCCEEDED"},
     )
-    assert "run finished" in note.title
+    assert note.title == "测试求和运行完成 / test sum finished"
 
 
 async def test_relaying_again_hands_nothing_over_twice(world: World, queue: Queue) -> None:
@@ -316,7 +316,7 @@ async def test_a_chunk_that_keeps_failing_fails_the_job_and_tells_its_creator(wo
     assert await effects(job.id) in ([], [f"{job.id}:1:2"])
     note = await Notification.get(kind="job.failed")
     assert note.recipient_id == world.staff["manager1a"].id
-    assert "run failed" in note.title
+    assert note.title == "测试求和运行失败 / test sum failed"
     again = await start(world, [{"items": [1]}], dedup_key="fails")
     assert again.id != job.id
 
