@@ -5,22 +5,29 @@ Chunk params steer it: fail_times=k raises on the first k attempts (after writin
 hold=true waits for HOLD (in-process tests), steal=true takes its own claim away (the fence), and
 PALMCREDIT_TEST_BLOCK_CHUNKS=1 in the environment blocks every chunk forever (the process to be killed).
 Job params: fail_finish=true makes the reduction fail.
+
+PALMCREDIT_TEST_BLOCK_ASSIGNMENT=<file> does the same to the real assignment job: the first chunk a worker
+runs writes its customers' villages, touches <file> (so the test knows the writes are made, uncommitted) and
+blocks forever.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+from pathlib import Path
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import F
 
 from models import AuditLog, Job, JobChunk
+from resolvers import assignment
 from resolvers.jobs import register_kind
 
 KIND = "test_sum"
 BLOCK_ENV = "PALMCREDIT_TEST_BLOCK_CHUNKS"
+BLOCK_ASSIGNMENT_ENV = "PALMCREDIT_TEST_BLOCK_ASSIGNMENT"
 
 
 class Gates:
@@ -63,3 +70,19 @@ async def finish(job: Job, results: list[dict[str, Any]], conn: BaseDBAsyncClien
 
 
 register_kind(KIND, run_chunk, finish, title=("测试求和", "test sum"))
+
+
+def _block_assignment_after_writing(marker: str) -> None:
+    real = assignment.update_customer_villages
+
+    async def write_then_block(conn: BaseDBAsyncClient, *args: Any, **kwargs: Any) -> int:
+        written = await real(conn, *args, **kwargs)
+        await asyncio.to_thread(Path(marker).touch)
+        await asyncio.Event().wait()
+        return written
+
+    assignment.update_customer_villages = write_then_block  # type: ignore[assignment]
+
+
+if os.environ.get(BLOCK_ASSIGNMENT_ENV):
+    _block_assignment_after_writing(os.environ[BLOCK_ASSIGNMENT_ENV])

@@ -4,7 +4,12 @@ import, and the KPI roll-up job."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import signal
+import sys
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -18,8 +23,12 @@ from resolvers import assignment, bulk, jobs, outbox
 from resolvers.assignment import AssignmentScope
 from resolvers.auth import actor_for
 from resolvers.grid_import import ImportFields, import_villages
+from tests.conftest import Database
 from tests.factories import Api, World, make_customer, make_staff, new_id_number
-from tests.workers.conftest import Queue, finished, in_process
+from tests.workers.conftest import Queue, eventually, finished, in_process
+from tests.workers.kinds import BLOCK_ASSIGNMENT_ENV
+
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.usefixtures("world")
 
@@ -182,6 +191,58 @@ async def test_a_notice_to_a_township_manager_sums_its_villages(world: World) ->
     assert notice.payload["customers"] == 4  # 张庄村 3 and 李庄村 1, both in 王集镇
     assert [v["name"] for v in notice.payload["villages"]] == ["张庄村", "李庄村"]  # most first
     assert await Notification.filter(kind=assignment.NOTICE_KIND).count() == 4  # 3 village managers + this one
+
+
+async def test_a_worker_killed_mid_assignment_loses_and_doubles_nothing(
+    world: World, queue: Queue, database: Database, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    await with_polygons(world)
+    people = await located_customers(world)
+    before = dict(await Customer.all().values_list("id", "village_id"))
+    job = await assignment.start_run(AssignmentScope.ALL, created_by=world.staff["head"].id, chunk_size=4)
+    assert await outbox.relay_once(queue.dispatcher) == 3
+    written = tmp_path / "written"
+    env = {**os.environ, "DATABASE_URL": database.url, "REDIS_URL": queue.url, BLOCK_ASSIGNMENT_ENV: str(written),
+           "PYTHONPATH": str(ROOT)}  # fmt: skip
+    log = (tmp_path / "worker.log").open("wb")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.workers.worker_process", queue.name, queue.namespace,
+        cwd=ROOT, env=env, stdout=log, stderr=log,
+    )  # fmt: skip
+    try:
+        await eventually(lambda: _exists(written), 30)
+        process.send_signal(signal.SIGKILL)  # the chunk's villages are written, not committed
+        assert await process.wait() == -signal.SIGKILL
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        log.close()
+    (killed,) = await JobChunk.filter(job_id=job.id, status=JobStatus.RUNNING)
+    assert dict(await Customer.all().values_list("id", "village_id")) == before  # nothing of it is left
+
+    monkeypatch.setattr(jobs.POLICY, "lease", timedelta(seconds=1))
+    assert await eventually(jobs.recover_stalled) >= 1
+    async with queue.running():
+        await outbox.relay_once(queue.dispatcher)
+        done = await finished(job.id, within=30)
+
+    assert (done.status, done.chunks_done) == (JobStatus.SUCCEEDED, 3)
+    result = done.result
+    # the same counts as an undisturbed run: every customer placed once
+    assert (result["customers"], result["moved"], result["nearest"], result["fallback"], result["unplaced"]) == (
+        9, 5, 1, 4, 2,
+    )  # fmt: skip
+    attempts = dict(await JobChunk.filter(job_id=job.id).values_list("number", "attempts"))
+    assert attempts == {n: 2 if n == killed.number else 1 for n in range(3)}
+    placed = await Customer.get(id=people["inside_1b"].id)
+    assert placed.village_id == world.village1b.id  # type: ignore[attr-defined]
+    assert await Notification.filter(kind="job.succeeded").count() == 1
+    assert await Notification.filter(kind=assignment.NOTICE_KIND).count() == 3  # each manager told once
+
+
+async def _exists(path: Path) -> bool | None:
+    return await asyncio.to_thread(path.exists) or None
 
 
 async def test_only_new_or_moved_customers_are_placed_by_a_pending_run(world: World, api: Api) -> None:
