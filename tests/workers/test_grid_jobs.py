@@ -25,7 +25,7 @@ from resolvers.auth import actor_for
 from resolvers.grid_import import ImportFields, import_villages
 from tests.conftest import Database
 from tests.factories import Api, World, make_customer, make_staff, new_id_number
-from tests.workers.conftest import Queue, eventually, finished, in_process
+from tests.workers.conftest import DEAD_REDIS_URL, Queue, eventually, finished, in_process
 from tests.workers.kinds import BLOCK_ASSIGNMENT_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -243,6 +243,25 @@ async def test_a_worker_killed_mid_assignment_loses_and_doubles_nothing(
 
 async def _exists(path: Path) -> bool | None:
     return await asyncio.to_thread(path.exists) or None
+
+
+async def test_redis_down_while_start_assignment_is_asked_for(world: World, api: Api, queue: Queue) -> None:
+    await with_polygons(world)
+    people = await located_customers(world)
+    body = await api.as_("head", START)  # the API process relays to a Redis that is down
+    started = body["data"]["startAssignment"]
+    assert started["__typename"] == "Job"  # the mutation succeeds: its work is in the outbox, in its transaction
+    down = outbox.ArqDispatcher(DEAD_REDIS_URL, queue_name=queue.name, namespace=queue.namespace)
+    assert await outbox.relay_once(down) == 0
+    assert await OutboxMessage.filter(dispatched_at__isnull=True).count() == started["chunksTotal"]
+    assert (await Customer.get(id=people["inside_1b"].id)).village_id == world.village1a.id  # type: ignore[attr-defined]
+
+    # Redis is back
+    assert await outbox.relay_once(queue.dispatcher) == started["chunksTotal"]
+    await queue.run_burst()
+    done = await finished(int(_pk(started["id"])))
+    assert (done.status, done.result["customers"], done.result["moved"]) == (JobStatus.SUCCEEDED, 9, 5)
+    assert (await Customer.get(id=people["inside_1b"].id)).village_id == world.village1b.id  # type: ignore[attr-defined]
 
 
 async def test_only_new_or_moved_customers_are_placed_by_a_pending_run(world: World, api: Api) -> None:
