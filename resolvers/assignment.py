@@ -25,7 +25,7 @@ from domain.access import Actor, Role
 from domain.errors import DomainError, ErrorCode, forbidden
 from geo.assign import AssignOptions, assign_customers
 from models import Customer, GridLevel, GridNode, Job, JobChunk
-from resolvers import jobs
+from resolvers import jobs, kpis
 from resolvers.audit import record
 from resolvers.bulk import CUSTOMER_COLUMNS, read_frame, update_customer_villages
 from resolvers.notifications import notify
@@ -244,6 +244,13 @@ async def finish(job: Job, results: list[dict[str, Any]], conn: BaseDBAsyncClien
     merged = merge_counts(results)
     arrivals = {int(village): count for village, count in merged["arrivals"].items()}
     merged["managers_notified"] = await notify_managers(job, arrivals, conn)
+    if arrivals:
+        # customers changed village: this month's KPIs are stale until rolled up again, so roll them up now
+        # rather than at night (queued with the result, so it cannot be lost or asked for twice)
+        rollup = await jobs.start_job(
+            kpis.KIND, {"period": None}, [{}], created_by=None, dedup_key=f"{KIND}:{job.id}:kpis", using_db=conn
+        )
+        merged["kpi_rollup_job"] = rollup.id
     return merged
 
 

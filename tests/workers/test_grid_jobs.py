@@ -177,6 +177,14 @@ async def test_managers_are_told_who_came_into_their_grid(
         await jobs.run_job_chunk(again.id, number)
     assert (await Job.get(id=again.id)).result["managers_notified"] == 0
     assert await Notification.filter(kind=assignment.NOTICE_KIND).count() == 3
+    # the first run moved customers, so it queued this month's KPI roll-up with its result; the second did not
+    (rollup,) = await Job.filter(kind="kpi_rollup")
+    assert (rollup.dedup_key, done.result["kpi_rollup_job"]) == (f"geo_assign:{job.id}:kpis", rollup.id)
+    assert "kpi_rollup_job" not in (await Job.get(id=again.id)).result
+    await jobs.run_job_chunk(rollup.id, 0)
+    zhang = await GridKpi.get(node_id=world.village1a.id)
+    # 张庄村: the border point, the two unplaced (kept where they were) and the world's three by address
+    assert zhang.customers == await Customer.filter(village_id=world.village1a.id).count() == 6
 
 
 async def test_a_notice_to_a_township_manager_sums_its_villages(world: World) -> None:
