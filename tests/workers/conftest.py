@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
+import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -178,3 +181,33 @@ async def in_process(interval: float = 0.02) -> AsyncIterator[outbox.InProcessDi
 
 SUCCEEDED = JobStatus.SUCCEEDED
 FAILED = JobStatus.FAILED
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@asynccontextmanager
+async def worker_process(
+    queue: Queue, database_url: str, log_folder: Path, **env: str
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """A real `palmcredit worker` process on the test's queue and database (tests/workers/worker_process.py),
+    with env added to its environment; killed when the block ends if it still runs. Its output goes to
+    worker.log in log_folder."""
+    environment = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": queue.url, "PYTHONPATH": str(ROOT), **env}
+    with (log_folder / "worker.log").open("wb") as log:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "tests.workers.worker_process", queue.name, queue.namespace,
+            cwd=ROOT, env=environment, stdout=log, stderr=log,
+        )  # fmt: skip
+        try:
+            yield process
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+
+
+async def kill(process: asyncio.subprocess.Process) -> None:
+    """SIGKILL: no handler runs, nothing is committed or given back."""
+    process.send_signal(signal.SIGKILL)
+    assert await process.wait() == -signal.SIGKILL

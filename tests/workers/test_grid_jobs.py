@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
-import sys
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -25,10 +22,8 @@ from resolvers.auth import actor_for
 from resolvers.grid_import import ImportFields, import_villages
 from tests.conftest import Database
 from tests.factories import Api, World, make_customer, make_staff, new_id_number
-from tests.workers.conftest import DEAD_REDIS_URL, Queue, eventually, finished, in_process
+from tests.workers.conftest import DEAD_REDIS_URL, Queue, eventually, finished, in_process, kill, worker_process
 from tests.workers.kinds import BLOCK_ASSIGNMENT_ENV
-
-ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.usefixtures("world")
 
@@ -210,22 +205,9 @@ async def test_a_worker_killed_mid_assignment_loses_and_doubles_nothing(
     job = await assignment.start_run(AssignmentScope.ALL, created_by=world.staff["head"].id, chunk_size=4)
     assert await outbox.relay_once(queue.dispatcher) == 3
     written = tmp_path / "written"
-    env = {**os.environ, "DATABASE_URL": database.url, "REDIS_URL": queue.url, BLOCK_ASSIGNMENT_ENV: str(written),
-           "PYTHONPATH": str(ROOT)}  # fmt: skip
-    log = (tmp_path / "worker.log").open("wb")
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.workers.worker_process", queue.name, queue.namespace,
-        cwd=ROOT, env=env, stdout=log, stderr=log,
-    )  # fmt: skip
-    try:
+    async with worker_process(queue, database.url, tmp_path, **{BLOCK_ASSIGNMENT_ENV: str(written)}) as process:
         await eventually(lambda: _exists(written), 30)
-        process.send_signal(signal.SIGKILL)  # the chunk's villages are written, not committed
-        assert await process.wait() == -signal.SIGKILL
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-        log.close()
+        await kill(process)  # the chunk's villages are written, not committed
     (killed,) = await JobChunk.filter(job_id=job.id, status=JobStatus.RUNNING)
     assert dict(await Customer.all().values_list("id", "village_id")) == before  # nothing of it is left
 

@@ -4,9 +4,6 @@ worker, Redis being down or wiped, duplicate requests, retries and failures."""
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -28,11 +25,12 @@ from tests.workers.conftest import (
     expected_effects,
     finished,
     in_process,
+    kill,
+    worker_process,
 )
 from tests.workers.kinds import BLOCK_ENV, KIND, Gates
 
 CHUNKS = [{"items": [1, 2, 3]}, {"items": [4, 5]}, {"items": [6]}]
-ROOT = Path(__file__).resolve().parents[2]
 
 
 async def start(world: World, chunks: list[dict[str, object]] = CHUNKS, **options: object) -> Job:
@@ -205,27 +203,9 @@ async def test_a_killed_worker_s_chunk_is_reclaimed_after_the_lease(
 ) -> None:
     job = await start(world)
     assert await outbox.relay_once(queue.dispatcher) == 3
-    env = {
-        **os.environ,
-        "DATABASE_URL": database.url,
-        "REDIS_URL": queue.url,
-        BLOCK_ENV: "1",
-        "PYTHONPATH": str(ROOT),
-    }
-    log = (tmp_path / "worker.log").open("wb")
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.workers.worker_process", queue.name, queue.namespace,
-        cwd=ROOT, env=env, stdout=log, stderr=log,
-    )  # fmt: skip
-    try:
+    async with worker_process(queue, database.url, tmp_path, **{BLOCK_ENV: "1"}) as process:
         running = await eventually(lambda: JobChunk.filter(job_id=job.id, status=JobStatus.RUNNING).first(), 30)
-        process.send_signal(signal.SIGKILL)  # mid-chunk: its writes are made, not committed
-        assert await process.wait() == -signal.SIGKILL
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-        log.close()
+        await kill(process)  # mid-chunk: its writes are made, not committed
     assert running.attempts == 1
 
     monkeypatch.setattr(jobs.POLICY, "lease", timedelta(seconds=1))
