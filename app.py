@@ -48,6 +48,7 @@ class RequestContextMiddleware:
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         state["actor"] = None
+        state["token"] = ""
         token_reset = current_request_id.set(request_id)
         try:
             auth = headers.get("authorization", "")
@@ -57,6 +58,7 @@ class RequestContextMiddleware:
                     if scheme.lower() != "bearer" or not token.strip():
                         raise AuthenticationError("无效的登录凭证", "the Authorization header must be: Bearer <token>")
                     state["actor"] = await actor_from_token(token.strip())
+                    state["token"] = token.strip()
                 except AuthenticationError as error:
                     if scope["type"] == "http":
                         await _unauthorized(error, request_id, send)

@@ -13,7 +13,7 @@ import contextlib
 import json
 import logging
 from collections import defaultdict
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -69,6 +69,36 @@ async def listen(recipient_id: int) -> AsyncIterator[AsyncIterator[Notification]
     """New notifications for one member of staff, live, for as long as the context is open."""
     async with broadcaster().listen(recipient_id) as stream:
         yield stream
+
+
+RECHECK_SECONDS = 60.0
+
+
+async def live(
+    recipient_id: int, still_allowed: Callable[[], Awaitable[object]], recheck_every: float | None = None
+) -> AsyncIterator[Notification]:
+    """New notifications for one member of staff, for as long as still_allowed() says they may have them: it
+    is awaited before each delivery and every recheck_every seconds in between, and whatever it raises ends
+    the stream (a revoked or expired token, an account switched off: a socket opened before that hears
+    nothing more)."""
+    every = RECHECK_SECONDS if recheck_every is None else recheck_every
+    async with listen(recipient_id) as stream:
+        incoming = aiter(stream)
+        pending: asyncio.Future[Notification] = asyncio.ensure_future(anext(incoming))
+        try:
+            while True:
+                done, _ = await asyncio.wait({pending}, timeout=every)
+                await still_allowed()
+                if not done:
+                    continue
+                try:
+                    notification = pending.result()
+                except StopAsyncIteration:
+                    return
+                yield notification
+                pending = asyncio.ensure_future(anext(incoming))
+        finally:
+            pending.cancel()
 
 
 async def subscribe(recipient_id: int) -> AsyncIterator[Notification]:

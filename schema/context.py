@@ -16,6 +16,7 @@ class Context:
     actor: Actor | None
     request_id: str
     client_ip: str = ""
+    token: str = ""  # the bearer token the actor came from: a long-lived subscription checks it again
     _loaders: Loaders | None = field(default=None, repr=False)
 
     @property

@@ -85,6 +85,7 @@ async def socket_actor(context: Context) -> None:
         if scheme.lower() == "bearer" and token.strip():
             try:
                 context.actor = await actor_from_token(token.strip())
+                context.token = token.strip()
             except AuthenticationError as error:
                 rejection: dict[str, object] = {"code": "UNAUTHENTICATED", "message": error.message_en}
                 raise ConnectionRejectionError(rejection) from None
@@ -133,7 +134,10 @@ class PalmCreditGraphQL(GraphQL[Context, None]):
         state = request.scope.get("state", {})
         client = request.client.host if request.client else ""
         kind = SocketContext if isinstance(request, WebSocket) else Context
-        return kind(actor=state.get("actor"), request_id=state.get("request_id", ""), client_ip=client)
+        return kind(
+            actor=state.get("actor"), request_id=state.get("request_id", ""), client_ip=client,
+            token=state.get("token", ""),
+        )  # fmt: skip
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         await socket_actor(context)

@@ -7,12 +7,14 @@ from collections.abc import AsyncGenerator, Iterable
 from typing import Annotated, Any
 
 import strawberry
+from graphql import GraphQLError
 from strawberry import relay
 from strawberry.scalars import JSON
 
 from domain.errors import DomainError, ErrorCode
 from models import Notification as NotificationModel
 from resolvers import notifications as cases
+from resolvers.auth import AuthenticationError, actor_from_token
 from schema.context import Info
 from schema.customers import decode_pk
 from schema.errors import Error, query_error
@@ -102,10 +104,18 @@ async def acknowledge_notifications(info: Info, ids: list[strawberry.ID]) -> Ack
 
 async def notification_feed(info: Info) -> AsyncGenerator[Notification, None]:
     """New notifications for the signed-in member of staff, as they are sent."""
-    actor = info.context.require_actor()
-    async with cases.listen(actor.staff_id) as stream:
-        async for notification in stream:
-            yield Notification.from_model(notification)
+    actor, token = info.context.require_actor(), info.context.token
+
+    async def still_signed_in() -> None:
+        try:
+            await actor_from_token(token)
+        except AuthenticationError as error:
+            raise GraphQLError(
+                f"{error.message_zh} / {error.message_en}", extensions={"code": ErrorCode.UNAUTHENTICATED.value}
+            ) from None
+
+    async for notification in cases.live(actor.staff_id, still_signed_in):
+        yield Notification.from_model(notification)
 
 
 __all__ = [

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from models import AuditLog, Notification
+from models import AuditLog, Notification, Staff
 from resolvers import notifications
 from resolvers.notifications import Broadcaster
 from tests.factories import Api, World, gid
@@ -187,18 +187,22 @@ async def live(redis_url: str) -> AsyncIterator[Broadcaster]:
     await broadcaster.close()
 
 
+async def subscribed(app: Any, api: Api, username: str, live: Broadcaster, staff_id: int) -> Socket:
+    """A socket signed in as username with the notifications subscription open (id "1")."""
+    socket = Socket(app)
+    await socket.open()
+    await socket.send({"type": "connection_init", "payload": {"Authorization": f"Bearer {await api.token(username)}"}})
+    assert await socket.message() == {"type": "connection_ack"}
+    await socket.send({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIBE}})
+    await eventually(lambda: _value(live.listeners(staff_id) == 1))
+    return socket
+
+
 async def test_the_subscription_delivers_new_notifications_live(
     app: Any, api: Api, world: World, live: Broadcaster
 ) -> None:
     manager = world.staff["manager1a"].id
-    socket = Socket(app)
-    await socket.open()
-    await socket.send(
-        {"type": "connection_init", "payload": {"Authorization": f"Bearer {await api.token('manager1a')}"}}
-    )
-    assert await socket.message() == {"type": "connection_ack"}
-    await socket.send({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIBE}})
-    await eventually(lambda: _value(live.listeners(manager) == 1))
+    socket = await subscribed(app, api, "manager1a", live, manager)
 
     await notifications.publish(await notifications.notify(world.staff["manager1b"].id, "test", "not for you"))
     sent = await notifications.notify(manager, "job.succeeded", "运行完成 / run finished", payload={"job_id": 9})
@@ -214,6 +218,43 @@ async def test_the_subscription_delivers_new_notifications_live(
     }  # fmt: skip
     await socket.send({"id": "1", "type": "complete"})
     await eventually(lambda: _value(live.listeners(manager) == 0))
+    await socket.close()
+
+
+@pytest.mark.parametrize("how", ["revoked", "switched_off"])
+async def test_a_subscription_ends_when_its_token_no_longer_signs_in(
+    app: Any, api: Api, world: World, live: Broadcaster, how: str
+) -> None:
+    manager = world.staff["manager1a"]
+    socket = await subscribed(app, api, "manager1a", live, manager.id)
+    if how == "revoked":  # signed out everywhere (every token issued so far revoked)
+        await Staff.filter(id=manager.id).update(token_version=manager.token_version + 1)
+    else:  # the account is switched off
+        await Staff.filter(id=manager.id).update(is_active=False)
+
+    # the next notification is not delivered: the stream ends with a typed error instead
+    await notifications.publish(await notifications.notify(manager.id, "test", "after revocation"))
+    message = await socket.message()
+    assert message["type"] == "next"
+    assert message["payload"]["data"] is None
+    (error,) = message["payload"]["errors"]
+    assert error["extensions"]["code"] == "UNAUTHENTICATED"
+    assert "revoked" in error["message"]
+    assert await socket.message() == {"id": "1", "type": "complete"}
+    await eventually(lambda: _value(live.listeners(manager.id) == 0))
+    await socket.close()
+
+
+async def test_a_quiet_subscription_is_checked_again_on_a_timer(
+    app: Any, api: Api, world: World, live: Broadcaster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(notifications, "RECHECK_SECONDS", 0.05)
+    manager = world.staff["manager1a"]
+    socket = await subscribed(app, api, "manager1a", live, manager.id)
+    await Staff.filter(id=manager.id).update(is_active=False)  # nothing is sent to them after this
+    message = await socket.message()
+    assert message["payload"]["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    await eventually(lambda: _value(live.listeners(manager.id) == 0))
     await socket.close()
 
 
