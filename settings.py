@@ -33,6 +33,8 @@ class Settings:
     max_query_aliases: int
     login_max_failures: int
     login_lockout_seconds: int
+    login_address_max_failures: int
+    login_address_window_seconds: int
     max_upload_bytes: int
 
 
@@ -62,6 +64,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         max_query_aliases=int(env.get("PALMCREDIT_MAX_ALIASES", "15")),
         login_max_failures=int(env.get("PALMCREDIT_LOGIN_MAX_FAILURES", "5")),
         login_lockout_seconds=int(env.get("PALMCREDIT_LOGIN_LOCKOUT", "300")),
+        login_address_max_failures=int(env.get("PALMCREDIT_LOGIN_ADDRESS_MAX_FAILURES", "30")),
+        login_address_window_seconds=int(env.get("PALMCREDIT_LOGIN_ADDRESS_WINDOW", "900")),
         max_upload_bytes=int(float(env.get("PALMCREDIT_MAX_UPLOAD_MB", "50")) * 1024 * 1024),
     )
 

@@ -6,6 +6,7 @@ from models.grid import GridLevel, GridNode, Outlet
 from models.jobs import Job, JobChunk, JobStatus, Notification, OutboxMessage
 from models.kpi import GridKpi
 from models.staff import Staff
+from models.throttle import LoginThrottle
 
 __all__ = [
     "AuditLog",
@@ -19,6 +20,7 @@ __all__ = [
     "JobChunk",
     "JobStatus",
     "LoanClass",
+    "LoginThrottle",
     "Notification",
     "OutboxMessage",
     "Outlet",

@@ -7,6 +7,7 @@ unknown login name costs the same hashing time as a known one, so timing tells n
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -17,9 +18,11 @@ from tortoise.expressions import F
 
 from domain.access import Actor, Role
 from domain.errors import DomainError, ErrorCode
-from models import Staff
+from models import LoginThrottle, Staff
 from resolvers.audit import record
 from settings import SETTINGS
+
+log = logging.getLogger("palmcredit.auth")
 
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("palmcredit-timing-equaliser")
@@ -49,15 +52,22 @@ def _bad_credentials() -> DomainError:
     return DomainError(ErrorCode.INVALID_CREDENTIALS, "用户名或密码错误", "wrong login name or password", "password")
 
 
-async def login(username: str, password: str, *, now: datetime | None = None) -> LoginResult:
+async def login(username: str, password: str, *, client: str = "", now: datetime | None = None) -> LoginResult:
     """Check a password and issue a token. Locked, inactive and unknown accounts all fail the same way,
-    except that a locked account says so (the owner needs to know to wait)."""
+    except that a locked account says so (the owner needs to know to wait).
+
+    Failures are also counted per client address (`client`, when known): an address that fails
+    login_address_max_failures times within login_address_window_seconds, whatever the accounts, is refused
+    for that long before any password is looked at, so guessing across many accounts is slowed as well."""
     now = now or datetime.now(UTC)
+    await _refuse_blocked_address(client, now)
     staff = await Staff.get_or_none(username=username.strip())
     if staff is None or not staff.is_active:
         _verify(_DUMMY_HASH, password)
+        await _count_address_failure(client, now)
         raise _bad_credentials()
     if staff.locked_until is not None and staff.locked_until > now:
+        await _count_address_failure(client, now)
         raise DomainError(
             ErrorCode.ACCOUNT_LOCKED,
             "密码错误次数过多,账户已临时锁定,请稍后再试",
@@ -66,6 +76,7 @@ async def login(username: str, password: str, *, now: datetime | None = None) ->
         )
     if not _verify(staff.password_hash, password):
         await _count_failure(staff, now)
+        await _count_address_failure(client, now)
         raise _bad_credentials()
     if staff.failed_logins or staff.locked_until:
         staff.failed_logins = 0
@@ -89,6 +100,33 @@ async def _count_failure(staff: Staff, now: datetime) -> None:
         failed_logins=0, locked_until=now + timedelta(seconds=SETTINGS.login_lockout_seconds)
     )
     await record(_actor_stub(staff), "login.failed", "Staff", staff.id, {"locked": bool(locked)})
+
+
+async def _refuse_blocked_address(client: str, now: datetime) -> None:
+    if client and await LoginThrottle.filter(address=client[:64], blocked_until__gt=now).exists():
+        minutes = max(1, round(SETTINGS.login_address_window_seconds / 60))
+        raise DomainError(
+            ErrorCode.TOO_MANY_ATTEMPTS,
+            f"此地址登录失败次数过多,请{minutes}分钟后再试",
+            f"too many failed sign-ins from this address; try again in {minutes} minutes",
+        )
+
+
+async def _count_address_failure(client: str, now: datetime) -> None:
+    """Count a failed sign-in against the client address, atomically in the database; the failure that
+    reaches the limit blocks the address for one window. A window that has passed starts again at zero."""
+    if not client:
+        return
+    address, window = client[:64], timedelta(seconds=SETTINGS.login_address_window_seconds)
+    await LoginThrottle.get_or_create(address=address, defaults={"window_started": now})
+    await LoginThrottle.filter(address=address, window_started__lt=now - window).update(failures=0, window_started=now)
+    await LoginThrottle.filter(address=address).update(failures=F("failures") + 1)
+    blocked = await LoginThrottle.filter(address=address, failures__gte=SETTINGS.login_address_max_failures).update(
+        failures=0, window_started=now, blocked_until=now + window
+    )
+    if blocked:
+        log.warning("sign-ins from %s refused for %s after repeated failures", address, window)
+        await record(None, "login.address_blocked", "LoginThrottle", address)
 
 
 def _verify(password_hash: str, password: str) -> bool:

@@ -26,7 +26,7 @@ LoginResult = Annotated[LoginSuccess | AuthError, strawberry.union("LoginResult"
 
 async def login(info: Info, username: str, password: str) -> LoginResult:
     try:
-        result = await auth_cases.login(username, password)
+        result = await auth_cases.login(username, password, client=info.context.client_ip)
     except DomainError as error:
         return AuthError.from_domain(error)  # type: ignore[no-any-return]
     return LoginSuccess(token=result.token, expires_at=result.expires_at, staff=Staff.from_model(result.staff))

@@ -25,6 +25,7 @@ from settings import tortoise_config
 POSTGRES_ADMIN_URL = os.environ.get("PALMCREDIT_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres")
 BACKEND = os.environ.get("PALMCREDIT_TEST_BACKEND", "sqlite")
 TABLES = [
+    "login_throttle",
     "notification",
     "outbox_message",
     "job_chunk",

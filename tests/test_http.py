@@ -19,7 +19,9 @@ from tortoise.exceptions import OperationalError
 
 import resolvers.grid
 from app import create_app
-from models import AuditLog, Customer, Staff
+from domain.errors import DomainError, ErrorCode
+from models import AuditLog, Customer, LoginThrottle, Staff
+from resolvers import auth
 from settings import SETTINGS, SettingsError, load_settings
 from tests.factories import PASSWORD, Api, World, gid, new_id_number
 
@@ -170,6 +172,49 @@ async def test_login_after_the_lockout_has_passed_succeeds_and_clears_it(
     assert result["__typename"] == "LoginSuccess"
     staff = await Staff.get(username="manager1a")
     assert staff.locked_until is None
+
+
+async def test_an_address_failing_across_many_accounts_is_refused_for_a_while(
+    app: Any, world: World, client: httpx.AsyncClient
+) -> None:
+    limit = SETTINGS.login_address_max_failures
+    for n in range(limit - 1):  # guessing at accounts that do not exist, and one that does
+        assert await login(client, f"guess{n}", "123456") == BAD_CREDENTIALS
+    assert await login(client, "manager1b", "123456") == BAD_CREDENTIALS
+
+    refused = await login(client, "manager1a", PASSWORD)  # even the right password: nothing is looked at
+    assert (refused["code"], refused["field"]) == ("TOO_MANY_ATTEMPTS", None)
+    assert refused["messageEn"] == "too many failed sign-ins from this address; try again in 15 minutes"
+    assert (await Staff.get(username="manager1a")).failed_logins == 0
+    assert await AuditLog.filter(action="login").count() == 0
+    assert await AuditLog.filter(action="login.address_blocked", target_id="127.0.0.1").count() == 1
+
+    # another address signs in as usual
+    elsewhere = httpx.ASGITransport(app=app, client=("10.20.30.40", 5000))
+    async with httpx.AsyncClient(transport=elsewhere, base_url="http://testserver") as other:
+        assert (await login(other, "manager1a", PASSWORD))["__typename"] == "LoginSuccess"
+
+
+async def test_an_address_is_let_in_again_once_its_window_has_passed(world: World) -> None:
+    now = datetime.now(UTC)
+    await LoginThrottle.create(
+        address="10.1.1.1", failures=0, window_started=now, blocked_until=now + timedelta(minutes=15)
+    )
+    with pytest.raises(DomainError) as refused:
+        await auth.login("manager1a", PASSWORD, client="10.1.1.1", now=now)
+    assert refused.value.code == ErrorCode.TOO_MANY_ATTEMPTS
+    later = now + timedelta(minutes=15, seconds=1)
+    assert (await auth.login("manager1a", PASSWORD, client="10.1.1.1", now=later)).staff.username == "manager1a"
+    # failures of an old window are forgotten: one more failure starts a new count at 1
+    await LoginThrottle.filter(address="10.1.1.1").update(
+        failures=SETTINGS.login_address_max_failures - 1, window_started=now - timedelta(hours=1)
+    )
+    with pytest.raises(DomainError):
+        await auth.login("manager1a", "wrong", client="10.1.1.1", now=later)
+    throttle = await LoginThrottle.get(address="10.1.1.1")
+    assert throttle.failures == 1
+    assert throttle.blocked_until is not None
+    assert throttle.blocked_until <= later  # not blocked again
 
 
 async def test_login_lockout_counts_concurrent_wrong_passwords(world: World, client: httpx.AsyncClient) -> None:
