@@ -141,8 +141,7 @@ async def list_under(
     """Customers at any depth under a grid node that the actor may list."""
     node = await grid.get_node(actor, node_id, field="nodeId")
     qs = _apply_filter(visible_customers(actor), filters).filter(village__path__startswith=node.path)
-    key = f"-{order.value}" if descending else order.value
-    return await paginate(qs.order_by(key, "id"), first, after)
+    return await paginate(qs, ((order.value, descending), ("id", False)), first, after)
 
 
 async def get_customer(actor: Actor, customer_id: int, *, audit_read: bool = True) -> Customer:

@@ -465,7 +465,7 @@ async def list_jobs(
     query = visible_jobs(actor)
     if kind:
         query = query.filter(kind=kind)
-    return await paginate(query.order_by("-created_at", "-id"), first, after)
+    return await paginate(query, (("created_at", True), ("id", True)), first, after)
 
 
 async def recent_jobs(limit: int = 20) -> list[Job]:

@@ -115,7 +115,7 @@ async def list_notifications(
     query = Notification.filter(recipient_id=actor.staff_id)
     if unread_only:
         query = query.filter(read_at__isnull=True)
-    return await paginate(query.order_by("-created_at", "-id"), first, after)
+    return await paginate(query, (("created_at", True), ("id", True)), first, after)
 
 
 async def notifications_by_ids(actor: Actor, ids: Sequence[int]) -> list[Notification | None]:

@@ -7,11 +7,12 @@ from typing import Generic, TypeVar
 
 import strawberry
 from strawberry import relay
+from tortoise.models import Model
 
 from resolvers.pagination import Page
 
 NodeType = TypeVar("NodeType", bound=relay.Node)
-ModelType = TypeVar("ModelType")
+ModelType = TypeVar("ModelType", bound=Model)
 
 
 @strawberry.type(description="A page of results with cursors (first/after) and the total count")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import logging
 import re
 from datetime import UTC, datetime, timedelta
@@ -526,11 +527,20 @@ async def test_garbage_cursor_is_invalid(api: Api, world: World) -> None:
         ]
 
 
-async def test_cursor_beyond_any_database_offset_is_invalid(api: Api, world: World) -> None:
+@pytest.mark.parametrize(
+    "key",
+    [
+        ["张一", "1"],  # an id that is not a number
+        ["张一", 1, 2],  # more values than the ordering has
+        [None, 1],  # a name that is not text
+        ["张一", 10**30],  # an id beyond any integer column: refused, not sent to the database
+    ],
+)
+async def test_a_cursor_with_a_key_we_never_issued_is_invalid(api: Api, world: World, key: list[object]) -> None:
     node = gid("GridNode", world.county.id)
-    huge = cursor(f"o:{10**30}")
+    forged = cursor(json.dumps({"v": "k1", "o": ["name", "id"], "k": key}))
 
-    body = await api.as_("head", f'{{ customers(nodeId: "{node}", after: "{huge}") {{ totalCount }} }}')
+    body = await api.as_("head", f'{{ customers(nodeId: "{node}", after: "{forged}") {{ totalCount }} }}')
 
     assert body["data"] is None
     assert [(e["extensions"]["code"], e["extensions"].get("field")) for e in body["errors"]] == [
