@@ -24,10 +24,11 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from domain.access import Actor, Role
 from domain.errors import DomainError, ErrorCode, forbidden
 from geo.assign import AssignOptions, assign_customers
-from models import Customer, GridLevel, GridNode, Job, JobChunk
+from models import Customer, GridLevel, GridNode, Job, JobChunk, Staff
 from resolvers import jobs, kpis
 from resolvers.audit import record
 from resolvers.bulk import CUSTOMER_COLUMNS, read_frame, update_customer_villages
+from resolvers.grid import ancestor_paths
 from resolvers.notifications import notify
 from resolvers.sql import connection, dialect, fetch, placeholders
 
@@ -271,25 +272,18 @@ async def notify_managers(job: Job, arrivals: dict[int, int], conn: BaseDBAsyncC
         int(v["id"]): v
         for v in await GridNode.filter(id__in=list(arrivals)).using_db(conn).values("id", "name", "path")
     }
-    managers_at: dict[str, list[int]] = {}
-    for row in await fetch(
-        "SELECT s.id AS staff_id, s.roles AS roles, n.path AS path FROM staff s "
-        "JOIN staff_scope ss ON ss.staff_id = s.id JOIN grid_node n ON n.id = ss.gridnode_id "
-        f"WHERE s.is_active = {'1' if dialect(conn) == 'sqlite' else 'TRUE'}",
-        [],
-        conn,
-    ):
-        roles = row["roles"] if isinstance(row["roles"], list) else json.loads(row["roles"])
-        if Role.CUSTOMER_MANAGER.value in roles:
-            managers_at.setdefault(str(row["path"]), []).append(int(row["staff_id"]))
+    managers_at: dict[str, list[int]] = {}  # grid path: the customer managers whose scope it is
+    for staff in await Staff.filter(is_active=True).using_db(conn).prefetch_related("scope"):
+        if Role.CUSTOMER_MANAGER.value in staff.roles:
+            for node in staff.scope:
+                managers_at.setdefault(node.path, []).append(staff.id)
     received: dict[int, dict[int, int]] = {}  # manager: {village: customers}
     for village_id, count in arrivals.items():
         village = villages.get(village_id)
         if village is None:
             continue
-        parts = str(village["path"]).strip("/").split("/")
-        for depth in range(1, len(parts) + 1):  # the village and each of its ancestors
-            for manager in managers_at.get("/" + "/".join(parts[:depth]) + "/", ()):
+        for path in [*ancestor_paths(village["path"]), village["path"]]:
+            for manager in managers_at.get(path, ()):
                 received.setdefault(manager, {})[village_id] = count
     for manager, by_village in sorted(received.items()):
         ranked = sorted(by_village.items(), key=lambda item: (-item[1], item[0]))

@@ -101,13 +101,6 @@ async def live(
             pending.cancel()
 
 
-async def subscribe(recipient_id: int) -> AsyncIterator[Notification]:
-    """Iterate over new notifications for one member of staff."""
-    async with listen(recipient_id) as stream:
-        async for notification in stream:
-            yield notification
-
-
 async def list_notifications(
     actor: Actor, unread_only: bool = True, first: int | None = None, after: str | None = None
 ) -> Page[Notification]:
