@@ -17,10 +17,10 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tortoise import Tortoise, connections
 
-from resolvers.audit import current_request_id
-from resolvers.auth import AuthenticationError, actor_from_token
+from resolvers.platform.audit import current_request_id
+from resolvers.platform.auth import AuthenticationError, actor_from_token
 from schema import build_schema
-from schema.http import PalmCreditGraphQL
+from schema.platform.http import PalmCreditGraphQL
 from settings import SETTINGS, Settings, tortoise_config
 from workers.settings import start_background
 

@@ -61,7 +61,7 @@ async def _generate(database_url: str, seed: int, scale: float) -> Any:
     from tortoise import Tortoise
 
     from resolvers.demo import generate_demo
-    from resolvers.kpis import roll_up_kpis
+    from resolvers.grid.kpis import roll_up_kpis
     from settings import tortoise_config
 
     await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
@@ -163,7 +163,7 @@ def jobs(limit: int = typer.Option(20, help="How many of the latest runs")) -> N
 async def _recent_jobs(database_url: str, limit: int) -> Any:
     from tortoise import Tortoise
 
-    from resolvers.jobs import recent_jobs
+    from resolvers.platform.jobs import recent_jobs
     from settings import tortoise_config
 
     await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
@@ -188,7 +188,7 @@ async def _database() -> AsyncIterator[None]:
 
 async def _actor(username: str) -> Any:
     from models import Staff
-    from resolvers.auth import actor_for
+    from resolvers.platform.auth import actor_for
 
     staff = await Staff.get_or_none(username=username, is_active=True).prefetch_related("scope")
     if staff is None:
@@ -212,7 +212,8 @@ async def _assign(scope: str, max_distance: float, as_user: str) -> None:
 
     from domain.errors import DomainError
     from models import Job
-    from resolvers import assignment, jobs
+    from resolvers.grid import assignment
+    from resolvers.platform import jobs
 
     async with _database():
         try:
@@ -258,7 +259,7 @@ def rollup(period: str = typer.Option("", help="YYYY-MM; default this month")) -
 async def _rollup(period: str | None) -> None:
     import time
 
-    from resolvers.kpis import roll_up_kpis
+    from resolvers.grid.kpis import roll_up_kpis
 
     async with _database():
         started = time.perf_counter()
@@ -297,7 +298,7 @@ async def _import_grid(
     as_user: str,
 ) -> None:
     from domain.errors import DomainError
-    from resolvers import grid_import
+    from resolvers.grid import imports as grid_import
 
     try:
         chosen = grid_import.ImportLevel(level.upper())
@@ -343,8 +344,9 @@ def draw_map(
 
 
 async def _draw_map(code: str, metric: str, out: Path, period: str | None, as_user: str) -> None:
-    from domain.kpi import KpiMetric
-    from resolvers import grid, kpis
+    from domain.grid.kpi import KpiMetric
+    from resolvers.grid import browse as grid
+    from resolvers.grid import kpis
 
     async with _database():
         actor = await _actor(as_user)

@@ -74,9 +74,9 @@ from tortoise import Tortoise
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import resolvers.assignment as assignment_module
+import resolvers.grid.assignment as assignment_module
 from cli import run_migrations
-from domain.idcard import make_id_number
+from domain.customers.idcard import make_id_number
 from geo.demo_grid import (
     COUNTY_CODE,
     GEOGRAPHIC_CRS,
@@ -88,9 +88,9 @@ from geo.demo_grid import (
     sample_points,
 )
 from models import JobStatus, OutboxMessage
-from resolvers import jobs
-from resolvers.assignment import AssignmentScope, start_run
-from resolvers.kpis import roll_up_kpis
+from resolvers.grid.assignment import AssignmentScope, start_run
+from resolvers.grid.kpis import roll_up_kpis
+from resolvers.platform import jobs
 from settings import tortoise_config
 
 ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"

@@ -38,8 +38,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from app import RequestContextMiddleware, create_app
 from cli import run_migrations
 from resolvers.demo import generate_demo
-from resolvers.grid import covering_paths
-from resolvers.sql import connection, placeholders
+from resolvers.grid.browse import covering_paths
+from resolvers.platform.db import connection, placeholders
 from settings import SETTINGS, tortoise_config
 
 DRILLDOWN = """

@@ -32,8 +32,7 @@ import pandas
 import pyproj
 import shapely
 
-CHINA_LON = (73.0, 135.5)
-CHINA_LAT = (3.5, 53.6)
+from domain.geo import in_china
 
 PLACEMENTS = ("INSIDE", "NEAREST", "ADDRESS", "UNPLACED")
 FLAGS = (None, "NO_COORDINATES", "OUT_OF_RANGE", "SWAPPED")
@@ -227,9 +226,9 @@ class _VillageTable:
 def _coordinate_flags(lon: Floats, lat: Floats) -> npt.NDArray[np.int8]:
     """Per point, an index into FLAGS: usable (None), NO_COORDINATES, OUT_OF_RANGE or SWAPPED."""
     flag = np.full(len(lon), _OUT_OF_RANGE, dtype=np.int8)
-    in_china = _in_china(lon, lat)
-    flag[in_china] = _NO_FLAG
-    flag[~in_china & _in_china(lat, lon)] = _SWAPPED
+    inside = in_china(lon, lat)
+    flag[inside] = _NO_FLAG
+    flag[~inside & in_china(lat, lon)] = _SWAPPED
     flag[np.isnan(lon) | np.isnan(lat)] = _NO_COORDINATES
     return flag
 
@@ -429,12 +428,6 @@ def _prefix_hashes(codes: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint64]:
         running = running * np.uint64(1_000_003) + codes[:, column].astype(np.uint64) + np.uint64(1)
         hashes[:, column] = running
     return hashes
-
-
-def _in_china(lon: Floats, lat: Floats) -> Bools:
-    inside: Bools = (lon >= CHINA_LON[0]) & (lon <= CHINA_LON[1])
-    inside &= (lat >= CHINA_LAT[0]) & (lat <= CHINA_LAT[1])
-    return inside
 
 
 def _grown_bounds(bounds: Floats, metres: float) -> tuple[float, float, float, float]:

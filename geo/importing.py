@@ -45,7 +45,7 @@ import pyogrio
 import pyproj
 import shapely
 
-from geo.assign import CHINA_LAT, CHINA_LON
+from domain.geo import CHINA_LAT, CHINA_LON, in_china
 
 ERROR = "error"
 WARNING = "warning"
@@ -405,7 +405,7 @@ def _to_wgs84(frame: geopandas.GeoDataFrame, report: _Report) -> Objects | None:
         geoms = np.asarray(frame.geometry.array, dtype=object)
         present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
         west, south, east, north = shapely.total_bounds(geoms[present])
-        plainly_lonlat = bool(present.any()) and _in_china(np.array([west, east]), np.array([south, north])).all()
+        plainly_lonlat = bool(present.any()) and in_china(np.array([west, east]), np.array([south, north])).all()
         if not plainly_lonlat:
             report.add(
                 None,
@@ -515,7 +515,7 @@ def _polygonal(geometry: Objects) -> Objects:
 def _check_position(geometry: Objects, codes: Objects, report: _Report) -> None:
     present = np.flatnonzero(~shapely.is_missing(geometry))
     points = shapely.point_on_surface(geometry[present])
-    outside = ~_in_china(shapely.get_x(points), shapely.get_y(points))
+    outside = ~in_china(shapely.get_x(points), shapely.get_y(points))
     for feature, point in zip(present[outside].tolist(), points[outside].tolist(), strict=True):
         x, y = point.x, point.y
         report.add_feature(
@@ -607,9 +607,3 @@ def _areas_m2(geometry: Objects, metric: pyproj.CRS) -> npt.NDArray[np.float64]:
     """Areas in m² of EPSG:4326 geometries; the topology is worked out in EPSG:4326, only areas projected."""
     areas: npt.NDArray[np.float64] = shapely.area(geopandas.GeoSeries(geometry, crs="EPSG:4326").to_crs(metric).array)
     return areas
-
-
-def _in_china(lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64]) -> Bools:
-    inside: Bools = (lon >= CHINA_LON[0]) & (lon <= CHINA_LON[1])
-    inside &= (lat >= CHINA_LAT[0]) & (lat <= CHINA_LAT[1])
-    return inside

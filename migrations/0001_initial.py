@@ -2,7 +2,7 @@ from tortoise import migrations
 from tortoise.migrations import operations as ops
 import functools
 from json import dumps, loads
-from models.customer import CustomerSource, Sex
+from domain.customers.enums import CustomerSource, Sex
 from models.grid import GridLevel
 from tortoise.fields.base import OnDelete
 from tortoise import fields

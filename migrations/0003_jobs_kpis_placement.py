@@ -2,7 +2,8 @@ from tortoise import migrations
 from tortoise.migrations import operations as ops
 import functools
 from json import dumps, loads
-from models.customer import LoanClass, Placement
+from domain.credit.classification import LoanClass
+from domain.customers.enums import Placement
 from models.jobs import JobStatus
 from tortoise.fields.base import OnDelete
 from tortoise import fields

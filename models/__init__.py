@@ -1,7 +1,7 @@
 """Tortoise models, one module per aggregate. Tortoise discovers them from this package."""
 
 from models.audit import AuditLog
-from models.customer import Customer, CustomerSource, Household, LoanClass, Placement, Sex
+from models.customer import Customer, Household
 from models.grid import GridLevel, GridNode, Outlet
 from models.jobs import Job, JobChunk, JobStatus, Notification, OutboxMessage
 from models.kpi import GridKpi
@@ -11,7 +11,6 @@ from models.throttle import LoginThrottle
 __all__ = [
     "AuditLog",
     "Customer",
-    "CustomerSource",
     "GridKpi",
     "GridLevel",
     "GridNode",
@@ -19,12 +18,9 @@ __all__ = [
     "Job",
     "JobChunk",
     "JobStatus",
-    "LoanClass",
     "LoginThrottle",
     "Notification",
     "OutboxMessage",
     "Outlet",
-    "Placement",
-    "Sex",
     "Staff",
 ]

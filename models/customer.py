@@ -2,45 +2,14 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from tortoise import fields
 from tortoise.indexes import PartialIndex
 from tortoise.models import Model
 
+from domain.credit.classification import LoanClass
+from domain.customers.enums import CustomerSource, Placement, Sex
 from models.grid import GridNode
 from models.staff import Staff
-
-
-class CustomerSource(StrEnum):
-    SURVEY = "SURVEY"
-    CORE_BANKING = "CORE_BANKING"
-    APPLICATION = "APPLICATION"
-
-
-class LoanClass(StrEnum):
-    """Five-tier loan classification (五级分类); the last three are non-performing (不良)."""
-
-    PASS = "PASS"  # noqa: S105 — 正常, a loan class, not a password
-    SPECIAL_MENTION = "SPECIAL_MENTION"
-    SUBSTANDARD = "SUBSTANDARD"
-    DOUBTFUL = "DOUBTFUL"
-    LOSS = "LOSS"
-
-
-class Placement(StrEnum):
-    """How a customer came to belong to their village."""
-
-    MANUAL = "MANUAL"
-    INSIDE = "INSIDE"
-    NEAREST = "NEAREST"
-    ADDRESS = "ADDRESS"
-    UNPLACED = "UNPLACED"
-
-
-class Sex(StrEnum):
-    MALE = "MALE"
-    FEMALE = "FEMALE"
 
 
 class Household(Model):

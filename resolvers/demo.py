@@ -25,7 +25,9 @@ from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from domain.access import Role
-from domain.idcard import make_id_number
+from domain.credit.classification import LoanClass
+from domain.customers.enums import CustomerSource, Placement, Sex
+from domain.customers.idcard import make_id_number
 from geo.demo_grid import (
     COUNTY_CODE,
     COUNTY_NAME,
@@ -36,20 +38,9 @@ from geo.demo_grid import (
     sample_points,
     scatter_inside,
 )
-from models import (
-    Customer,
-    CustomerSource,
-    GridLevel,
-    GridNode,
-    Household,
-    LoanClass,
-    Outlet,
-    Placement,
-    Sex,
-    Staff,
-)
-from resolvers.auth import hash_password
-from resolvers.sql import dialect, placeholders
+from models import Customer, GridLevel, GridNode, Household, Outlet, Staff
+from resolvers.platform.auth import hash_password
+from resolvers.platform.db import dialect, placeholders
 
 DEMO_PASSWORD = "palm-demo-2026"  # noqa: S105 — printed for every demo user on purpose
 VILLAGES_PER_SCALE = 400

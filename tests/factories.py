@@ -13,9 +13,10 @@ from typing import Any
 import httpx
 import pytest
 
-from domain.idcard import make_id_number
-from models import Customer, CustomerSource, GridLevel, GridNode, Staff
-from resolvers.auth import hash_password
+from domain.customers.enums import CustomerSource
+from domain.customers.idcard import make_id_number
+from models import Customer, GridLevel, GridNode, Staff
+from resolvers.platform.auth import hash_password
 
 PASSWORD = "correct horse battery"
 _sequence = itertools.count(1)

@@ -29,7 +29,9 @@ from tortoise.context import TortoiseContext
 
 from cli import run_migrations
 from domain.access import Role, inside
-from domain.idcard import make_id_number, parse_id_number
+from domain.credit.classification import LoanClass
+from domain.customers.enums import CustomerSource, Sex
+from domain.customers.idcard import make_id_number, parse_id_number
 from geo.demo_grid import (
     METRIC_CRS,
     TOWNSHIP_NAMES,
@@ -38,9 +40,9 @@ from geo.demo_grid import (
     read_county_outline,
     sample_points,
 )
-from models import Customer, CustomerSource, GridLevel, GridNode, Household, LoanClass, Outlet, Sex, Staff
-from resolvers.auth import login
+from models import Customer, GridLevel, GridNode, Household, Outlet, Staff
 from resolvers.demo import DEMO_PASSWORD, DemoDataError, DemoSummary, generate_demo
+from resolvers.platform.auth import login
 from settings import tortoise_config
 
 SEED = 7

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from resolvers import assignment, kpis
+from resolvers.grid import assignment, kpis
 from workers.schedule import JobPlan, schedule
 
 

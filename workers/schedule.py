@@ -20,7 +20,7 @@ from arq.cron import CronJob, cron, next_cron
 from arq.worker import Retry
 
 from models import Job
-from resolvers import jobs
+from resolvers.platform import jobs
 
 log = logging.getLogger("palmcredit.schedule")
 

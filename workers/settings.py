@@ -15,7 +15,7 @@ from arq.connections import RedisSettings
 from arq.logs import default_log_config
 from tortoise import Tortoise
 
-from resolvers import jobs, notifications, outbox
+from resolvers.platform import jobs, notifications, outbox
 from settings import SETTINGS, Settings, tortoise_config
 from workers.schedule import CRON_JOBS, SCHEDULES, InProcessScheduler, JobPlan, schedule
 from workers.tasks import FUNCTIONS, by_name

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from resolvers import assignment, jobs, outbox
-from resolvers.assignment import AssignmentScope
+from resolvers.grid import assignment
+from resolvers.grid.assignment import AssignmentScope
+from resolvers.platform import jobs, outbox
 
 Context = dict[str, Any]
 

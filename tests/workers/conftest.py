@@ -22,8 +22,8 @@ from redis.asyncio import Redis
 
 import tests.workers.kinds as kinds
 from models import AuditLog, Job, JobStatus
-from resolvers import outbox
-from resolvers.jobs import FINISHED
+from resolvers.platform import outbox
+from resolvers.platform.jobs import FINISHED
 from workers.tasks import FUNCTIONS, by_name
 
 REDIS_URL = os.environ.get("PALMCREDIT_TEST_REDIS", "redis://127.0.0.1:6379/15")

@@ -22,8 +22,8 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import F
 
 from models import AuditLog, Job, JobChunk
-from resolvers import assignment
-from resolvers.jobs import register_kind
+from resolvers.grid import assignment
+from resolvers.platform.jobs import register_kind
 
 KIND = "test_sum"
 BLOCK_ENV = "PALMCREDIT_TEST_BLOCK_CHUNKS"

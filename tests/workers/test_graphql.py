@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from models import Job
-from resolvers import jobs
+from resolvers.platform import jobs
 from tests.factories import Api, World, gid
 from tests.workers.conftest import finished, in_process
 from tests.workers.kinds import KIND

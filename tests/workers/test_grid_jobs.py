@@ -16,10 +16,11 @@ import pytest
 import shapely
 
 from models import Customer, GridKpi, GridNode, Job, JobChunk, JobStatus, Notification, OutboxMessage, Staff
-from resolvers import assignment, bulk, jobs, outbox
-from resolvers.assignment import AssignmentScope
-from resolvers.auth import actor_for
-from resolvers.grid_import import ImportFields, import_villages
+from resolvers.grid import assignment, bulk
+from resolvers.grid.assignment import AssignmentScope
+from resolvers.grid.imports import ImportFields, import_villages
+from resolvers.platform import jobs, outbox
+from resolvers.platform.auth import actor_for
 from tests.conftest import Database
 from tests.factories import Api, World, make_customer, make_staff, new_id_number
 from tests.workers.conftest import DEAD_REDIS_URL, Queue, eventually, finished, in_process, kill, worker_process
@@ -110,7 +111,7 @@ async def test_a_crash_mid_chunk_loses_and_doubles_nothing(world: World, monkeyp
             raise ConnectionResetError("worker killed after writing, before committing")
         return written
 
-    monkeypatch.setattr("resolvers.assignment.update_customer_villages", write_then_crash)
+    monkeypatch.setattr("resolvers.grid.assignment.update_customer_villages", write_then_crash)
     assert await jobs.run_job_chunk(job.id, 0) == jobs.ChunkOutcome.FAILED
     chunk = await JobChunk.get(job_id=job.id, number=0)
     assert chunk.status == JobStatus.PENDING  # handed back for a retry
@@ -133,7 +134,7 @@ async def test_managers_are_told_who_came_into_their_grid(
     async def push(note: Notification) -> None:
         pushed.append(note)
 
-    monkeypatch.setattr("resolvers.jobs.publish", push)
+    monkeypatch.setattr("resolvers.platform.jobs.publish", push)
     job = await assignment.start_run(AssignmentScope.ALL, created_by=world.staff["head"].id, chunk_size=4)
     for number in range(job.chunks_total):
         await jobs.run_job_chunk(job.id, number)

@@ -11,8 +11,8 @@ import pytest
 from tortoise.transactions import in_transaction
 
 from models import AuditLog, Job, JobChunk, JobStatus, Notification, OutboxMessage
-from resolvers import jobs, outbox
-from resolvers.jobs import ChunkOutcome
+from resolvers.platform import jobs, outbox
+from resolvers.platform.jobs import ChunkOutcome
 from tests.conftest import Database
 from tests.factories import World
 from tests.workers.conftest import (

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from models import AuditLog, Notification, Staff
-from resolvers import notifications
-from resolvers.notifications import Broadcaster
+from resolvers.platform import notifications
+from resolvers.platform.notifications import Broadcaster
 from tests.factories import Api, World, gid
 from tests.workers.conftest import eventually
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from tortoise.transactions import in_transaction
 
 from models import AuditLog, OutboxMessage
-from resolvers import outbox
+from resolvers.platform import outbox
 from tests.workers.conftest import Queue
 
 

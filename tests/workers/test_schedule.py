@@ -76,7 +76,7 @@ async def test_a_firing_that_cannot_start_is_retried_by_arq(world: World) -> Non
 async def test_a_scheduled_run_goes_through_the_worker(
     world: World, registered: scheduling.Schedule, queue: Queue
 ) -> None:
-    from resolvers import outbox
+    from resolvers.platform import outbox
 
     job = await scheduling.fire_schedule(registered, datetime(2026, 11, 28, 2, 0, tzinfo=UTC))
     await outbox.relay_once(queue.dispatcher)
@@ -86,7 +86,7 @@ async def test_a_scheduled_run_goes_through_the_worker(
 
 
 async def test_the_app_background_runs_jobs_in_process_without_redis(world: World) -> None:
-    from resolvers import jobs
+    from resolvers.platform import jobs
 
     background = await start_background(dataclasses.replace(SETTINGS, redis_url=None))
     try:

@@ -1,0 +1,1 @@
+"""Credit: loans, credit lines and their classification."""

@@ -1,0 +1,1 @@
+"""Customers: identity numbers, phones, masking, the checks of their fields."""

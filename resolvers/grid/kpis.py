@@ -1,0 +1,213 @@
+"""Grid KPIs: the roll-up that keeps them current, and reading them within the actor's scope.
+
+The roll-up reads the customer table once (one GROUP BY per village) and writes one row per grid node for the
+period, replacing that period's rows in one transaction. Requests only ever read the rolled-up rows, so a
+query for a node and its children costs the same whether a county holds 50 thousand customers or a province a
+million.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
+
+from domain.access import Actor, Role, inside
+from domain.credit.classification import NON_PERFORMING
+from domain.errors import DomainError, ErrorCode, forbidden
+from domain.grid.kpi import METRIC_NAMES, KpiFigures, KpiMetric, metric_value, previous_period, roll_up
+from geo.maps import choropleth_png
+from models import GridKpi, GridNode, Job, JobChunk
+from resolvers.platform import jobs
+from resolvers.platform.audit import record
+from resolvers.platform.db import dialect, fetch
+
+KPI_FIELDS = [
+    "customers", "households", "households_with_credit", "deposit_balance", "loan_balance", "credit_line_total",
+    "ebanking", "third_party_payment", "social_security_card", "borrowers", "npl_borrowers", "npl_balance",
+]  # fmt: skip
+
+
+def current_period(now: datetime | None = None) -> str:
+    return (now or datetime.now(UTC)).strftime("%Y-%m")
+
+
+def _village_figures_sql(conn: BaseDBAsyncClient) -> str:
+    # SQLite keeps decimals as text: compare and add them as numbers explicitly.
+    def num(column: str) -> str:
+        return f"CAST(c.{column} AS REAL)" if dialect(conn) == "sqlite" else f"c.{column}"
+
+    npl = ", ".join(f"'{c.value}'" for c in sorted(NON_PERFORMING))
+    return f"""
+        SELECT c.village_id AS village_id,
+               COUNT(*) AS customers,
+               COUNT(DISTINCT c.household_id) AS households,
+               COUNT(DISTINCT CASE WHEN {num("credit_line")} > 0 THEN c.household_id END) AS households_with_credit,
+               SUM({num("deposit_balance")}) AS deposit_balance,
+               SUM({num("loan_balance")}) AS loan_balance,
+               SUM({num("credit_line")}) AS credit_line_total,
+               SUM(CASE WHEN c.has_ebanking THEN 1 ELSE 0 END) AS ebanking,
+               SUM(CASE WHEN c.has_third_party_payment THEN 1 ELSE 0 END) AS third_party_payment,
+               SUM(CASE WHEN c.has_social_security_card THEN 1 ELSE 0 END) AS social_security_card,
+               SUM(CASE WHEN {num("loan_balance")} > 0 THEN 1 ELSE 0 END) AS borrowers,
+               SUM(CASE WHEN c.loan_class IN ({npl}) AND {num("loan_balance")} > 0 THEN 1 ELSE 0 END) AS npl_borrowers,
+               SUM(CASE WHEN c.loan_class IN ({npl}) THEN {num("loan_balance")} ELSE 0 END) AS npl_balance
+        FROM customer c
+        WHERE c.village_id IS NOT NULL
+        GROUP BY c.village_id
+    """
+
+
+@dataclass(frozen=True)
+class RollupReport:
+    period: str
+    nodes: int
+    villages_with_customers: int
+    customers: int
+
+
+async def roll_up_kpis(
+    period: str | None = None, *, now: datetime | None = None, using_db: BaseDBAsyncClient | None = None
+) -> RollupReport:
+    """Recompute every node's KPIs for the period (default: this month) and store them. Idempotent: running
+    it twice leaves the same rows."""
+    now = now or datetime.now(UTC)
+    period = period or current_period(now)
+    if using_db is None:
+        async with in_transaction() as conn:
+            return await roll_up_kpis(period, now=now, using_db=conn)
+    rows = await fetch(_village_figures_sql(using_db), (), using_db)
+    villages = {int(r["village_id"]): KpiFigures.from_row(r) for r in rows}
+    paths = {n["id"]: n["path"] for n in await GridNode.all().using_db(using_db).values("id", "path")}
+    totals = roll_up(villages, paths)
+    await GridKpi.filter(period=period).using_db(using_db).delete()
+    await GridKpi.bulk_create(
+        [
+            GridKpi(node_id=node_id, period=period, computed_at=now, **{f: getattr(fig, f) for f in KPI_FIELDS})
+            for node_id, fig in totals.items()
+        ],
+        batch_size=1000,
+        using_db=using_db,
+    )
+    return RollupReport(
+        period=period,
+        nodes=len(totals),
+        villages_with_customers=len(villages),
+        customers=sum(f.customers for f in villages.values()),
+    )
+
+
+# --- the job --------------------------------------------------------------------------------------------------
+
+KIND = "kpi_rollup"
+
+
+async def _run_chunk(job: Job, chunk: JobChunk, conn: BaseDBAsyncClient) -> dict[str, Any]:
+    report = await roll_up_kpis(job.params.get("period"), using_db=conn)
+    return {
+        "period": report.period,
+        "nodes": report.nodes,
+        "villages": report.villages_with_customers,
+        "customers": report.customers,
+    }
+
+
+async def _finish(job: Job, results: list[dict[str, Any]], conn: BaseDBAsyncClient) -> dict[str, Any]:
+    return results[0] if results else {}
+
+
+jobs.register_kind(KIND, _run_chunk, _finish, title=("网格指标汇总", "KPI roll-up"))
+
+
+async def start_rollup(actor: Actor | None, period: str | None = None, *, dedup_key: str | None = None) -> Job:
+    """Queue a roll-up (one chunk: a single GROUP BY over the customers is cheaper than cutting it up)."""
+    if actor is not None and not actor.has(Role.HEAD_OFFICE, Role.ADMIN):
+        raise forbidden("发起指标汇总", "start a KPI roll-up")
+    if period is not None and not _PERIOD.match(period):
+        raise DomainError(ErrorCode.INVALID_VALUE, "期间格式应为YYYY-MM", "period must be YYYY-MM", "period")
+    params = {"period": period}
+    job = await jobs.start_job(KIND, params, [{}], created_by=actor.staff_id if actor else None, dedup_key=dedup_key)
+    if actor is not None:
+        await record(actor, "kpi.rollup.start", "Job", job.id, params)
+    return job
+
+
+_PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+def may_see_kpis(actor: Actor, path: str) -> bool:
+    """Head office everywhere; branch presidents and customer managers inside their own subtree."""
+    if actor.is_head_office:
+        return True
+    scope = actor.customer_scope()
+    return bool(scope) and inside(path, scope or ())
+
+
+async def latest_period() -> str | None:
+    row = await GridKpi.all().order_by("-period").first().values("period")
+    return str(row["period"]) if row else None
+
+
+async def kpis_for(actor: Actor, nodes: Sequence[tuple[int, str]], period: str) -> list[GridKpi | None]:
+    """Batch body: each (node id, path)'s KPI row for the period, None when absent or not the actor's to see."""
+    allowed = [node_id for node_id, path in nodes if may_see_kpis(actor, path)]
+    found = {k.node_id: k for k in await GridKpi.filter(node_id__in=allowed, period=period)} if allowed else {}
+    return [found.get(node_id) for node_id, _ in nodes]
+
+
+async def kpis_by_keys(actor: Actor, keys: Sequence[tuple[int, str, str]]) -> list[GridKpi | None]:
+    """Batch body for (node id, path, period) keys, grouped by period."""
+    by_period: dict[str, list[tuple[int, str]]] = {}
+    for node_id, path, period in keys:
+        by_period.setdefault(period, []).append((node_id, path))
+    found: dict[tuple[int, str], GridKpi | None] = {}
+    for period, nodes in by_period.items():
+        for (node_id, _), row in zip(nodes, await kpis_for(actor, nodes, period), strict=True):
+            found[(node_id, period)] = row
+    return [found.get((node_id, period)) for node_id, _, period in keys]
+
+
+def children_map_png(
+    node: GridNode,
+    children: Sequence[GridNode],
+    rows: Sequence[GridKpi | None],
+    shapes: Sequence[Any],
+    metric: KpiMetric,
+    period: str,
+) -> bytes:
+    """The choropleth of a metric over a node's children, as GraphQL and the CLI both draw it."""
+    values = [metric_value(figures(r), metric) if r else 0.0 for r in rows]
+    zh, en = METRIC_NAMES[metric]
+    return choropleth_png(
+        list(shapes),
+        values,
+        [c.name for c in children],
+        f"{node.name} {zh} {period} / {en}",
+        fallback_labels=[c.code[-3:] for c in children],
+        fallback_title=f"{node.code} {en} {period}",
+    )
+
+
+def figures(kpi: GridKpi) -> KpiFigures:
+    return KpiFigures(**{f: getattr(kpi, f) for f in KPI_FIELDS})
+
+
+__all__ = [
+    "KPI_FIELDS",
+    "KpiFigures",
+    "RollupReport",
+    "children_map_png",
+    "current_period",
+    "figures",
+    "kpis_by_keys",
+    "kpis_for",
+    "latest_period",
+    "previous_period",
+    "roll_up_kpis",
+    "start_rollup",
+]  # fmt: skip

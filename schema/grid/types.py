@@ -1,0 +1,167 @@
+"""Grid nodes in the graph: county → township → village → group, each with its breadcrumb, children and the
+customers under it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry import relay
+from strawberry.scalars import JSON
+
+from domain.errors import DomainError
+from domain.grid.kpi import KpiMetric as KpiMetricModel
+from models import GridLevel as GridLevelModel
+from models import GridNode as GridNodeModel
+from resolvers.grid import browse as grid_cases
+from schema.grid.kpis import (
+    GridKpi,
+    RankedNode,
+    child_ranking,
+    children_choropleth,
+    children_geojson,
+    node_kpi,
+)
+from schema.platform.context import Info
+from schema.platform.errors import query_error
+from schema.platform.pagination import CountedConnection
+from schema.platform.permissions import IsAuthenticated
+
+if TYPE_CHECKING:
+    from schema.customers.queries import CustomerFilterInput, CustomerOrderInput
+    from schema.customers.types import Customer
+
+
+GridLevel = strawberry.enum(GridLevelModel, name="GridLevel", description="县 / 乡镇 / 村 / 村民小组")
+
+
+@strawberry.type(name="GridNode", description="A node of the grid (网格节点)")
+class GridNode(relay.Node):
+    pk: relay.NodeID[int]
+    level: GridLevelModel
+    name: str
+    code: str = strawberry.field(description="Administrative or bank code, unique")
+    depth: int = strawberry.field(description="0 for the county")
+    centroid_lon: float | None
+    centroid_lat: float | None
+    parent_pk: strawberry.Private[int | None]
+    path: strawberry.Private[str]
+
+    @classmethod
+    def from_model(cls, node: GridNodeModel) -> GridNode:
+        return cls(
+            pk=node.id,
+            level=node.level,
+            name=node.name,
+            code=node.code,
+            depth=node.depth,
+            centroid_lon=node.centroid_lon,
+            centroid_lat=node.centroid_lat,
+            parent_pk=node.parent_id,  # type: ignore[attr-defined]
+            path=node.path,
+        )
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[GridNode | None]:
+        actor = info.context.require_actor()
+        ids = [int(i) for i in node_ids]
+        return [cls.from_model(n) if n else None for n in await grid_cases.nodes_by_ids(actor, ids)]
+
+    @strawberry.field(description="The boundary as a GeoJSON geometry (villages and above)")
+    async def polygon(self, info: Info) -> JSON | None:
+        return await info.context.loaders.polygon_by_node.load(self.pk)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="The parent node, if visible")
+    async def parent(self, info: Info) -> GridNode | None:
+        if self.parent_pk is None:
+            return None
+        node = await info.context.loaders.grid_node_by_id.load(self.parent_pk)
+        return GridNode.from_model(node) if node else None
+
+    @strawberry.field(description="The visible child nodes, ordered by code")
+    async def children(self, info: Info) -> list[GridNode]:
+        return [GridNode.from_model(n) for n in await info.context.loaders.children_by_parent.load(self.pk)]
+
+    @strawberry.field(description="The breadcrumb: root first, down to the parent (面包屑)")
+    async def ancestors(self, info: Info) -> list[GridNode]:
+        info.context.require_actor()
+        model = GridNodeModel(id=self.pk, path=self.path)
+        return [GridNode.from_model(n) for n in await grid_cases.ancestors_of(model)]
+
+    @strawberry.field(description="Customers under this node at any depth that you may see")
+    async def customer_count(self, info: Info) -> int:
+        return await info.context.loaders.customer_count_by_path.load(self.path)
+
+    @strawberry.field(description="Customers under this node at any depth, filtered and ordered")
+    async def customers(
+        self,
+        info: Info,
+        filter: Annotated[CustomerFilterInput, strawberry.lazy("schema.customers.queries")] | None = None,
+        order_by: Annotated[CustomerOrderInput, strawberry.lazy("schema.customers.queries")] | None = None,
+        first: int | None = 20,
+        after: str | None = None,
+    ) -> CountedConnection[Annotated[Customer, strawberry.lazy("schema.customers.types")]]:
+        from schema.customers.queries import customer_page
+
+        return await customer_page(info, self.pk, filter, order_by, first, after)
+
+    @strawberry.field(description="This node's KPIs for a period (YYYY-MM; default the latest computed)")
+    async def kpi(self, info: Info, period: str | None = None) -> GridKpi | None:
+        return await node_kpi(info, self.pk, self.path, period)
+
+    @strawberry.field(description="The children ranked by a KPI, e.g. where to market next (营销排名)")
+    async def child_ranking(
+        self,
+        info: Info,
+        metric: KpiMetricModel,
+        descending: bool = True,
+        period: str | None = None,
+    ) -> list[RankedNode]:
+        return await child_ranking(info, self.pk, metric, descending, period)
+
+    @strawberry.field(description="The children as a GeoJSON FeatureCollection with their KPIs (for maps)")
+    async def children_geojson(
+        self,
+        info: Info,
+        metric: KpiMetricModel = KpiMetricModel.CUSTOMERS,
+        period: str | None = None,
+    ) -> JSON:
+        return await children_geojson(info, self.pk, metric, period)
+
+    @strawberry.field(description="A PNG choropleth of a KPI over the children, as a data: URL")
+    async def choropleth(
+        self,
+        info: Info,
+        metric: KpiMetricModel = KpiMetricModel.CUSTOMERS,
+        period: str | None = None,
+    ) -> str:
+        model = await grid_cases.get_node(info.context.require_actor(), self.pk)
+        return await children_choropleth(info, model, metric, period)
+
+
+async def grid_roots(info: Info) -> list[GridNode]:
+    return [GridNode.from_model(n) for n in await grid_cases.roots(info.context.require_actor())]
+
+
+async def grid_node_by_code(info: Info, code: str) -> GridNode | None:
+    try:
+        node = await grid_cases.get_node_by_code(info.context.require_actor(), code)
+    except DomainError as error:
+        raise query_error(error) from None
+    return GridNode.from_model(node)
+
+
+__all__ = ["GridLevel", "GridNode", "grid_node_by_code", "grid_roots"]
+
+
+@strawberry.type
+class Query:
+    grid_roots: list[GridNode] = strawberry.field(
+        resolver=grid_roots, description="The top of the grid you can see", permission_classes=[IsAuthenticated]
+    )
+    grid_node: GridNode | None = strawberry.field(
+        resolver=grid_node_by_code, description="A grid node by its code", permission_classes=[IsAuthenticated]
+    )

@@ -1,0 +1,44 @@
+"""The typed request context: who is asking, the request id, and this request's DataLoaders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from strawberry.types.info import Info as StrawberryInfo
+
+from domain.access import Actor
+from domain.errors import ErrorCode
+from schema.platform.loaders import Loaders
+
+
+@dataclass
+class Context:
+    actor: Actor | None
+    request_id: str
+    client_ip: str = ""
+    token: str = ""  # the bearer token the actor came from: a long-lived subscription checks it again
+    _loaders: Loaders | None = field(default=None, repr=False)
+
+    @property
+    def loaders(self) -> Loaders:
+        if self._loaders is None:
+            self._loaders = Loaders.for_actor(self.require_actor())
+        return self._loaders
+
+    def require_actor(self) -> Actor:
+        if self.actor is None:
+            raise UnauthenticatedError()
+        return self.actor
+
+
+class UnauthenticatedError(Exception):
+    """Raised when a field that needs a signed-in user is asked for without a valid token."""
+
+    def __init__(self) -> None:
+        super().__init__("请先登录 / sign in first")
+        self.extensions = {"code": ErrorCode.UNAUTHENTICATED.value}
+
+
+Info = StrawberryInfo[Context, None]
+
+__all__ = ["Context", "Info", "UnauthenticatedError"]

@@ -1,0 +1,38 @@
+"""Relay cursor connections with a total count."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+import strawberry
+from strawberry import relay
+from tortoise.models import Model
+
+from resolvers.platform.pagination import Page
+
+NodeType = TypeVar("NodeType", bound=relay.Node)
+ModelType = TypeVar("ModelType", bound=Model)
+
+
+@strawberry.type(description="A page of results with cursors (first/after) and the total count")
+class CountedConnection(relay.Connection[NodeType], Generic[NodeType]):
+    total_count: int = strawberry.field(description="How many results there are in all")
+
+    @classmethod
+    def from_page(
+        cls, page: Page[ModelType], convert: Callable[[ModelType], NodeType]
+    ) -> "CountedConnection[NodeType]":  # noqa: UP037
+        edges = [
+            relay.Edge(node=convert(item), cursor=cursor) for item, cursor in zip(page.items, page.cursors, strict=True)
+        ]
+        return cls(
+            edges=edges,
+            page_info=relay.PageInfo(
+                has_next_page=page.has_next,
+                has_previous_page=page.has_previous,
+                start_cursor=page.cursors[0] if page.cursors else None,
+                end_cursor=page.cursors[-1] if page.cursors else None,
+            ),
+            total_count=page.total,
+        )

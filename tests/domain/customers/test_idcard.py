@@ -1,0 +1,65 @@
+"""Resident ID numbers (GB 11643) against a table of real-format valid and invalid examples."""
+
+from datetime import date
+
+import pytest
+
+from domain.customers.idcard import check_char, make_id_number, parse_id_number
+from domain.errors import DomainError, ErrorCode
+
+TODAY = date(2026, 11, 28)
+
+
+@pytest.mark.parametrize(
+    ("number", "birth", "sex"),
+    [
+        ("11010519491231002X", date(1949, 12, 31), "FEMALE"),  # the standard's own worked example
+        ("320324198506150013", date(1985, 6, 15), "MALE"),
+        ("320324198506150021", date(1985, 6, 15), "FEMALE"),
+        ("44030820000229001X", date(2000, 2, 29), "MALE"),  # leap day
+        ("11010519491231002x", date(1949, 12, 31), "FEMALE"),  # lower-case x accepted
+        (" 320324198506150013 ", date(1985, 6, 15), "MALE"),  # surrounding spaces trimmed
+    ],
+)
+def test_valid_numbers_derive_birth_date_and_sex(number: str, birth: date, sex: str) -> None:
+    parsed = parse_id_number(number, today=TODAY)
+    assert (parsed.birth_date, parsed.sex, parsed.region) == (birth, sex, number.strip()[:6])
+    assert parsed.number == number.strip().upper()
+
+
+@pytest.mark.parametrize(
+    ("number", "reason"),
+    [
+        ("", "must be 17 digits"),
+        ("32032419850615001", "must be 17 digits"),  # 17 characters
+        ("3203241985061500111", "must be 17 digits"),  # 19 characters
+        ("32032419850615001A", "must be 17 digits"),
+        ("3203241985O615001X", "must be 17 digits"),  # letter O for zero
+        ("990324198506150017", "unknown region"),  # no province 99
+        ("320024198506150012", "unknown region"),  # province-level code is not a residence
+        ("320324198502300014", "birth date does not exist"),  # 30 February
+        ("320324190002290015", "birth date does not exist"),  # 1900 was not a leap year
+        ("320324189912310016", "out of range"),
+        ("320324203001010016", "out of range"),  # in the future
+        ("320324198506150012", "check digit"),
+        ("110105194912310021", "check digit"),  # the worked example with a wrong check character
+    ],
+)
+def test_invalid_numbers_are_refused_with_a_reason(number: str, reason: str) -> None:
+    with pytest.raises(DomainError) as caught:
+        parse_id_number(number, today=TODAY)
+    assert caught.value.code == ErrorCode.INVALID_ID_NUMBER
+    assert caught.value.field == "idNumber"
+    assert reason in caught.value.message_en
+    assert caught.value.message_zh.startswith("身份证号码无效")
+
+
+def test_check_char_matches_the_standard_example() -> None:
+    assert check_char("11010519491231002") == "X"
+
+
+def test_made_numbers_are_valid_and_carry_the_sex() -> None:
+    man = make_id_number("320324", date(1970, 1, 2), 17)
+    woman = make_id_number("320324", date(1970, 1, 2), 18)
+    assert parse_id_number(man, today=TODAY).sex == "MALE"
+    assert parse_id_number(woman, today=TODAY).sex == "FEMALE"

@@ -1,0 +1,198 @@
+"""Grid KPIs: the roll-up checked against a direct computation, period-over-period change, scope, rankings
+and maps."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from domain.credit.classification import LoanClass
+from models import Customer, GridKpi, Household
+from resolvers.grid.kpis import roll_up_kpis
+from tests.factories import Api, World, make_customer, new_id_number
+
+KPI = """
+query($c: String!) { gridNode(code: $c) { kpi { period customers households householdsWithCredit
+  depositBalance loanBalance creditLineTotal creditCoverage ebankingPenetration thirdPartyPaymentPenetration
+  socialSecurityCardPenetration nplRatioByCount nplRatioByBalance } } }
+"""
+
+
+async def populate(world: World) -> None:
+    """Households with credit lines, loans of every class, flags: enough variety to check each figure."""
+    v1a, v1b, v2a = world.village1a, world.village1b, world.village2a
+    h1 = await Household.create(village=v1a, address="一组1号")
+    h2 = await Household.create(village=v1a, address="一组2号")
+    h3 = await Household.create(village=v2a, address="二组3号")
+    await Customer.filter(id=world.customers["c1a"].id).update(
+        household_id=h1.id, credit_line=Decimal(50000), loan_balance=Decimal(30000), loan_class=LoanClass.PASS
+    )
+    await make_customer(
+        v1a,
+        world.staff["manager1a"],
+        "张二",
+        id_number=new_id_number(),
+        household=h1,
+        has_social_security_card=True,
+    )
+    await make_customer(
+        v1a,
+        world.staff["manager1a"],
+        "钱五",
+        id_number=new_id_number(),
+        household=h2,
+        loan_balance=Decimal(20000),
+        loan_class=LoanClass.SUBSTANDARD,
+        has_third_party_payment=True,
+    )
+    await make_customer(
+        v2a,
+        world.staff["manager2a"],
+        "孙六",
+        id_number=new_id_number(),
+        household=h3,
+        credit_line=Decimal(80000),
+        loan_balance=Decimal(10000),
+        loan_class=LoanClass.LOSS,
+        has_ebanking=True,
+    )
+    await make_customer(
+        v1b, world.staff["manager1b"], "周七", id_number=new_id_number(), deposit_balance=Decimal("2500.50")
+    )
+
+
+async def direct(where_village_ids: list[int]) -> dict[str, object]:
+    """The same figures computed naively from the customer rows."""
+    rows = await Customer.filter(village_id__in=where_village_ids)
+    households = {c.household_id for c in rows}  # type: ignore[attr-defined]
+    credit_households = {c.household_id for c in rows if c.credit_line > 0}  # type: ignore[attr-defined]
+    borrowers = [c for c in rows if c.loan_balance > 0]
+    npl = [c for c in borrowers if c.loan_class in (LoanClass.SUBSTANDARD, LoanClass.DOUBTFUL, LoanClass.LOSS)]
+    loan = sum((c.loan_balance for c in rows), Decimal(0))
+    return {
+        "customers": len(rows),
+        "households": len(households - {None}),
+        "householdsWithCredit": len(credit_households - {None}),
+        "depositBalance": str(sum((c.deposit_balance for c in rows), Decimal(0)).quantize(Decimal("0.01"))),
+        "loanBalance": str(loan.quantize(Decimal("0.01"))),
+        "creditLineTotal": str(sum((c.credit_line for c in rows), Decimal(0)).quantize(Decimal("0.01"))),
+        "ebankingPenetration": sum(c.has_ebanking for c in rows) / len(rows),
+        "nplRatioByCount": len(npl) / len(borrowers) if borrowers else 0.0,
+        "nplRatioByBalance": float(sum((c.loan_balance for c in npl), Decimal(0)) / loan) if loan else 0.0,
+    }
+
+
+@pytest.mark.parametrize("level", ["county", "township1", "village1a", "township2"])
+async def test_roll_up_matches_a_direct_computation(api: Api, world: World, level: str) -> None:
+    await populate(world)
+    report = await roll_up_kpis("2026-11")
+    assert report.customers == await Customer.all().count()
+    node = getattr(world, level)
+    villages = {
+        "county": [world.village1a.id, world.village1b.id, world.village2a.id],
+        "township1": [world.village1a.id, world.village1b.id],
+        "village1a": [world.village1a.id],
+        "township2": [world.village2a.id],
+    }[level]
+    body = await api.as_("head", KPI, {"c": node.code})
+    kpi = body["data"]["gridNode"]["kpi"]
+    expected = await direct(villages)
+    for key, value in expected.items():
+        assert kpi[key] == pytest.approx(value) if isinstance(value, float) else kpi[key] == value, key
+    assert kpi["period"] == "2026-11"
+
+
+async def test_roll_up_is_idempotent_and_covers_every_node(world: World) -> None:
+    await roll_up_kpis("2026-11")
+    await roll_up_kpis("2026-11")
+    assert await GridKpi.filter(period="2026-11").count() == 6
+
+
+async def test_period_over_period_change(api: Api, world: World) -> None:
+    await roll_up_kpis("2026-10", now=datetime(2026, 10, 31, tzinfo=UTC))
+    await make_customer(world.village1a, world.staff["manager1a"], "新客户", id_number=new_id_number())
+    await roll_up_kpis("2026-11", now=datetime(2026, 11, 28, tzinfo=UTC))
+    body = await api.as_(
+        "head",
+        'query { gridNode(code: "320324") { kpi { changes { metric current previous delta deltaRatio } } } }',
+    )
+    changes = {c["metric"]: c for c in body["data"]["gridNode"]["kpi"]["changes"]}
+    assert changes["CUSTOMERS"] == {
+        "metric": "CUSTOMERS",
+        "current": 4.0,
+        "previous": 3.0,
+        "delta": 1.0,
+        "deltaRatio": pytest.approx(1 / 3),
+    }
+
+
+@pytest.mark.parametrize(
+    ("user", "code_visible"),
+    [("head", True), ("president1", False), ("manager1a", False), ("admin", False), ("investigator", False)],
+)
+async def test_county_kpis_only_for_those_whose_scope_covers_it(
+    api: Api, world: World, user: str, code_visible: bool
+) -> None:
+    await roll_up_kpis("2026-11")
+    body = await api.as_(user, 'query { gridNode(code: "320324") { kpi { customers } } }')
+    assert (body["data"]["gridNode"]["kpi"] is not None) is code_visible
+
+
+async def test_president_sees_their_township_kpis_and_not_the_other(api: Api, world: World) -> None:
+    await roll_up_kpis("2026-11")
+    own = await api.as_("president1", KPI, {"c": world.township1.code})
+    assert own["data"]["gridNode"]["kpi"]["customers"] == 2
+    other = await api.as_("president1", KPI, {"c": world.township2.code})
+    assert other["data"]["gridNode"] is None
+
+
+async def test_ranking_of_villages(api: Api, world: World) -> None:
+    await make_customer(world.village1b, world.staff["manager1b"], "吴八", id_number=new_id_number())
+    await roll_up_kpis("2026-11")
+    body = await api.as_(
+        "president1",
+        "query($c: String!) { gridNode(code: $c) { childRanking(metric: CUSTOMERS) { rank value node { name } } } }",
+        {"c": world.township1.code},
+    )
+    assert body["data"]["gridNode"]["childRanking"] == [
+        {"rank": 1, "value": 2.0, "node": {"name": "李庄村"}},
+        {"rank": 2, "value": 1.0, "node": {"name": "张庄村"}},
+    ]
+
+
+SQUARE = {
+    "type": "Polygon",
+    "coordinates": [[[117.9, 33.9], [117.91, 33.9], [117.91, 33.91], [117.9, 33.91], [117.9, 33.9]]],
+}
+
+
+async def test_children_as_geojson_and_png(api: Api, world: World) -> None:
+    world.village1a.polygon = SQUARE
+    await world.village1a.save(update_fields=["polygon"])
+    await roll_up_kpis("2026-11")
+    body = await api.as_(
+        "head",
+        "query($c: String!) { gridNode(code: $c) { "
+        "childrenGeojson(metric: CUSTOMERS) choropleth(metric: CUSTOMERS) } }",
+        {"c": world.township1.code},
+    )
+    collection = body["data"]["gridNode"]["childrenGeojson"]
+    assert collection["type"] == "FeatureCollection"
+    features = {f["properties"]["name"]: f for f in collection["features"]}
+    assert features["张庄村"]["geometry"] == SQUARE
+    assert features["张庄村"]["properties"]["value"] == 1.0
+    assert features["李庄村"]["geometry"] is None
+    png = base64.b64decode(body["data"]["gridNode"]["choropleth"].removeprefix("data:image/png;base64,"))
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    assert len(png) > 1000
+
+
+async def test_kpis_before_any_roll_up_are_null(api: Api, world: World) -> None:
+    body = await api.as_(
+        "head",
+        'query { gridNode(code: "320324") { kpi { customers } childRanking(metric: CUSTOMERS) { rank } } }',
+    )
+    assert body["data"]["gridNode"] == {"kpi": None, "childRanking": []}
