@@ -357,7 +357,7 @@ async def _draw_map(code: str, metric: str, out: Path, period: str | None, as_us
             raise typer.Exit(2)
         children = (await grid.children_of(actor, [node.id]))[0]
         rows = await kpis.kpis_for(actor, [(c.id, c.path) for c in children], chosen)
-        shapes = await grid.polygons([c.id for c in children])
+        shapes = await grid.polygons(actor, [c.id for c in children])
     png = kpis.children_map_png(node, children, rows, shapes, KpiMetric(metric), chosen)
     out.write_bytes(png)  # noqa: ASYNC240 — one small file at the end of a command
     console.print(f"wrote {out} ({len(png):,} bytes, {len(children)} areas)")

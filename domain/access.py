@@ -1,14 +1,14 @@
-"""Who may see and do what: roles (DESIGN.md's table) and grid scope.
+"""Who is asking: staff roles (DESIGN.md's table), the role sets the rules speak of, each named once, and the
+signed-in actor with their grid scope.
 
-A scope is a set of materialized grid paths. A node is *inside* a scope when its path starts with one of the
-scope's paths; a node is on the *breadcrumb* of a scope when it is an ancestor of a scope path (so a customer
-manager can see the county and township names above their villages, but not their siblings' contents).
-Anything outside is reported as NOT_FOUND, never as forbidden, so that nothing hints it exists.
+A scope is a set of materialized grid paths: the subtrees a member of staff works in (empty for head office,
+who work bank-wide). What each role may see and do with each resource is decided by that resource's policy
+module (resolvers/<capability>/policy.py): predicate, query filter and masking side by side. Anything outside
+an actor's reach is reported as NOT_FOUND, never as forbidden, so that nothing hints it exists.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -33,10 +33,11 @@ ROLE_NAMES_ZH = {
     Role.ADMIN: "系统管理员",
 }
 
-# Roles that browse the whole grid structure (names, codes, polygons): head office for dashboards, the
-# administrator for grid import. Neither list gives customer data by itself.
+# Head office (dashboards, configuration) and the administrator (grid import): they browse the whole grid
+# structure and run and follow the bank-wide batch work (assignment runs, KPI roll-ups, grid imports).
+# Neither gives customer data by itself.
 WHOLE_GRID_ROLES = frozenset({Role.HEAD_OFFICE, Role.ADMIN})
-# Roles that list customers inside their grid scope.
+# Roles that list the customers inside their grid scope (head office: everywhere).
 CUSTOMER_LIST_ROLES = frozenset({Role.HEAD_OFFICE, Role.BRANCH_PRESIDENT, Role.CUSTOMER_MANAGER})
 # Roles that take on new customers (客户认领/建档).
 CUSTOMER_CREATE_ROLES = frozenset({Role.HEAD_OFFICE, Role.CUSTOMER_MANAGER})
@@ -56,63 +57,13 @@ class Actor:
     def has(self, *roles: Role) -> bool:
         return any(r in self.roles for r in roles)
 
+    def has_any(self, roles: frozenset[Role]) -> bool:
+        return bool(self.roles & roles)
+
     @property
     def is_head_office(self) -> bool:
         return Role.HEAD_OFFICE in self.roles
 
     @property
     def sees_whole_grid(self) -> bool:
-        return bool(self.roles & WHOLE_GRID_ROLES)
-
-    @property
-    def lists_customers(self) -> bool:
-        return bool(self.roles & CUSTOMER_LIST_ROLES)
-
-    def customer_scope(self) -> tuple[str, ...] | None:
-        """Grid paths whose customers this actor may list; None means the whole bank, () means none."""
-        if self.is_head_office:
-            return None
-        if self.has(Role.BRANCH_PRESIDENT, Role.CUSTOMER_MANAGER):
-            return self.scope_paths
-        return ()
-
-
-def inside(path: str, scope_paths: Iterable[str]) -> bool:
-    return any(path.startswith(p) for p in scope_paths)
-
-
-def on_breadcrumb(path: str, scope_paths: Iterable[str]) -> bool:
-    return any(p.startswith(path) for p in scope_paths)
-
-
-def can_see_node(actor: Actor, path: str) -> bool:
-    if actor.sees_whole_grid:
-        return True
-    return inside(path, actor.scope_paths) or on_breadcrumb(path, actor.scope_paths)
-
-
-def can_see_customer(actor: Actor, village_path: str | None, manager_id: int | None) -> bool:
-    if actor.is_head_office:
-        return True
-    if manager_id is not None and manager_id == actor.staff_id and actor.has(Role.CUSTOMER_MANAGER):
-        return True
-    scope = actor.customer_scope()
-    return bool(scope) and village_path is not None and inside(village_path, scope or ())
-
-
-def sees_personal_data(actor: Actor, manager_id: int | None) -> bool:
-    """Full ID number, phone and address: head office, and the customer manager who manages the customer."""
-    return actor.is_head_office or (manager_id is not None and manager_id == actor.staff_id)
-
-
-def can_edit_customer(actor: Actor, village_path: str | None, manager_id: int | None) -> bool:
-    """Head office anywhere; the managing customer manager; a branch president inside their branch."""
-    if actor.is_head_office:
-        return True
-    if actor.has(Role.CUSTOMER_MANAGER) and manager_id == actor.staff_id:
-        return True
-    return actor.has(Role.BRANCH_PRESIDENT) and village_path is not None and inside(village_path, actor.scope_paths)
-
-
-# Fields only someone who sees the personal data may change.
-PERSONAL_FIELDS = frozenset({"name", "phone", "address"})
+        return self.has_any(WHOLE_GRID_ROLES)

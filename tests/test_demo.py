@@ -28,10 +28,11 @@ from tortoise import Tortoise
 from tortoise.context import TortoiseContext
 
 from cli import run_migrations
-from domain.access import Role, inside
+from domain.access import Role
 from domain.credit.classification import LoanClass
 from domain.customers.enums import CustomerSource, Sex
 from domain.customers.idcard import make_id_number, parse_id_number
+from domain.grid.paths import inside
 from geo.demo_grid import (
     METRIC_CRS,
     TOWNSHIP_NAMES,

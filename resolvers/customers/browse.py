@@ -1,25 +1,29 @@
-"""Customers: who may see which, listing them under a grid node, and one customer's 360 detail.
-
-A customer outside the actor's scope is NOT_FOUND. Reading the full detail is audited.
+"""Browsing customers: listing them under a grid node, counting them down a drill-down, one customer's 360 detail,
+batches by id for the DataLoaders — all through the customer policy (resolvers.customers.policy), and handing
+back views with the policy's masking applied. A customer outside the actor's reach is NOT_FOUND. Reading a
+customer's detail is audited.
 """
 
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import reduce
 from operator import or_
 
 from tortoise.expressions import Q
+from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
-from domain.access import (
-    Actor,
-    Role,
-    can_see_customer,
-    sees_personal_data,
-)
+from domain.access import Actor
 from domain.customers.validation import MAX_TAGS
 from domain.errors import DomainError, ErrorCode, not_found
-from models import Customer, GridNode
+from domain.grid.paths import ancestor_paths, covering_paths
+from models import Customer, GridNode, Household, Staff
+from resolvers.customers import policy
+from resolvers.customers.views import CustomerView, HouseholdView, customer_view, household_view
 from resolvers.grid import browse as grid
 from resolvers.platform.audit import record
 from resolvers.platform.pagination import Page, paginate
@@ -45,16 +49,12 @@ class CustomerFilter:
     has_loan: bool | None = None
 
 
+def facts(customer: Customer, village_path: str | None) -> policy.CustomerFacts:
+    return policy.CustomerFacts(village_path=village_path, manager_id=customer.manager_id)  # type: ignore[attr-defined]
+
+
 def visible_customers(actor: Actor) -> QuerySet[Customer]:
-    scope = actor.customer_scope()
-    if scope is None:
-        return Customer.all()
-    alternatives = [Q(village__path__startswith=p) for p in scope]
-    if actor.has(Role.CUSTOMER_MANAGER):
-        alternatives.append(Q(manager_id=actor.staff_id))
-    if not alternatives:
-        return Customer.filter(id=-1)
-    return Customer.filter(reduce(or_, alternatives))
+    return Customer.filter(policy.visible(actor))
 
 
 def _apply_filter(qs: QuerySet[Customer], f: CustomerFilter) -> QuerySet[Customer]:
@@ -94,29 +94,92 @@ async def list_under(
     descending: bool = False,
     first: int | None = None,
     after: str | None = None,
-) -> Page[Customer]:
-    """Customers at any depth under a grid node that the actor may list."""
+) -> Page[CustomerView]:
+    """Customers at any depth under a grid node that the actor may list, as views."""
     node = await grid.get_node(actor, node_id, field="nodeId")
     qs = _apply_filter(visible_customers(actor), filters).filter(village__path__startswith=node.path)
-    return await paginate(qs, ((order.value, descending), ("id", False)), first, after)
+    page = await paginate(qs, ((order.value, descending), ("id", False)), first, after)
+    return page.with_items(await views_of(actor, page.items))
 
 
-async def get_customer(actor: Actor, customer_id: int, *, audit_read: bool = True) -> Customer:
-    """A customer the actor may see. Reading the detail with personal data unmasked is audited."""
+async def views_of(actor: Actor, customers: Sequence[Customer]) -> list[CustomerView]:
+    """Views of customers the actor may see, with their villages (as far as the actor may see them) and their
+    managing officers attached in one batch each."""
+    village_ids = sorted({c.village_id for c in customers if c.village_id})  # type: ignore[attr-defined]
+    villages = {v.id: v for v in await grid.nodes_by_ids(actor, village_ids) if v is not None}
+    paths = dict(await GridNode.filter(id__in=village_ids).values_list("id", "path")) if village_ids else {}
+    manager_ids = sorted({c.manager_id for c in customers if c.manager_id})  # type: ignore[attr-defined]
+    # the managing officer of a customer you may see is part of that customer's record
+    managers = {s.id: s for s in await Staff.filter(id__in=manager_ids)} if manager_ids else {}
+    views = []
+    for customer in customers:
+        village_id = customer.village_id  # type: ignore[attr-defined]
+        view = customer_view(customer, clear=policy.sees_personal_data(actor, facts(customer, paths.get(village_id))))
+        view.village_node = villages.get(village_id)
+        view.manager_staff = managers.get(view.manager_pk) if view.manager_pk else None
+        views.append(view)
+    return views
+
+
+async def find_customer(actor: Actor, customer_id: int) -> Customer:
+    """The customer model, if the actor may see them; NOT_FOUND otherwise (also when absent)."""
     customer = await Customer.get_or_none(id=customer_id).select_related("village")
-    if customer is None or not can_see_customer(actor, _village_path(customer), customer.manager_id):  # type: ignore[attr-defined]
+    village = customer.village if customer is not None else None
+    path = village.path if isinstance(village, GridNode) else None
+    if customer is None or not policy.may_see(actor, facts(customer, path)):
         raise not_found("客户", "customer", "id")
-    if audit_read:
-        unmasked = sees_personal_data(actor, customer.manager_id)  # type: ignore[attr-defined]
-        await record(actor, "customer.read", "Customer", customer.id, {"unmasked": unmasked})
     return customer
 
 
-async def customers_by_ids(actor: Actor, ids: list[int]) -> list[Customer | None]:
-    found = {c.id: c for c in await visible_customers(actor).filter(id__in=ids)}
-    return [found.get(i) for i in ids]
+async def get_customer(actor: Actor, customer_id: int) -> CustomerView:
+    """One customer's 360 view. Reading it is audited, noting whether personal data was shown in clear."""
+    customer = await find_customer(actor, customer_id)
+    (view,) = await views_of(actor, [customer])
+    await record(actor, "customer.read", "Customer", customer.id, {"unmasked": not view.masked})
+    return view
 
 
-def _village_path(customer: Customer) -> str | None:
-    village = customer.village
-    return village.path if isinstance(village, GridNode) else None
+async def customers_by_ids(actor: Actor, ids: Sequence[int]) -> list[CustomerView | None]:
+    """Batch body: views in key order, None where absent or out of reach."""
+    found = {c.id: c for c in await visible_customers(actor).filter(id__in=list(ids))}
+    views = {v.pk: v for v in await views_of(actor, list(found.values()))}
+    return [views.get(i) for i in ids]
+
+
+async def households_by_ids(actor: Actor, ids: Sequence[int]) -> list[HouseholdView | None]:
+    """Batch body: the households in key order that have a member the actor may see, masked unless the actor
+    sees one of those members' personal data."""
+    members = await visible_customers(actor).filter(household_id__in=list(ids)).select_related("village")
+    clear: dict[int, bool] = defaultdict(bool)
+    for member in members:
+        village = member.village
+        path = village.path if isinstance(village, GridNode) else None
+        household_id = member.household_id  # type: ignore[attr-defined]
+        clear[household_id] = clear[household_id] or policy.sees_personal_data(actor, facts(member, path))
+    found = {h.id: h for h in await Household.filter(id__in=list(clear))}
+    return [household_view(found[i], clear=clear[i]) if i in found else None for i in ids]
+
+
+async def counts_under(actor: Actor, node_paths: Sequence[str]) -> list[int]:
+    """Batch body: for each node, the customers under it (any depth) the actor may see.
+
+    One GROUP BY per village under the requested nodes, filtered by the customer policy's own query filter,
+    then each village's count is added to every node on its path: the customer table is read once however
+    many nodes (a whole drill-down) are asked for."""
+    if not node_paths:
+        return []
+    roots = covering_paths(node_paths)
+    under = reduce(or_, [Q(village__path__startswith=root) for root in roots], Q(id=-1))
+    rows = await (
+        visible_customers(actor)
+        .filter(under)
+        .annotate(customers=Count("id"))
+        .group_by("village__path")
+        .values("village__path", "customers")
+    )
+    totals: dict[str, int] = defaultdict(int)
+    for row in rows:
+        village_path, count = row["village__path"], int(row["customers"])
+        for ancestor in [*ancestor_paths(village_path), village_path]:
+            totals[ancestor] += count
+    return [totals.get(p, 0) for p in node_paths]

@@ -1,31 +1,27 @@
 """Filing customers (客户建档) and maintaining them: the checks every field passes, who may change what, and
 an optimistic version so that two people editing at once cannot overwrite each other."""
 
+from __future__ import annotations
+
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
-from domain.access import (
-    CUSTOMER_CREATE_ROLES,
-    PERSONAL_FIELDS,
-    Actor,
-    Role,
-    can_edit_customer,
-    inside,
-    sees_personal_data,
-)
+from domain.access import Actor, Role
 from domain.customers.enums import CustomerSource, Placement
 from domain.customers.idcard import parse_id_number
 from domain.customers.phone import normalize_phone
 from domain.customers.validation import check_address, check_location, check_name, clean_tags
 from domain.errors import DomainError, ErrorCode, forbidden
+from domain.grid.paths import inside
 from models import Customer, GridLevel, GridNode, Staff
-from resolvers.customers.browse import _village_path, get_customer
-from resolvers.platform.audit import record
+from resolvers.customers import policy
+from resolvers.customers.browse import facts, find_customer, views_of
+from resolvers.customers.views import CustomerView
+from resolvers.platform.unit_of_work import unit_of_work
 
 
 @dataclass(frozen=True)
@@ -56,7 +52,7 @@ class CustomerChanges:
 
 async def _village_for(actor: Actor, village_id: int, field: str = "villageId") -> GridNode:
     node = await GridNode.get_or_none(id=village_id)
-    if node is None or not (actor.is_head_office or inside(node.path, actor.scope_paths)):
+    if node is None or not policy.may_file_into(actor, node.path):
         raise DomainError(ErrorCode.UNKNOWN_GRID_NODE, "网格节点不存在", "unknown grid node", field)
     if node.level not in (GridLevel.VILLAGE, GridLevel.GROUP):
         raise DomainError(
@@ -84,10 +80,10 @@ async def _manager_for(actor: Actor, manager_id: int, village: GridNode, field: 
     return staff
 
 
-async def create_customer(actor: Actor, draft: CustomerDraft, *, today: date | None = None) -> Customer:
+async def create_customer(actor: Actor, draft: CustomerDraft, *, today: date | None = None) -> CustomerView:
     """Register a customer (客户建档). A customer manager files into their own villages and manages the
     customer themselves; head office may file anywhere and name any covering manager."""
-    if not actor.roles & CUSTOMER_CREATE_ROLES:
+    if not policy.may_file(actor):
         raise forbidden("新建客户", "create customers")
     today = today or datetime.now(UTC).date()
     resident = parse_id_number(draft.id_number, today=today)
@@ -105,7 +101,7 @@ async def create_customer(actor: Actor, draft: CustomerDraft, *, today: date | N
     if await Customer.exists(id_number=resident.number):
         raise _duplicate()
     try:
-        async with in_transaction() as conn:
+        async with unit_of_work() as uow:
             customer = await Customer.create(
                 id_number=resident.number,
                 name=name,
@@ -125,20 +121,18 @@ async def create_customer(actor: Actor, draft: CustomerDraft, *, today: date | N
                 needs_placement=draft.lon is not None,  # the hourly assignment checks the village by location
                 deposit_balance=Decimal(0),
                 loan_balance=Decimal(0),
-                using_db=conn,
             )
-            await record(
+            await uow.audit(
                 actor,
                 "customer.create",
                 "Customer",
                 customer.id,
                 {"villageId": village.id, "managerId": manager_id, "source": draft.source.value},
-                using_db=conn,
             )
     except IntegrityError:
         raise _duplicate() from None
-    customer.village = village
-    return customer
+    (view,) = await views_of(actor, [customer])
+    return view
 
 
 def _duplicate() -> DomainError:
@@ -158,20 +152,21 @@ UPDATABLE = frozenset(
 )  # fmt: skip
 
 
-async def update_customer(actor: Actor, customer_id: int, changes: CustomerChanges) -> Customer:
+async def update_customer(actor: Actor, customer_id: int, changes: CustomerChanges) -> CustomerView:
     """Change a customer's maintained fields. Personal fields only by someone who sees them unmasked; the
     managing officer may be reassigned by head office or the branch president, within the branch."""
     unknown = set(changes.values) - UPDATABLE
     if unknown:
         raise DomainError(ErrorCode.INVALID_VALUE, "不可修改的字段", "field cannot be changed", sorted(unknown)[0])
-    customer = await get_customer(actor, customer_id, audit_read=False)
-    manager_id = customer.manager_id  # type: ignore[attr-defined]
-    if not can_edit_customer(actor, _village_path(customer), manager_id):
+    customer = await find_customer(actor, customer_id)
+    village = customer.village if isinstance(customer.village, GridNode) else None
+    rules = facts(customer, village.path if village else None)
+    if not policy.may_edit(actor, rules):
         raise forbidden("修改该客户", "change this customer")
-    touched_personal = PERSONAL_FIELDS & set(changes.values)
-    if touched_personal and not sees_personal_data(actor, manager_id):
+    touched_personal = policy.PERSONAL_FIELDS & set(changes.values)
+    if touched_personal and not policy.sees_personal_data(actor, rules):
         raise forbidden("修改客户个人信息", "change this customer's personal data")
-    if "manager_id" in changes.values and not (actor.is_head_office or actor.has(Role.BRANCH_PRESIDENT)):
+    if "manager_id" in changes.values and not policy.may_reassign_manager(actor):
         raise forbidden("变更管户客户经理", "reassign the managing officer")
     if changes.expected_version is not None and changes.expected_version != customer.version:
         raise DomainError(
@@ -184,12 +179,10 @@ async def update_customer(actor: Actor, customer_id: int, changes: CustomerChang
     before = {k: _plain(getattr(customer, k)) for k in new}
     diff = {k: {"from": before[k], "to": _plain(v)} for k, v in new.items() if before[k] != _plain(v)}
     if not diff:
-        return customer
-    async with in_transaction() as conn:
-        updated = (
-            await Customer.filter(id=customer.id, version=customer.version)
-            .using_db(conn)
-            .update(**new, version=customer.version + 1, updated_at=datetime.now(UTC))
+        return (await views_of(actor, [customer]))[0]
+    async with unit_of_work() as uow:
+        updated = await Customer.filter(id=customer.id, version=customer.version).update(
+            **new, version=customer.version + 1, updated_at=datetime.now(UTC)
         )
         if updated != 1:
             raise DomainError(
@@ -198,8 +191,8 @@ async def update_customer(actor: Actor, customer_id: int, changes: CustomerChang
                 "the customer was changed by someone else; reload and retry",
                 "expectedVersion",
             )
-        await record(actor, "customer.update", "Customer", customer.id, _audit_diff(diff), using_db=conn)
-    return await Customer.get(id=customer.id).select_related("village")
+        await uow.audit(actor, "customer.update", "Customer", customer.id, _audit_diff(diff))
+    return (await views_of(actor, [await Customer.get(id=customer.id)]))[0]
 
 
 def _plain(value: object) -> object:
@@ -210,7 +203,7 @@ def _plain(value: object) -> object:
 
 def _audit_diff(diff: dict[str, dict[str, object]]) -> dict[str, object]:
     """Changes for the audit log; personal values are recorded as changed, not copied."""
-    return {k: ({"changed": True} if k in PERSONAL_FIELDS else v) for k, v in diff.items()}
+    return {k: ({"changed": True} if k in policy.PERSONAL_FIELDS else v) for k, v in diff.items()}
 
 
 async def _validated_changes(actor: Actor, customer: Customer, values: dict[str, Any]) -> dict[str, Any]:

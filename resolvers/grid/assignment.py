@@ -23,15 +23,15 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from domain.access import Actor, Role
 from domain.errors import DomainError, ErrorCode, forbidden
+from domain.grid.paths import ancestor_paths
 from geo.assign import AssignOptions, assign_customers
 from models import Customer, GridLevel, GridNode, Job, JobChunk, Staff
-from resolvers.grid import kpis
-from resolvers.grid.browse import ancestor_paths
+from resolvers.grid import kpis, policy
 from resolvers.grid.bulk import CUSTOMER_COLUMNS, read_frame, update_customer_villages
-from resolvers.platform import jobs
-from resolvers.platform.audit import record
+from resolvers.platform import jobs, outbox
 from resolvers.platform.db import connection, dialect, fetch, placeholders
 from resolvers.platform.notifications import notify
+from resolvers.platform.unit_of_work import unit_of_work
 
 KIND = "geo_assign"
 CHUNK_SIZE = 100_000
@@ -315,7 +315,7 @@ jobs.register_kind(KIND, run_chunk, finish, title=("网格归属", "assignment r
 
 
 def authorize_run(actor: Actor) -> None:
-    if not actor.has(Role.HEAD_OFFICE, Role.ADMIN):
+    if not policy.may_run_batch_work(actor):
         raise forbidden("发起网格归属", "start an assignment run")
 
 
@@ -334,7 +334,10 @@ async def start_run(
         "max_distance_m": max_distance_m,
         "customers_planned": await _planned(scope),
     }
-    return await jobs.start_job(KIND, params, chunks, created_by=created_by, dedup_key=dedup_key)
+    async with unit_of_work() as uow:
+        job = await jobs.start_job(KIND, params, chunks, created_by=created_by, dedup_key=dedup_key, using_db=uow.conn)
+        uow.on_commit(outbox.wake)
+    return job
 
 
 async def _planned(scope: AssignmentScope) -> int:
@@ -353,8 +356,9 @@ async def start_assignment(actor: Actor, scope: AssignmentScope, max_distance_m:
             "maxDistanceM must be 0 to 5000",
             "maxDistanceM",
         )
-    job = await start_run(scope, created_by=actor.staff_id, max_distance_m=distance)
-    await record(actor, "assignment.start", "Job", job.id, {"scope": scope.value, "maxDistanceM": distance})
+    async with unit_of_work() as uow:
+        job = await start_run(scope, created_by=actor.staff_id, max_distance_m=distance)
+        await uow.audit(actor, "assignment.start", "Job", job.id, {"scope": scope.value, "maxDistanceM": distance})
     return job
 
 

@@ -27,15 +27,14 @@ import geopandas as gpd
 import shapely
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
-from tortoise.transactions import in_transaction
 
-from domain.access import Actor, Role
+from domain.access import Actor
 from domain.errors import DomainError, ErrorCode, forbidden
 from geo.importing import GridImport, ImportFileError, prepare_villages, read_features
 from models import Customer, GridLevel, GridNode, Job, JobStatus
-from resolvers.platform import outbox
-from resolvers.platform.audit import record
+from resolvers.grid import policy
 from resolvers.platform.db import dialect
+from resolvers.platform.unit_of_work import unit_of_work
 
 KIND = "grid_import"
 NEAREST_MARGIN_DEG = 0.01  # ≈ 1 km: beyond the assignment's nearest-village distance
@@ -82,7 +81,7 @@ class _Parents:
 
 
 def authorize(actor: Actor) -> None:
-    if not actor.has(Role.ADMIN, Role.HEAD_OFFICE):
+    if not policy.may_run_batch_work(actor):
         raise forbidden("导入网格", "import the grid")
 
 
@@ -134,11 +133,12 @@ async def _refuse(actor: Actor, params: dict[str, str], report: dict[str, Any]) 
     """Record the refused import with its report; nothing else is written."""
     now = datetime.now(UTC)
     errors = sum(p["severity"] == "error" for p in report["problems"])
-    job = await Job.create(
-        kind=KIND, status=JobStatus.FAILED, params=params, created_by_id=actor.staff_id, started_at=now,
-        finished_at=now, result=report, error=f"{errors} errors: nothing was imported",
-    )  # fmt: skip
-    await record(actor, "grid.import.refused", "Job", job.id, params)
+    async with unit_of_work() as uow:
+        job = await Job.create(
+            kind=KIND, status=JobStatus.FAILED, params=params, created_by_id=actor.staff_id, started_at=now,
+            finished_at=now, result=report, error=f"{errors} errors: nothing was imported",
+        )  # fmt: skip
+        await uow.audit(actor, "grid.import.refused", "Job", job.id, params)
     return job
 
 
@@ -152,7 +152,8 @@ async def _apply(
 ) -> Job:
     """Write the checked layer, the job, the placement it calls for and the audit row in one transaction."""
     started = datetime.now(UTC)
-    async with in_transaction() as conn:
+    async with unit_of_work() as uow:
+        conn = uow.conn
         if dialect(conn) == "postgres":
             # one import writes at a time: a second one waits, then finds the first's nodes and updates them
             # instead of creating the same codes again (SQLite writers are serialised already)
@@ -167,9 +168,8 @@ async def _apply(
         )  # fmt: skip
         if counts["customers_to_place"]:
             key = f"grid_import:{job.id}:assign"
-            await outbox.enqueue("start_assignment", ["PENDING", actor.staff_id, key], key, using_db=conn)
-        await record(actor, "grid.import", "Job", job.id, {"level": level.value, **counts}, using_db=conn)
-    outbox.wake()
+            await uow.enqueue("start_assignment", ["PENDING", actor.staff_id, key], key)
+        await uow.audit(actor, "grid.import", "Job", job.id, {"level": level.value, **counts})
     return job
 
 

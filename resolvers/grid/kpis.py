@@ -17,15 +17,16 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from domain.access import Actor, Role, inside
+from domain.access import Actor
 from domain.credit.classification import NON_PERFORMING
 from domain.errors import DomainError, ErrorCode, forbidden
 from domain.grid.kpi import METRIC_NAMES, KpiFigures, KpiMetric, metric_value, previous_period, roll_up
 from geo.maps import choropleth_png
 from models import GridKpi, GridNode, Job, JobChunk
-from resolvers.platform import jobs
-from resolvers.platform.audit import record
+from resolvers.grid import policy
+from resolvers.platform import jobs, outbox
 from resolvers.platform.db import dialect, fetch
+from resolvers.platform.unit_of_work import unit_of_work
 
 KPI_FIELDS = [
     "customers", "households", "households_with_credit", "deposit_balance", "loan_balance", "credit_line_total",
@@ -126,26 +127,21 @@ jobs.register_kind(KIND, _run_chunk, _finish, title=("网格指标汇总", "KPI 
 
 async def start_rollup(actor: Actor | None, period: str | None = None, *, dedup_key: str | None = None) -> Job:
     """Queue a roll-up (one chunk: a single GROUP BY over the customers is cheaper than cutting it up)."""
-    if actor is not None and not actor.has(Role.HEAD_OFFICE, Role.ADMIN):
+    if actor is not None and not policy.may_run_batch_work(actor):
         raise forbidden("发起指标汇总", "start a KPI roll-up")
     if period is not None and not _PERIOD.match(period):
         raise DomainError(ErrorCode.INVALID_VALUE, "期间格式应为YYYY-MM", "period must be YYYY-MM", "period")
     params = {"period": period}
-    job = await jobs.start_job(KIND, params, [{}], created_by=actor.staff_id if actor else None, dedup_key=dedup_key)
-    if actor is not None:
-        await record(actor, "kpi.rollup.start", "Job", job.id, params)
+    async with unit_of_work() as uow:
+        created_by = actor.staff_id if actor else None
+        job = await jobs.start_job(KIND, params, [{}], created_by=created_by, dedup_key=dedup_key, using_db=uow.conn)
+        uow.on_commit(outbox.wake)
+        if actor is not None:
+            await uow.audit(actor, "kpi.rollup.start", "Job", job.id, params)
     return job
 
 
 _PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-
-
-def may_see_kpis(actor: Actor, path: str) -> bool:
-    """Head office everywhere; branch presidents and customer managers inside their own subtree."""
-    if actor.is_head_office:
-        return True
-    scope = actor.customer_scope()
-    return bool(scope) and inside(path, scope or ())
 
 
 async def latest_period() -> str | None:
@@ -155,7 +151,7 @@ async def latest_period() -> str | None:
 
 async def kpis_for(actor: Actor, nodes: Sequence[tuple[int, str]], period: str) -> list[GridKpi | None]:
     """Batch body: each (node id, path)'s KPI row for the period, None when absent or not the actor's to see."""
-    allowed = [node_id for node_id, path in nodes if may_see_kpis(actor, path)]
+    allowed = [node_id for node_id, path in nodes if policy.may_see_kpis(actor, path)]
     found = {k.node_id: k for k in await GridKpi.filter(node_id__in=allowed, period=period)} if allowed else {}
     return [found.get(node_id) for node_id, _ in nodes]
 

@@ -29,6 +29,8 @@ from domain.errors import DomainError, ErrorCode
 from settings import SETTINGS
 
 T = TypeVar("T", bound=Model)
+Item = TypeVar("Item")
+Other = TypeVar("Other")
 DEFAULT_PAGE = 20
 _VERSION = "k1"
 _INT_BITS = {fields.BigIntField: 64, fields.IntField: 32, fields.SmallIntField: 16}
@@ -36,12 +38,16 @@ Ordering = Sequence[tuple[str, bool]]  # (field, descending), most significant f
 
 
 @dataclass(frozen=True)
-class Page(Generic[T]):
-    items: list[T]
+class Page(Generic[Item]):
+    items: list[Item]
     cursors: list[str]
     has_next: bool
     has_previous: bool
     total: int
+
+    def with_items(self, items: list[Other]) -> Page[Other]:
+        """The same page holding other items for the same rows (views of the models, in the same order)."""
+        return Page(items, self.cursors, self.has_next, self.has_previous, self.total)
 
 
 def _invalid() -> DomainError:

@@ -5,20 +5,18 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from typing import Any, cast
 
 import strawberry
 from strawberry import relay
 
-from domain.access import sees_personal_data
 from domain.customers.enums import CustomerSource as CustomerSourceModel
 from domain.customers.enums import Sex as SexModel
-from domain.customers.masking import mask_address, mask_id_number, mask_phone
-from domain.customers.validation import split_tags
 from domain.errors import DomainError
-from models import Customer as CustomerModel
 from models import GridNode as GridNodeModel
 from models import Staff as StaffModel
-from resolvers.customers import browse as cases
+from resolvers.customers import browse
+from resolvers.customers.views import CustomerView
 from schema.grid.types import GridNode
 from schema.platform.context import Info
 from schema.staff.types import Staff
@@ -62,59 +60,13 @@ class Customer(relay.Node):
     village_pk: strawberry.Private[int | None]
     manager_pk: strawberry.Private[int | None]
     household_pk: strawberry.Private[int | None]
-    village_node: strawberry.Private[GridNodeModel | None] = None
-    manager_staff: strawberry.Private[StaffModel | None] = None
+    village_node: strawberry.Private[GridNodeModel | None]
+    manager_staff: strawberry.Private[StaffModel | None]
 
     @classmethod
-    async def many(cls, customers: Sequence[CustomerModel], info: Info) -> list[Customer]:
-        """Customers with their village and managing officer attached, loaded in one batch each: the fields
-        then resolve without awaiting, which is most of a 100-customer page's cost."""
-        loaders = info.context.loaders
-        villages = await loaders.grid_node_by_id.load_many([c.village_id for c in customers if c.village_id])  # type: ignore[attr-defined]
-        managers = await loaders.staff_by_id.load_many([c.manager_id for c in customers if c.manager_id])  # type: ignore[attr-defined]
-        village_by_id = {v.id: v for v in villages if v is not None}
-        manager_by_id = {m.id: m for m in managers if m is not None}
-        result = []
-        for c in customers:
-            item = cls.from_model(c, info)
-            item.village_node = village_by_id.get(item.village_pk) if item.village_pk else None
-            item.manager_staff = manager_by_id.get(item.manager_pk) if item.manager_pk else None
-            result.append(item)
-        return result
-
-    @classmethod
-    async def one(cls, customer: CustomerModel, info: Info) -> Customer:
-        return (await cls.many([customer], info))[0]
-
-    @classmethod
-    def from_model(cls, c: CustomerModel, info: Info) -> Customer:
-        manager_id = c.manager_id  # type: ignore[attr-defined]
-        clear = sees_personal_data(info.context.require_actor(), manager_id)
-        return cls(
-            pk=c.id,
-            id_number=c.id_number if clear else mask_id_number(c.id_number),
-            name=c.name,
-            sex=c.sex,
-            birth_date=c.birth_date,
-            phone=c.phone if clear else mask_phone(c.phone),
-            address=c.address if clear else mask_address(c.address),
-            lon=c.lon if clear else None,
-            lat=c.lat if clear else None,
-            deposit_balance=c.deposit_balance,
-            loan_balance=c.loan_balance,
-            has_ebanking=c.has_ebanking,
-            has_third_party_payment=c.has_third_party_payment,
-            has_social_security_card=c.has_social_security_card,
-            tags=split_tags(c.tags),
-            source=c.source,
-            version=c.version,
-            masked=not clear,
-            created_at=c.created_at,
-            updated_at=c.updated_at,
-            village_pk=c.village_id,  # type: ignore[attr-defined]
-            manager_pk=manager_id,
-            household_pk=c.household_id,  # type: ignore[attr-defined]
-        )
+    def is_type_of(cls, obj: Any, info: Any) -> bool:
+        """The use cases hand back CustomerViews, already masked; the fields above read them as they are."""
+        return isinstance(obj, (cls, CustomerView))
 
     @classmethod
     async def resolve_nodes(
@@ -124,11 +76,11 @@ class Customer(relay.Node):
         results: list[Customer | None] = []
         for raw in node_ids:
             try:
-                found = await cases.get_customer(actor, int(raw))
+                found = await browse.get_customer(actor, int(raw))
             except DomainError:
                 results.append(None)
             else:
-                results.append(await cls.one(found, info))
+                results.append(shown(found))
         return results
 
     @strawberry.field(description="The village (村) the customer belongs to")
@@ -144,8 +96,13 @@ class Customer(relay.Node):
         if self.household_pk is None:
             return None
         found = await info.context.loaders.household_by_id.load(self.household_pk)
-        return (
-            Household(pk=found.id, address=found.address if not self.masked else mask_address(found.address))
-            if found
-            else None
-        )
+        return Household(pk=found.pk, address=found.address) if found else None
+
+
+def shown(view: CustomerView) -> Customer:
+    """A customer view as the Customer type (whose fields read the view's attributes)."""
+    return cast(Customer, view)
+
+
+def shown_all(views: Sequence[CustomerView]) -> list[Customer]:
+    return [cast(Customer, v) for v in views]

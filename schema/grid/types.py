@@ -15,6 +15,7 @@ from domain.grid.kpi import KpiMetric as KpiMetricModel
 from models import GridLevel as GridLevelModel
 from models import GridNode as GridNodeModel
 from resolvers.grid import browse as grid_cases
+from schema.customers.lists import CustomerFilterInput, CustomerOrderInput, customer_page
 from schema.grid.kpis import (
     GridKpi,
     RankedNode,
@@ -26,10 +27,8 @@ from schema.grid.kpis import (
 from schema.platform.context import Info
 from schema.platform.errors import query_error
 from schema.platform.pagination import CountedConnection
-from schema.platform.permissions import IsAuthenticated
 
 if TYPE_CHECKING:
-    from schema.customers.queries import CustomerFilterInput, CustomerOrderInput
     from schema.customers.types import Customer
 
 
@@ -99,13 +98,11 @@ class GridNode(relay.Node):
     async def customers(
         self,
         info: Info,
-        filter: Annotated[CustomerFilterInput, strawberry.lazy("schema.customers.queries")] | None = None,
-        order_by: Annotated[CustomerOrderInput, strawberry.lazy("schema.customers.queries")] | None = None,
+        filter: CustomerFilterInput | None = None,
+        order_by: CustomerOrderInput | None = None,
         first: int | None = 20,
         after: str | None = None,
     ) -> CountedConnection[Annotated[Customer, strawberry.lazy("schema.customers.types")]]:
-        from schema.customers.queries import customer_page
-
         return await customer_page(info, self.pk, filter, order_by, first, after)
 
     @strawberry.field(description="This node's KPIs for a period (YYYY-MM; default the latest computed)")
@@ -159,9 +156,5 @@ __all__ = ["GridLevel", "GridNode", "grid_node_by_code", "grid_roots"]
 
 @strawberry.type
 class Query:
-    grid_roots: list[GridNode] = strawberry.field(
-        resolver=grid_roots, description="The top of the grid you can see", permission_classes=[IsAuthenticated]
-    )
-    grid_node: GridNode | None = strawberry.field(
-        resolver=grid_node_by_code, description="A grid node by its code", permission_classes=[IsAuthenticated]
-    )
+    grid_roots: list[GridNode] = strawberry.field(resolver=grid_roots, description="The top of the grid you can see")
+    grid_node: GridNode | None = strawberry.field(resolver=grid_node_by_code, description="A grid node by its code")

@@ -26,6 +26,8 @@ class Context:
         return self._loaders
 
     def require_actor(self) -> Actor:
+        """The signed-in actor. Every field that needs one asks for it first: this is the one check of
+        signing in (anonymous callers reach only `login`)."""
         if self.actor is None:
             raise UnauthenticatedError()
         return self.actor

@@ -6,16 +6,15 @@ import strawberry
 from strawberry import relay
 
 from schema.platform.context import Info
-from schema.platform.permissions import IsAuthenticated
 
 
 @strawberry.type
 class Query:
     @strawberry.field(
         description="Any object by its global id; null when it does not exist or is outside your scope",
-        permission_classes=[IsAuthenticated],
     )
     async def node(self, info: Info, id: strawberry.ID) -> relay.Node | None:
+        info.context.require_actor()
         try:
             global_id = relay.GlobalID.from_id(id)
             return await global_id.resolve_node(info, required=False)  # type: ignore[no-any-return]

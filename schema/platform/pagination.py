@@ -7,12 +7,11 @@ from typing import Generic, TypeVar
 
 import strawberry
 from strawberry import relay
-from tortoise.models import Model
 
 from resolvers.platform.pagination import Page
 
 NodeType = TypeVar("NodeType", bound=relay.Node)
-ModelType = TypeVar("ModelType", bound=Model)
+ItemType = TypeVar("ItemType")
 
 
 @strawberry.type(description="A page of results with cursors (first/after) and the total count")
@@ -20,9 +19,7 @@ class CountedConnection(relay.Connection[NodeType], Generic[NodeType]):
     total_count: int = strawberry.field(description="How many results there are in all")
 
     @classmethod
-    def from_page(
-        cls, page: Page[ModelType], convert: Callable[[ModelType], NodeType]
-    ) -> "CountedConnection[NodeType]":  # noqa: UP037
+    def from_page(cls, page: Page[ItemType], convert: Callable[[ItemType], NodeType]) -> "CountedConnection[NodeType]":  # noqa: UP037
         edges = [
             relay.Edge(node=convert(item), cursor=cursor) for item, cursor in zip(page.items, page.cursors, strict=True)
         ]

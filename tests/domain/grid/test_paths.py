@@ -1,7 +1,6 @@
 """Materialized-path helpers behind scope checks and counts."""
 
-from domain.access import inside, on_breadcrumb
-from resolvers.grid.browse import ancestor_paths, covering_paths, path_ids
+from domain.grid.paths import ancestor_paths, covering_paths, inside, on_breadcrumb, path_ids
 
 
 def test_covering_paths_keep_only_the_outermost() -> None:

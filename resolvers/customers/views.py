@@ -1,0 +1,82 @@
+"""What a use case hands back about a customer: a view with the masking already applied by the customer policy,
+the village and managing officer attached. The GraphQL layer shows a view as it is; it never decides masking."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from domain.customers.enums import CustomerSource, Sex
+from domain.customers.masking import mask_address, mask_id_number, mask_phone
+from domain.customers.validation import split_tags
+from models import Customer, GridNode, Household, Staff
+
+
+@dataclass
+class CustomerView:
+    pk: int
+    id_number: str
+    name: str
+    sex: Sex
+    birth_date: datetime.date
+    phone: str | None
+    address: str
+    lon: float | None
+    lat: float | None
+    deposit_balance: Decimal
+    loan_balance: Decimal
+    has_ebanking: bool
+    has_third_party_payment: bool
+    has_social_security_card: bool
+    tags: list[str]
+    source: CustomerSource
+    version: int
+    masked: bool
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+    village_pk: int | None
+    manager_pk: int | None
+    household_pk: int | None
+    village_node: GridNode | None = None  # attached when the actor may see the village
+    manager_staff: Staff | None = None
+
+
+@dataclass
+class HouseholdView:
+    pk: int
+    address: str
+
+
+def customer_view(customer: Customer, *, clear: bool) -> CustomerView:
+    """The customer as shown to someone who may (clear) or may not see their personal data."""
+    c = customer
+    return CustomerView(
+        pk=c.id,
+        id_number=c.id_number if clear else mask_id_number(c.id_number),
+        name=c.name,
+        sex=c.sex,
+        birth_date=c.birth_date,
+        phone=c.phone if clear else mask_phone(c.phone),
+        address=c.address if clear else mask_address(c.address),
+        lon=c.lon if clear else None,
+        lat=c.lat if clear else None,
+        deposit_balance=c.deposit_balance,
+        loan_balance=c.loan_balance,
+        has_ebanking=c.has_ebanking,
+        has_third_party_payment=c.has_third_party_payment,
+        has_social_security_card=c.has_social_security_card,
+        tags=split_tags(c.tags),
+        source=c.source,
+        version=c.version,
+        masked=not clear,
+        created_at=c.created_at,
+        updated_at=c.updated_at,
+        village_pk=c.village_id,  # type: ignore[attr-defined]
+        manager_pk=c.manager_id,  # type: ignore[attr-defined]
+        household_pk=c.household_id,  # type: ignore[attr-defined]
+    )
+
+
+def household_view(household: Household, *, clear: bool) -> HouseholdView:
+    return HouseholdView(pk=household.id, address=household.address if clear else mask_address(household.address))

@@ -1,0 +1,1 @@
+"""Staff: the directory of colleagues and, in time, their administration."""
