@@ -1,5 +1,8 @@
 """Expected failures of the use cases, each with a machine-readable code, the offending field and a message in
-Chinese and English. The GraphQL layer maps them to the error member of a payload union."""
+Chinese and English. The GraphQL layer maps them to the error member of a payload union.
+
+Codes come in one enum per capability (domain/<capability>/errors.py) beside the shared ones here, so that
+the schema tells a client which codes each mutation can answer."""
 
 from __future__ import annotations
 
@@ -7,19 +10,11 @@ from enum import StrEnum
 
 
 class ErrorCode(StrEnum):
+    """The codes every capability may answer."""
+
     UNAUTHENTICATED = "UNAUTHENTICATED"
-    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
-    ACCOUNT_LOCKED = "ACCOUNT_LOCKED"
-    TOO_MANY_ATTEMPTS = "TOO_MANY_ATTEMPTS"
     FORBIDDEN = "FORBIDDEN"
     NOT_FOUND = "NOT_FOUND"
-    INVALID_ID_NUMBER = "INVALID_ID_NUMBER"
-    INVALID_PHONE = "INVALID_PHONE"
-    INVALID_COORDINATES = "INVALID_COORDINATES"
-    DUPLICATE_ID_NUMBER = "DUPLICATE_ID_NUMBER"
-    UNKNOWN_GRID_NODE = "UNKNOWN_GRID_NODE"
-    NOT_A_VILLAGE = "NOT_A_VILLAGE"
-    UNKNOWN_STAFF = "UNKNOWN_STAFF"
     INVALID_VALUE = "INVALID_VALUE"
     STALE_VERSION = "STALE_VERSION"
     PAGE_TOO_LARGE = "PAGE_TOO_LARGE"
@@ -29,7 +24,7 @@ class ErrorCode(StrEnum):
 class DomainError(Exception):
     """An expected, explainable failure. Nothing was changed when one is raised."""
 
-    def __init__(self, code: ErrorCode, message_zh: str, message_en: str, field: str | None = None) -> None:
+    def __init__(self, code: StrEnum, message_zh: str, message_en: str, field: str | None = None) -> None:
         super().__init__(f"{code}: {message_en}")
         self.code = code
         self.field = field

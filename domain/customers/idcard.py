@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from domain.customers.enums import Sex
-from domain.errors import DomainError, ErrorCode
+from domain.customers.errors import CustomerErrorCode
+from domain.errors import DomainError
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
@@ -48,7 +49,7 @@ def check_char(first17: str) -> str:
 
 
 def _invalid(zh: str, en: str, field: str) -> DomainError:
-    return DomainError(ErrorCode.INVALID_ID_NUMBER, f"身份证号码无效:{zh}", f"invalid ID number: {en}", field)
+    return DomainError(CustomerErrorCode.INVALID_ID_NUMBER, f"身份证号码无效:{zh}", f"invalid ID number: {en}", field)
 
 
 def parse_id_number(raw: str, *, today: date, field: str = "idNumber") -> ResidentId:

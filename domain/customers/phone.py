@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from domain.errors import DomainError, ErrorCode
+from domain.customers.errors import CustomerErrorCode
+from domain.errors import DomainError
 
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _SEPARATORS = re.compile(r"[\s\-()]")
@@ -18,7 +19,7 @@ def normalize_phone(raw: str, *, field: str = "phone") -> str:
             phone = phone[len(prefix) :]
     if not _MOBILE.match(phone):
         raise DomainError(
-            ErrorCode.INVALID_PHONE,
+            CustomerErrorCode.INVALID_PHONE,
             "手机号码无效:应为以1开头的11位号码",
             "invalid phone: must be an 11-digit mobile number starting with 1",
             field,

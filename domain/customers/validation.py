@@ -4,6 +4,7 @@ DomainError naming the field."""
 
 from __future__ import annotations
 
+from domain.customers.errors import CustomerErrorCode
 from domain.errors import DomainError, ErrorCode
 from domain.geo import in_china
 
@@ -43,11 +44,11 @@ def check_address(address: str) -> str:
 def check_location(lon: float | None, lat: float | None) -> None:
     if (lon is None) != (lat is None):
         raise DomainError(
-            ErrorCode.INVALID_COORDINATES, "经度和纬度须同时提供", "give both longitude and latitude", "lon"
+            CustomerErrorCode.INVALID_COORDINATES, "经度和纬度须同时提供", "give both longitude and latitude", "lon"
         )
     if lon is not None and lat is not None and not in_china(lon, lat):
         raise DomainError(
-            ErrorCode.INVALID_COORDINATES,
+            CustomerErrorCode.INVALID_COORDINATES,
             "坐标不在中国范围内(经纬度是否颠倒?)",
             "coordinates are outside China (are longitude and latitude swapped?)",
             "lon",

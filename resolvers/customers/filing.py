@@ -12,10 +12,12 @@ from tortoise.exceptions import IntegrityError
 
 from domain.access import Actor, Role
 from domain.customers.enums import CustomerSource, Placement
+from domain.customers.errors import CustomerErrorCode
 from domain.customers.idcard import parse_id_number
 from domain.customers.phone import normalize_phone
 from domain.customers.validation import check_address, check_location, check_name, clean_tags
 from domain.errors import DomainError, ErrorCode, forbidden
+from domain.grid.errors import GridErrorCode
 from domain.grid.paths import inside
 from models import Customer, GridLevel, GridNode, Staff
 from resolvers.customers import policy
@@ -53,10 +55,10 @@ class CustomerChanges:
 async def _village_for(actor: Actor, village_id: int, field: str = "villageId") -> GridNode:
     node = await GridNode.get_or_none(id=village_id)
     if node is None or not policy.may_file_into(actor, node.path):
-        raise DomainError(ErrorCode.UNKNOWN_GRID_NODE, "网格节点不存在", "unknown grid node", field)
+        raise DomainError(GridErrorCode.UNKNOWN_GRID_NODE, "网格节点不存在", "unknown grid node", field)
     if node.level not in (GridLevel.VILLAGE, GridLevel.GROUP):
         raise DomainError(
-            ErrorCode.NOT_A_VILLAGE,
+            CustomerErrorCode.NOT_A_VILLAGE,
             "客户须归属到村或村民小组",
             "a customer belongs to a village or group",
             field,
@@ -69,7 +71,7 @@ async def _village_for(actor: Actor, village_id: int, field: str = "villageId") 
 async def _manager_for(actor: Actor, manager_id: int, village: GridNode, field: str = "managerId") -> Staff:
     staff = await Staff.get_or_none(id=manager_id, is_active=True).prefetch_related("scope")
     if staff is None or Role.CUSTOMER_MANAGER.value not in staff.roles:
-        raise DomainError(ErrorCode.UNKNOWN_STAFF, "客户经理不存在", "unknown customer manager", field)
+        raise DomainError(CustomerErrorCode.UNKNOWN_STAFF, "客户经理不存在", "unknown customer manager", field)
     if not inside(village.path, [n.path for n in staff.scope]):
         raise DomainError(
             ErrorCode.INVALID_VALUE,
@@ -137,7 +139,7 @@ async def create_customer(actor: Actor, draft: CustomerDraft, *, today: date | N
 
 def _duplicate() -> DomainError:
     return DomainError(
-        ErrorCode.DUPLICATE_ID_NUMBER,
+        CustomerErrorCode.DUPLICATE_ID_NUMBER,
         "该身份证号码的客户已存在",
         "a customer with this ID number exists",
         "idNumber",
@@ -228,7 +230,7 @@ async def _validated_changes(actor: Actor, customer: Customer, values: dict[str,
         if manager_id is not None:
             if village is None:
                 raise DomainError(
-                    ErrorCode.NOT_A_VILLAGE,
+                    CustomerErrorCode.NOT_A_VILLAGE,
                     "客户尚未归属到村",
                     "the customer has no village yet",
                     "managerId",

@@ -30,6 +30,7 @@ from tortoise.expressions import Q
 
 from domain.access import Actor
 from domain.errors import DomainError, ErrorCode, forbidden
+from domain.grid.errors import GridErrorCode
 from geo.importing import GridImport, ImportFileError, prepare_villages, read_features
 from models import Customer, GridLevel, GridNode, Job, JobStatus
 from resolvers.grid import policy
@@ -186,7 +187,7 @@ async def _parents(level: ImportLevel, fields: ImportFields) -> _Parents:
             only = parents[0]
         elif not parents:
             raise DomainError(
-                ErrorCode.UNKNOWN_GRID_NODE,
+                GridErrorCode.UNKNOWN_GRID_NODE,
                 "网格中还没有县，无法导入乡镇",
                 "the grid has no county to import the townships under",
                 "level",

@@ -17,7 +17,8 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from tortoise.expressions import F
 
 from domain.access import Actor, Role
-from domain.errors import DomainError, ErrorCode
+from domain.errors import DomainError
+from domain.staff.errors import AuthErrorCode
 from models import LoginThrottle, Staff
 from resolvers.platform.audit import record
 from settings import SETTINGS
@@ -49,7 +50,9 @@ class LoginResult:
 
 
 def _bad_credentials() -> DomainError:
-    return DomainError(ErrorCode.INVALID_CREDENTIALS, "用户名或密码错误", "wrong login name or password", "password")
+    return DomainError(
+        AuthErrorCode.INVALID_CREDENTIALS, "用户名或密码错误", "wrong login name or password", "password"
+    )
 
 
 async def login(username: str, password: str, *, client: str = "", now: datetime | None = None) -> LoginResult:
@@ -69,7 +72,7 @@ async def login(username: str, password: str, *, client: str = "", now: datetime
     if staff.locked_until is not None and staff.locked_until > now:
         await _count_address_failure(client, now)
         raise DomainError(
-            ErrorCode.ACCOUNT_LOCKED,
+            AuthErrorCode.ACCOUNT_LOCKED,
             "密码错误次数过多,账户已临时锁定,请稍后再试",
             "too many wrong passwords; the account is locked for a while",
             "username",
@@ -106,7 +109,7 @@ async def _refuse_blocked_address(client: str, now: datetime) -> None:
     if client and await LoginThrottle.filter(address=client[:64], blocked_until__gt=now).exists():
         minutes = max(1, round(SETTINGS.login_address_window_seconds / 60))
         raise DomainError(
-            ErrorCode.TOO_MANY_ATTEMPTS,
+            AuthErrorCode.TOO_MANY_ATTEMPTS,
             f"此地址登录失败次数过多,请{minutes}分钟后再试",
             f"too many failed sign-ins from this address; try again in {minutes} minutes",
         )

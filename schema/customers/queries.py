@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from domain.errors import DomainError, ErrorCode
+from domain.grid.errors import GridErrorCode
 from resolvers.customers import browse
 from schema.customers.lists import CustomerFilterInput, CustomerOrderInput, customer_page
 from schema.customers.types import Customer, shown
@@ -24,7 +25,7 @@ async def customers_under(
 ) -> CountedConnection[Customer]:
     info.context.require_actor()
     try:
-        pk = decode_pk(node_id, "GridNode", "nodeId", ErrorCode.UNKNOWN_GRID_NODE)
+        pk = decode_pk(node_id, "GridNode", "nodeId", GridErrorCode.UNKNOWN_GRID_NODE)
     except DomainError as error:
         raise query_error(error) from None
     return await customer_page(info, pk, filter, order_by, first, after)

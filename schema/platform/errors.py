@@ -1,31 +1,50 @@
-"""Expected errors in the schema: one ErrorCode enum, error types carrying code, field and a bilingual
-message, and the helpers that map a DomainError onto them."""
+"""Expected errors in the schema: error types carrying a code, the field and a bilingual message, one code enum
+per capability (its own codes plus the shared ones), and the helpers that map a DomainError onto them."""
 
 from __future__ import annotations
 
-from typing import Any
+from enum import Enum, StrEnum
+from typing import Any, ClassVar
 
 import strawberry
 from graphql import GraphQLError
 
+from domain.customers.errors import CustomerErrorCode
 from domain.errors import DomainError
-from domain.errors import ErrorCode as DomainErrorCode
+from domain.errors import ErrorCode as SharedCode
+from domain.grid.errors import GridErrorCode
+from domain.staff.errors import AuthErrorCode
 
-ErrorCode = strawberry.enum(DomainErrorCode, name="ErrorCode", description="Machine-readable error codes")
+
+def code_enum(name: str, description: str, *capability: type[StrEnum]) -> type[Enum]:
+    """A GraphQL enum of the shared codes and the given capability's own: what one kind of error can answer."""
+    enums: tuple[type[StrEnum], ...] = (SharedCode, *capability)
+    members = {m.name: m.value for enum in enums for m in enum}
+    merged = Enum(name, members, type=str)  # type: ignore[misc]
+    return strawberry.enum(merged, name=name, description=description)
 
 
-@strawberry.interface(description="An expected error: what went wrong, on which input field, in both languages")
+ErrorCode = strawberry.enum(SharedCode, name="ErrorCode", description="Codes every kind of error may answer")
+AuthErrorCodes = code_enum("AuthErrorCode", "What signing in can answer", AuthErrorCode)
+CustomerErrorCodes = code_enum(
+    "CustomerErrorCode", "What filing or changing a customer can answer", CustomerErrorCode, GridErrorCode
+)
+JobErrorCodes = code_enum("JobErrorCode", "What starting a background run can answer", GridErrorCode)
+
+
+@strawberry.interface(description="An expected error: on which input field, and why, in both languages")
 class Error:
-    code: DomainErrorCode = strawberry.field(description="Machine-readable code")
     field: str | None = strawberry.field(description="The input field at fault, when there is one")
     message: str = strawberry.field(description="中文 / English")
     message_zh: str = strawberry.field(description="错误说明(中文)")
     message_en: str = strawberry.field(description="The explanation in English")
 
+    codes: ClassVar[type[Enum]] = SharedCode
+
     @classmethod
     def from_domain(cls, error: DomainError) -> Any:
         return cls(
-            code=error.code,
+            code=cls.codes(error.code.value),  # type: ignore[call-arg]
             field=error.field,
             message=error.message,
             message_zh=error.message_zh,
@@ -35,17 +54,20 @@ class Error:
 
 @strawberry.type(description="Signing in failed")
 class AuthError(Error):
-    pass
+    code: AuthErrorCodes = strawberry.field(description="Machine-readable code")  # type: ignore[valid-type]
+    codes: ClassVar[type[Enum]] = AuthErrorCodes
 
 
 @strawberry.type(description="A customer could not be created or changed; nothing was saved")
 class CustomerError(Error):
-    pass
+    code: CustomerErrorCodes = strawberry.field(description="Machine-readable code")  # type: ignore[valid-type]
+    codes: ClassVar[type[Enum]] = CustomerErrorCodes
 
 
 @strawberry.type(description="A run could not be started; nothing was queued")
 class JobError(Error):
-    pass
+    code: JobErrorCodes = strawberry.field(description="Machine-readable code")  # type: ignore[valid-type]
+    codes: ClassVar[type[Enum]] = JobErrorCodes
 
 
 def query_error(error: DomainError) -> GraphQLError:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from strawberry import relay
 
 from domain.errors import DomainError, ErrorCode
 
 
-def decode_pk(global_id: str, type_name: str, field: str, code: ErrorCode = ErrorCode.INVALID_VALUE) -> int:
+def decode_pk(global_id: str, type_name: str, field: str, code: StrEnum = ErrorCode.INVALID_VALUE) -> int:
     """The database id inside a Relay global id of the given type, or a typed error naming the field."""
     try:
         gid = relay.GlobalID.from_id(global_id)

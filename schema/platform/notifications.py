@@ -12,6 +12,7 @@ from strawberry import relay
 from strawberry.scalars import JSON
 
 from domain.errors import DomainError, ErrorCode
+from domain.errors import ErrorCode as SharedCode
 from models import Notification as NotificationModel
 from resolvers.platform import notifications as cases
 from resolvers.platform.auth import AuthenticationError, actor_from_token
@@ -66,7 +67,7 @@ class AcknowledgeNotificationsSuccess:
 
 @strawberry.type(description="The notifications could not be acknowledged; nothing was changed")
 class NotificationError(Error):
-    pass
+    code: SharedCode = strawberry.field(description="Machine-readable code")
 
 
 AcknowledgeNotificationsResult = Annotated[

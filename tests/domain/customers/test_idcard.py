@@ -4,8 +4,9 @@ from datetime import date
 
 import pytest
 
+from domain.customers.errors import CustomerErrorCode
 from domain.customers.idcard import check_char, make_id_number, parse_id_number
-from domain.errors import DomainError, ErrorCode
+from domain.errors import DomainError
 
 TODAY = date(2026, 11, 28)
 
@@ -48,7 +49,7 @@ def test_valid_numbers_derive_birth_date_and_sex(number: str, birth: date, sex: 
 def test_invalid_numbers_are_refused_with_a_reason(number: str, reason: str) -> None:
     with pytest.raises(DomainError) as caught:
         parse_id_number(number, today=TODAY)
-    assert caught.value.code == ErrorCode.INVALID_ID_NUMBER
+    assert caught.value.code == CustomerErrorCode.INVALID_ID_NUMBER
     assert caught.value.field == "idNumber"
     assert reason in caught.value.message_en
     assert caught.value.message_zh.startswith("身份证号码无效")

@@ -1,8 +1,9 @@
 import pytest
 
+from domain.customers.errors import CustomerErrorCode
 from domain.customers.masking import mask_address, mask_id_number, mask_phone
 from domain.customers.phone import normalize_phone
-from domain.errors import DomainError, ErrorCode
+from domain.errors import DomainError
 
 
 @pytest.mark.parametrize(
@@ -23,7 +24,7 @@ def test_mobile_numbers_are_normalised(raw: str, expected: str) -> None:
 def test_bad_phone_numbers_are_refused(raw: str) -> None:
     with pytest.raises(DomainError) as caught:
         normalize_phone(raw)
-    assert (caught.value.code, caught.value.field) == (ErrorCode.INVALID_PHONE, "phone")
+    assert (caught.value.code, caught.value.field) == (CustomerErrorCode.INVALID_PHONE, "phone")
 
 
 def test_masks_keep_only_what_staff_need() -> None:

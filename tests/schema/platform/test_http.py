@@ -20,7 +20,8 @@ from tortoise.exceptions import OperationalError
 
 import resolvers.grid.browse
 from app import create_app
-from domain.errors import DomainError, ErrorCode
+from domain.errors import DomainError
+from domain.staff.errors import AuthErrorCode
 from models import AuditLog, Customer, LoginThrottle, Staff
 from resolvers.platform import auth
 from settings import SETTINGS, SettingsError, load_settings
@@ -203,7 +204,7 @@ async def test_an_address_is_let_in_again_once_its_window_has_passed(world: Worl
     )
     with pytest.raises(DomainError) as refused:
         await auth.login("manager1a", PASSWORD, client="10.1.1.1", now=now)
-    assert refused.value.code == ErrorCode.TOO_MANY_ATTEMPTS
+    assert refused.value.code == AuthErrorCode.TOO_MANY_ATTEMPTS
     later = now + timedelta(minutes=15, seconds=1)
     assert (await auth.login("manager1a", PASSWORD, client="10.1.1.1", now=later)).staff.username == "manager1a"
     # failures of an old window are forgotten: one more failure starts a new count at 1

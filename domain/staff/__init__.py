@@ -1,0 +1,1 @@
+"""Staff: signing in and the staff directory."""
