@@ -344,23 +344,24 @@ def draw_map(
 
 
 async def _draw_map(code: str, metric: str, out: Path, period: str | None, as_user: str) -> None:
+    from domain.errors import DomainError
     from domain.grid.kpi import KpiMetric
-    from resolvers.grid import browse as grid
-    from resolvers.grid import kpis
+    from resolvers.grid import browse, kpis
 
     async with _database():
         actor = await _actor(as_user)
-        node = await grid.get_node_by_code(actor, code)
         chosen = period or await kpis.latest_period()
         if chosen is None:
             console.print("[red]尚未汇总指标,请先运行 palmcredit rollup / no KPIs yet: run palmcredit rollup[/red]")
             raise typer.Exit(2)
-        children = (await grid.children_of(actor, [node.id]))[0]
-        rows = await kpis.kpis_for(actor, [(c.id, c.path) for c in children], chosen)
-        shapes = await grid.polygons(actor, [c.id for c in children])
-    png = kpis.children_map_png(node, children, rows, shapes, KpiMetric(metric), chosen)
+        try:
+            node = await browse.get_node_by_code(actor, code)
+            png = await kpis.children_map(actor, node.id, KpiMetric(metric), chosen)
+        except DomainError as error:
+            console.print(f"[red]{error.message}[/red]")
+            raise typer.Exit(2) from None
     out.write_bytes(png)  # noqa: ASYNC240 — one small file at the end of a command
-    console.print(f"wrote {out} ({len(png):,} bytes, {len(children)} areas)")
+    console.print(f"wrote {out} ({len(png):,} bytes)")
 
 
 @app.command()

@@ -127,3 +127,26 @@ def rank(values: Iterable[tuple[int, float]], *, descending: bool = True) -> lis
         shared = ranked[-1][2] if ranked and ranked[-1][1] == value else position
         ranked.append((node_id, value, shared))
     return ranked
+
+
+@dataclass(frozen=True)
+class KpiChange:
+    """How one metric moved since the previous period (环比)."""
+
+    metric: KpiMetric
+    current: float
+    previous: float | None  # None when the previous period was not computed
+    delta: float | None
+    delta_ratio: float | None  # delta ÷ previous; None when previous is 0 or unknown
+
+
+def changes(current: KpiFigures, previous: KpiFigures | None) -> list[KpiChange]:
+    """Every metric of a period against the period before."""
+    moved = []
+    for metric in KpiMetric:
+        now = metric_value(current, metric)
+        before = metric_value(previous, metric) if previous is not None else None
+        delta = now - before if before is not None else None
+        ratio = delta / before if delta is not None and before else None
+        moved.append(KpiChange(metric=metric, current=now, previous=before, delta=delta, delta_ratio=ratio))
+    return moved

@@ -20,10 +20,10 @@ from tortoise.transactions import in_transaction
 from domain.access import Actor
 from domain.credit.classification import NON_PERFORMING
 from domain.errors import DomainError, ErrorCode, forbidden
-from domain.grid.kpi import METRIC_NAMES, KpiFigures, KpiMetric, metric_value, previous_period, roll_up
-from geo.maps import choropleth_png
+from domain.grid.kpi import METRIC_NAMES, KpiFigures, KpiMetric, metric_value, previous_period, rank, roll_up
+from geo.maps import choropleth_png, feature_collection
 from models import GridKpi, GridNode, Job, JobChunk
-from resolvers.grid import policy
+from resolvers.grid import browse, policy
 from resolvers.platform import jobs, outbox
 from resolvers.platform.db import dialect, fetch
 from resolvers.platform.unit_of_work import unit_of_work
@@ -168,24 +168,75 @@ async def kpis_by_keys(actor: Actor, keys: Sequence[tuple[int, str, str]]) -> li
     return [found.get((node_id, period)) for node_id, _, period in keys]
 
 
-def children_map_png(
-    node: GridNode,
-    children: Sequence[GridNode],
-    rows: Sequence[GridKpi | None],
-    shapes: Sequence[Any],
-    metric: KpiMetric,
-    period: str,
-) -> bytes:
-    """The choropleth of a metric over a node's children, as GraphQL and the CLI both draw it."""
-    values = [metric_value(figures(r), metric) if r else 0.0 for r in rows]
+async def period_or_latest(period: str | None) -> str | None:
+    """The period asked for, or else the latest one rolled up (None before the first roll-up)."""
+    return period or await latest_period()
+
+
+@dataclass(frozen=True)
+class ChildFigures:
+    node: GridNode
+    kpi: GridKpi | None  # None when not rolled up for the period, or not the actor's to see
+
+
+@dataclass(frozen=True)
+class RankedChild:
+    node: GridNode
+    value: float
+    rank: int
+
+
+async def children_figures(actor: Actor, node_id: int, period: str | None) -> tuple[str | None, list[ChildFigures]]:
+    """A node's visible children with their KPIs for the period (default: the latest rolled up)."""
+    chosen = await period_or_latest(period)
+    children = (await browse.children_of(actor, [node_id]))[0]
+    if chosen is None:
+        return None, [ChildFigures(c, None) for c in children]
+    rows = await kpis_for(actor, [(c.id, c.path) for c in children], chosen)
+    return chosen, [ChildFigures(c, row) for c, row in zip(children, rows, strict=True)]
+
+
+async def child_ranking(
+    actor: Actor, node_id: int, metric: KpiMetric, *, descending: bool = True, period: str | None = None
+) -> list[RankedChild]:
+    """The children ranked by a metric (营销排名); equal values share a rank; children without figures left out."""
+    _, children = await children_figures(actor, node_id, period)
+    by_id = {c.node.id: c.node for c in children}
+    values = [(c.node.id, metric_value(figures(c.kpi), metric)) for c in children if c.kpi is not None]
+    return [RankedChild(by_id[i], value, place) for i, value, place in rank(values, descending=descending)]
+
+
+async def children_geojson(actor: Actor, node_id: int, metric: KpiMetric, period: str | None) -> dict[str, Any]:
+    """The children as a GeoJSON FeatureCollection carrying the metric and every KPI, for a map."""
+    _, children = await children_figures(actor, node_id, period)
+    properties = []
+    for child in children:
+        props: dict[str, object] = {
+            "id": child.node.id, "code": child.node.code, "name": child.node.name, "level": child.node.level.value,
+        }  # fmt: skip
+        if child.kpi is not None:
+            shown = figures(child.kpi)
+            props["value"] = metric_value(shown, metric)
+            props.update({m.value: metric_value(shown, m) for m in KpiMetric})
+        properties.append(props)
+    shapes = await browse.polygons(actor, [c.node.id for c in children])
+    return feature_collection(list(shapes), properties)
+
+
+async def children_map(actor: Actor, node_id: int, metric: KpiMetric, period: str | None) -> bytes:
+    """A PNG choropleth of a metric over a node's visible children — what GraphQL and the CLI both draw."""
+    node = await browse.get_node(actor, node_id)
+    chosen, children = await children_figures(actor, node_id, period)
+    shapes = await browse.polygons(actor, [c.node.id for c in children])
+    values = [metric_value(figures(c.kpi), metric) if c.kpi else 0.0 for c in children]
     zh, en = METRIC_NAMES[metric]
     return choropleth_png(
         list(shapes),
         values,
-        [c.name for c in children],
-        f"{node.name} {zh} {period} / {en}",
-        fallback_labels=[c.code[-3:] for c in children],
-        fallback_title=f"{node.code} {en} {period}",
+        [c.node.name for c in children],
+        f"{node.name} {zh} {chosen or ''} / {en}",
+        fallback_labels=[c.node.code[-3:] for c in children],
+        fallback_title=f"{node.code} {en} {chosen or ''}",
     )
 
 
@@ -197,7 +248,7 @@ __all__ = [
     "KPI_FIELDS",
     "KpiFigures",
     "RollupReport",
-    "children_map_png",
+    "children_map",
     "current_period",
     "figures",
     "kpis_by_keys",

@@ -15,11 +15,10 @@ from domain.grid.kpi import KpiMetric as KpiMetricModel
 from models import GridLevel as GridLevelModel
 from models import GridNode as GridNodeModel
 from resolvers.grid import browse as grid_cases
+from resolvers.grid import kpis as kpi_cases
 from schema.customers.lists import CustomerFilterInput, CustomerOrderInput, customer_page
 from schema.grid.kpis import (
     GridKpi,
-    RankedNode,
-    child_ranking,
     children_choropleth,
     children_geojson,
     node_kpi,
@@ -135,8 +134,29 @@ class GridNode(relay.Node):
         metric: KpiMetricModel = KpiMetricModel.CUSTOMERS,
         period: str | None = None,
     ) -> str:
-        model = await grid_cases.get_node(info.context.require_actor(), self.pk)
-        return await children_choropleth(info, model, metric, period)
+        return await children_choropleth(info, self.pk, metric, period)
+
+
+@strawberry.type(description="A child node's place in a ranking")
+class RankedNode:
+    rank: int
+    value: float
+    node_pk: strawberry.Private[int]
+
+    @strawberry.field(description="The ranked node")
+    async def node(self, info: Info) -> GridNode:
+        found = await info.context.loaders.grid_node_by_id.load(self.node_pk)
+        assert found is not None  # ranked nodes were loaded through the same scope
+        return GridNode.from_model(found)
+
+
+async def child_ranking(
+    info: Info, node_pk: int, metric: KpiMetricModel, descending: bool, period: str | None
+) -> list[RankedNode]:
+    ranked = await kpi_cases.child_ranking(
+        info.context.require_actor(), node_pk, metric, descending=descending, period=period
+    )
+    return [RankedNode(rank=r.rank, value=r.value, node_pk=r.node.id) for r in ranked]
 
 
 async def grid_roots(info: Info) -> list[GridNode]:
