@@ -29,7 +29,11 @@ class Household(Model):
 
 class Customer(Model):
     """A person the bank serves. id_number is the 18-digit resident ID (GB 11643), birth date and sex are
-    derived from it. tags is stored as ,tag1,tag2, so that a tag filter is a portable LIKE."""
+    derived from it. tags is stored as ,tag1,tag2, so that a tag filter is a portable LIKE.
+
+    loan_balance, credit_line and loan_class are a projection, not a source: the loan records own those facts
+    (docs/architecture.md, "Who owns which fact"). They are kept on the customer row because every grid page,
+    filter and KPI roll-up reads them; only the projection step writes them."""
 
     id = fields.IntField(primary_key=True)
     id_number = fields.CharField(max_length=18, unique=True)
@@ -51,6 +55,7 @@ class Customer(Model):
         "palmcredit.Staff", related_name="customers", null=True, on_delete=fields.SET_NULL
     )
     deposit_balance = fields.DecimalField(max_digits=16, decimal_places=2, default=0)
+    # the credit projection (see the docstring): outstanding principal, 授信额度, worst 五级分类 of their loans
     loan_balance = fields.DecimalField(max_digits=16, decimal_places=2, default=0)
     credit_line = fields.DecimalField(max_digits=16, decimal_places=2, default=0, description="授信额度")
     loan_class = fields.CharEnumField(LoanClass, max_length=16, null=True, description="五级分类")
