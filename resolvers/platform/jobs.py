@@ -29,10 +29,10 @@ from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from domain.access import Actor, Role
+from domain.access import Actor
 from domain.errors import not_found
 from models import Job, JobChunk, JobStatus, Notification, OutboxMessage
-from resolvers.platform import outbox
+from resolvers.platform import job_policy, outbox
 from resolvers.platform.db import connection, dialect, placeholders
 from resolvers.platform.notifications import notify, publish
 from resolvers.platform.pagination import Page, paginate
@@ -44,7 +44,6 @@ Finisher = Callable[[Job, list[dict[str, Any]], BaseDBAsyncClient], Awaitable[di
 
 UNFINISHED = (JobStatus.PENDING, JobStatus.RUNNING)
 FINISHED = (JobStatus.SUCCEEDED, JobStatus.FAILED)
-JOB_VIEWER_ROLES = (Role.HEAD_OFFICE, Role.ADMIN)
 
 
 @dataclass(frozen=True)
@@ -440,10 +439,8 @@ async def _ids(query: QuerySet[Any], column: str) -> set[int]:
 
 
 def visible_jobs(actor: Actor) -> QuerySet[Job]:
-    """Head office and the administrator see every job; anyone else the jobs they started."""
-    if actor.has(*JOB_VIEWER_ROLES):
-        return Job.all()
-    return Job.filter(created_by_id=actor.staff_id)
+    """The jobs the actor may see (resolvers.platform.job_policy)."""
+    return Job.filter(job_policy.visible(actor))
 
 
 async def get_job(actor: Actor, job_id: int) -> Job:

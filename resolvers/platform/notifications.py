@@ -13,26 +13,21 @@ import contextlib
 import json
 import logging
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.transactions import in_transaction
 
-from domain.access import Actor
 from models import Notification
-from resolvers.platform.audit import record
-from resolvers.platform.pagination import Page, paginate
 from settings import SETTINGS
 
 log = logging.getLogger("palmcredit.notifications")
 
 CHANNEL_PREFIX = "palmcredit:notifications:"
-MAX_ACKNOWLEDGE = 500
 QUEUE_SIZE = 100
 
 
@@ -99,46 +94,6 @@ async def live(
                 pending = asyncio.ensure_future(anext(incoming))
         finally:
             pending.cancel()
-
-
-async def list_notifications(
-    actor: Actor, unread_only: bool = True, first: int | None = None, after: str | None = None
-) -> Page[Notification]:
-    """The actor's own notifications, newest first."""
-    query = Notification.filter(recipient_id=actor.staff_id)
-    if unread_only:
-        query = query.filter(read_at__isnull=True)
-    return await paginate(query, (("created_at", True), ("id", True)), first, after)
-
-
-async def notifications_by_ids(actor: Actor, ids: Sequence[int]) -> list[Notification | None]:
-    found = {n.id: n for n in await Notification.filter(id__in=list(ids), recipient_id=actor.staff_id)}
-    return [found.get(i) for i in ids]
-
-
-async def acknowledge(actor: Actor, ids: Sequence[int], *, now: datetime | None = None) -> int:
-    """Mark the actor's own unread notifications among `ids` as read; returns how many. Ids of other people's
-    notifications are ignored as if they did not exist. Audited when anything changed."""
-    now = now or datetime.now(UTC)
-    wanted = list(dict.fromkeys(ids))[:MAX_ACKNOWLEDGE]
-    async with in_transaction() as conn:
-        mine = await (
-            Notification.filter(id__in=wanted, recipient_id=actor.staff_id, read_at__isnull=True)
-            .using_db(conn)
-            .values_list("id", flat=True)
-        )
-        if not mine:
-            return 0
-        count = await Notification.filter(id__in=list(mine), read_at__isnull=True).using_db(conn).update(read_at=now)
-        await record(
-            actor,
-            "notification.acknowledge",
-            "Notification",
-            actor.staff_id,
-            {"ids": sorted(mine)},
-            using_db=conn,
-        )
-    return count
 
 
 # --- live delivery --------------------------------------------------------------------------------------

@@ -14,7 +14,8 @@ from strawberry.scalars import JSON
 from domain.errors import DomainError, ErrorCode
 from domain.errors import ErrorCode as SharedCode
 from models import Notification as NotificationModel
-from resolvers.platform import notifications as cases
+from resolvers.platform import inbox
+from resolvers.platform import notifications as delivery
 from resolvers.platform.auth import AuthenticationError, actor_from_token
 from schema.platform.context import Info
 from schema.platform.errors import Error, query_error
@@ -48,7 +49,7 @@ class Notification(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Notification | None]:
-        found = await cases.notifications_by_ids(info.context.require_actor(), [int(i) for i in node_ids])
+        found = await inbox.notifications_by_ids(info.context.require_actor(), [int(i) for i in node_ids])
         return [cls.from_model(n) if n else None for n in found]
 
     @strawberry.field(  # type: ignore[untyped-decorator]
@@ -80,7 +81,7 @@ async def notifications(
 ) -> CountedConnection[Notification]:
     """Your notifications, newest first."""
     try:
-        page = await cases.list_notifications(info.context.require_actor(), unread_only, first, after)
+        page = await inbox.list_notifications(info.context.require_actor(), unread_only, first, after)
     except DomainError as error:
         raise query_error(error) from None
     return CountedConnection[Notification].from_page(page, Notification.from_model)
@@ -89,15 +90,15 @@ async def notifications(
 async def acknowledge_notifications(info: Info, ids: list[strawberry.ID]) -> AcknowledgeNotificationsResult:
     actor = info.context.require_actor()
     try:
-        if len(ids) > cases.MAX_ACKNOWLEDGE:
+        if len(ids) > inbox.MAX_ACKNOWLEDGE:
             raise DomainError(
                 ErrorCode.INVALID_VALUE,
-                f"一次最多确认{cases.MAX_ACKNOWLEDGE}条",
-                f"at most {cases.MAX_ACKNOWLEDGE} ids at a time",
+                f"一次最多确认{inbox.MAX_ACKNOWLEDGE}条",
+                f"at most {inbox.MAX_ACKNOWLEDGE} ids at a time",
                 "ids",
             )
         pks = [decode_pk(i, "Notification", "ids") for i in ids]
-        count = await cases.acknowledge(actor, pks)
+        count = await inbox.acknowledge(actor, pks)
     except DomainError as error:
         return NotificationError.from_domain(error)  # type: ignore[no-any-return]
     return AcknowledgeNotificationsSuccess(acknowledged=count)
@@ -115,7 +116,7 @@ async def notification_feed(info: Info) -> AsyncGenerator[Notification, None]:
                 f"{error.message_zh} / {error.message_en}", extensions={"code": ErrorCode.UNAUTHENTICATED.value}
             ) from None
 
-    async for notification in cases.live(actor.staff_id, still_signed_in):
+    async for notification in delivery.live(actor.staff_id, still_signed_in):
         yield Notification.from_model(notification)
 
 

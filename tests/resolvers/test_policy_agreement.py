@@ -10,9 +10,10 @@ import random
 import pytest
 
 from domain.access import Actor, Role
-from models import Customer, GridLevel, GridNode, Staff
+from models import Customer, GridLevel, GridNode, Job, Notification, Staff
 from resolvers.customers import policy as customer_policy
 from resolvers.grid import policy as grid_policy
+from resolvers.platform import job_policy, notification_policy
 from resolvers.staff import policy as staff_policy
 from tests.factories import make_customer, make_node, make_staff
 
@@ -91,3 +92,20 @@ async def test_staff_predicate_and_filter_agree(grid: list[GridNode]) -> None:
         actor = _actor(rng, grid, ids)
         admitted = {p.id for p in people if staff_policy.may_see(actor, p.id)}
         assert admitted == set(await Staff.filter(staff_policy.visible(actor)).values_list("id", flat=True))
+
+
+async def test_job_and_notification_predicates_and_filters_agree(grid: list[GridNode]) -> None:
+    rng = random.Random(13)
+    people = [await make_staff(f"p{i}", ["CUSTOMER_MANAGER"]) for i in range(5)]
+    ids = [p.id for p in people]
+    for i in range(30):
+        await Job.create(kind="kpi_rollup", created_by_id=rng.choice([*ids, None]), dedup_key=f"agree:{i}")
+        await Notification.create(recipient_id=rng.choice(ids), kind="test", title="t")
+    jobs = await Job.all().values_list("id", "created_by_id")
+    notes = await Notification.all().values_list("id", "recipient_id")
+    for _ in range(ACTORS):
+        actor = _actor(rng, grid, ids)
+        admitted = {i for i, creator in jobs if job_policy.may_see(actor, creator)}
+        assert admitted == set(await Job.filter(job_policy.visible(actor)).values_list("id", flat=True))
+        mine = {i for i, recipient in notes if notification_policy.may_see(actor, recipient)}
+        assert mine == set(await Notification.filter(notification_policy.visible(actor)).values_list("id", flat=True))
