@@ -86,7 +86,10 @@ class GridImportReport:
                 )
                 for p in result.get("problems", [])
             ],
-            overlaps=[GridImportOverlap(o["code_a"], o["code_b"], o["area_m2"]) for o in result.get("overlaps", [])],
+            overlaps=[
+                GridImportOverlap(code_a=o["code_a"], code_b=o["code_b"], area_m2=o["area_m2"])
+                for o in result.get("overlaps", [])
+            ],
             gap_area_m2=result.get("gap_area_m2"),
             counts=GridImportCounts(
                 created=counts["created"],

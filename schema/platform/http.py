@@ -143,7 +143,7 @@ class PalmCreditGraphQL(GraphQL[Context, None]):
         await socket_actor(context)
         return UnsetType()  # the plain connection_ack
 
-    async def run(self, request: Any, context: Any = None, root_value: Any = None) -> Any:  # type: ignore[override]
+    async def run(self, request: Any, context: Any = None, root_value: Any = None) -> Any:
         try:
             if context is None and root_value is None:
                 response = await super().run(request)

@@ -58,23 +58,21 @@ class Job(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Job | None]:
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Job | None]:
         found = await cases.jobs_by_ids(info.context.require_actor(), [int(i) for i in node_ids])
         return [cls.from_model(j) if j else None for j in found]
 
-    @strawberry.field(description="Share of chunks done, from 0 to 1")  # type: ignore[untyped-decorator]
+    @strawberry.field(description="Share of chunks done, from 0 to 1")
     def progress(self) -> float:
         if self.chunks_total == 0:
             return 1.0 if self.status == JobStatusModel.SUCCEEDED else 0.0
         return min(1.0, self.chunks_done / self.chunks_total)
 
-    @strawberry.field(description="The run's report once it has succeeded; its shape depends on the kind")  # type: ignore[untyped-decorator]
+    @strawberry.field(description="The run's report once it has succeeded; its shape depends on the kind")
     def result(self) -> JSON:
         return self.result_data  # type: ignore[no-any-return]
 
-    @strawberry.field(  # type: ignore[untyped-decorator]
+    @strawberry.field(
         description="A grid import's report, typed (problems by feature, overlaps, gap, counts); null for other kinds"
     )
     def grid_import(self) -> GridImportReport | None:
@@ -82,7 +80,7 @@ class Job(relay.Node):
             return None
         return GridImportReport.from_result(self.result_data)
 
-    @strawberry.field(  # type: ignore[untyped-decorator]
+    @strawberry.field(
         description="An assignment run's report, typed (placed, moved, unplaced and why, managers told); null "
         "for other kinds and until the run has succeeded"
     )
@@ -91,7 +89,7 @@ class Job(relay.Node):
             return None
         return AssignmentReport.from_result(self.result_data or {})
 
-    @strawberry.field(description="Who started the run; null for scheduled runs")  # type: ignore[untyped-decorator]
+    @strawberry.field(description="Who started the run; null for scheduled runs")
     async def created_by(self, info: Info) -> Staff | None:
         if self.created_by_pk is None:
             return None

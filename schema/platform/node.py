@@ -17,6 +17,6 @@ class Query:
         info.context.require_actor()
         try:
             global_id = relay.GlobalID.from_id(id)
-            return await global_id.resolve_node(info, required=False)  # type: ignore[no-any-return]
+            return await global_id.resolve_node(info, required=False)
         except (ValueError, KeyError):  # malformed, or names a type that is not a Node
             return None

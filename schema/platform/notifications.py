@@ -46,15 +46,13 @@ class Notification(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(  # type: ignore[override]
+    async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Notification | None]:
         found = await inbox.notifications_by_ids(info.context.require_actor(), [int(i) for i in node_ids])
         return [cls.from_model(n) if n else None for n in found]
 
-    @strawberry.field(  # type: ignore[untyped-decorator]
-        description="Details for the client, e.g. {job_id, kind, status}; the shape depends on the kind"
-    )
+    @strawberry.field(description="Details for the client, e.g. {job_id, kind, status}; the shape depends on the kind")
     def payload(self) -> JSON:
         return self.payload_data  # type: ignore[no-any-return]
 
