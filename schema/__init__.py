@@ -11,7 +11,7 @@ from schema.customers import queries as customer_queries
 from schema.customers.types import Customer
 from schema.grid import mutations as grid_mutations
 from schema.grid import types as grid_types
-from schema.platform import jobs, node, notifications
+from schema.platform import audit, jobs, node, notifications
 from schema.platform.extensions import build_extensions
 from schema.staff import auth
 from schema.staff import types as staff_types
@@ -19,7 +19,15 @@ from settings import SETTINGS, Settings
 
 Query = merge_types(
     "Query",
-    (node.Query, staff_types.Query, grid_types.Query, customer_queries.Query, jobs.Query, notifications.Query),
+    (
+        node.Query,
+        staff_types.Query,
+        grid_types.Query,
+        customer_queries.Query,
+        jobs.Query,
+        notifications.Query,
+        audit.Query,
+    ),
 )
 Mutation = merge_types(
     "Mutation", (auth.Mutation, customer_mutations.Mutation, notifications.Mutation, grid_mutations.Mutation)
@@ -32,7 +40,7 @@ def build_schema(settings: Settings = SETTINGS) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[staff_types.Staff, grid_types.GridNode, Customer],
+        types=[staff_types.Staff, grid_types.GridNode, Customer, audit.AuditEntry],
         extensions=build_extensions(settings),
     )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from functools import reduce
 from operator import or_
@@ -19,7 +20,7 @@ from tortoise.queryset import QuerySet
 
 from domain.access import Actor
 from domain.customers.validation import MAX_TAGS
-from domain.errors import DomainError, ErrorCode, not_found
+from domain.errors import DomainError, ErrorCode, forbidden, not_found
 from domain.grid.paths import ancestor_paths, covering_paths
 from models import Customer, GridNode, Household, Staff
 from resolvers.customers import policy
@@ -57,7 +58,7 @@ def visible_customers(actor: Actor) -> QuerySet[Customer]:
     return Customer.filter(policy.visible(actor))
 
 
-def _apply_filter(qs: QuerySet[Customer], f: CustomerFilter) -> QuerySet[Customer]:
+def _apply_filter(actor: Actor, qs: QuerySet[Customer], f: CustomerFilter) -> QuerySet[Customer]:
     if len(f.tags) > MAX_TAGS:
         raise DomainError(
             ErrorCode.INVALID_VALUE,
@@ -65,6 +66,10 @@ def _apply_filter(qs: QuerySet[Customer], f: CustomerFilter) -> QuerySet[Custome
             f"filter by at most {MAX_TAGS} tags",
             "filter.tags",
         )
+    if f.id_number or f.phone:
+        if not policy.may_search_by_personal_data(actor):
+            raise forbidden("按身份证号码或手机号码查找客户", "search customers by ID number or phone")
+        qs = qs.filter(policy.personal_data_visible(actor))
     if f.name:
         qs = qs.filter(name__contains=f.name.strip())
     if f.id_number:
@@ -97,7 +102,7 @@ async def list_under(
 ) -> Page[CustomerView]:
     """Customers at any depth under a grid node that the actor may list, as views."""
     node = await grid.get_node(actor, node_id, field="nodeId")
-    qs = _apply_filter(visible_customers(actor), filters).filter(village__path__startswith=node.path)
+    qs = _apply_filter(actor, visible_customers(actor), filters).filter(village__path__startswith=node.path)
     page = await paginate(qs, ((order.value, descending), ("id", False)), first, after)
     return page.with_items(await views_of(actor, page.items))
 
@@ -111,10 +116,13 @@ async def views_of(actor: Actor, customers: Sequence[Customer]) -> list[Customer
     manager_ids = sorted({c.manager_id for c in customers if c.manager_id})  # type: ignore[attr-defined]
     # the managing officer of a customer you may see is part of that customer's record
     managers = {s.id: s for s in await Staff.filter(id__in=manager_ids)} if manager_ids else {}
+    today = datetime.now(UTC).date()
     views = []
     for customer in customers:
         village_id = customer.village_id  # type: ignore[attr-defined]
-        view = customer_view(customer, clear=policy.sees_personal_data(actor, facts(customer, paths.get(village_id))))
+        view = customer_view(
+            customer, clear=policy.sees_personal_data(actor, facts(customer, paths.get(village_id))), today=today
+        )
         view.village_node = villages.get(village_id)
         view.manager_staff = managers.get(view.manager_pk) if view.manager_pk else None
         views.append(view)

@@ -14,6 +14,7 @@ from domain.access import Actor, Role
 from domain.customers.enums import CustomerSource, Placement
 from domain.customers.errors import CustomerErrorCode
 from domain.customers.idcard import parse_id_number
+from domain.customers.masking import mask_id_number
 from domain.customers.phone import normalize_phone
 from domain.customers.validation import check_address, check_location, check_name, clean_tags
 from domain.errors import DomainError, ErrorCode, forbidden
@@ -101,7 +102,7 @@ async def create_customer(actor: Actor, draft: CustomerDraft, *, today: date | N
     elif manager_id is not None:
         await _manager_for(actor, manager_id, village)
     if await Customer.exists(id_number=resident.number):
-        raise _duplicate()
+        raise await _duplicate(actor, resident.number)
     try:
         async with unit_of_work() as uow:
             customer = await Customer.create(
@@ -132,16 +133,24 @@ async def create_customer(actor: Actor, draft: CustomerDraft, *, today: date | N
                 {"villageId": village.id, "managerId": manager_id, "source": draft.source.value},
             )
     except IntegrityError:
-        raise _duplicate() from None
+        raise await _duplicate(actor, resident.number) from None
     (view,) = await views_of(actor, [customer])
     return view
 
 
-def _duplicate() -> DomainError:
+async def _duplicate(actor: Actor, id_number: str) -> DomainError:
+    """The answer to filing someone who is already the bank's customer. It names nothing of the existing record —
+    not its village, its manager or that it is near — and the attempt is audited (with the existing customer's
+    id, for the auditors), since repeated attempts are how someone would probe who banks where."""
+    existing = await Customer.get_or_none(id_number=id_number).values_list("id", flat=True)
+    async with unit_of_work() as uow:
+        await uow.audit(
+            actor, "customer.create.duplicate", "Customer", existing or "", {"idNumber": mask_id_number(id_number)}
+        )
     return DomainError(
         CustomerErrorCode.DUPLICATE_ID_NUMBER,
-        "该身份证号码的客户已存在",
-        "a customer with this ID number exists",
+        "此人已是本行客户,如需由您管户,请联系支行行长办理移交",
+        "already a customer of the bank; ask your branch president to transfer them to you",
         "idNumber",
     )
 

@@ -72,6 +72,22 @@ def sees_personal_data(actor: Actor, facts: CustomerFacts) -> bool:
     return actor.is_head_office or _manages(actor, facts)
 
 
+def personal_data_visible(actor: Actor) -> Q:
+    """The customers whose personal data the actor sees in clear, as a filter on Customer: the same rule as
+    sees_personal_data, for the customers the actor may see at all."""
+    if actor.is_head_office:
+        return Q()
+    if actor.has(Role.CUSTOMER_MANAGER):
+        return Q(manager_id=actor.staff_id)
+    return Q(id=-1)
+
+
+def may_search_by_personal_data(actor: Actor) -> bool:
+    """Filtering by an ID number or phone is for those who see such data in clear, and it only ever matches
+    the customers whose data they see (personal_data_visible): a search must never confirm a masked value."""
+    return actor.is_head_office or actor.has(Role.CUSTOMER_MANAGER)
+
+
 def may_edit(actor: Actor, facts: CustomerFacts) -> bool:
     """Head office anywhere; the managing customer manager; a branch president inside their branch."""
     if actor.is_head_office or _manages(actor, facts):

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from domain.customers.enums import CustomerSource, Sex
-from domain.customers.masking import mask_address, mask_id_number, mask_phone
+from domain.customers.masking import age_band, mask_address, mask_id_number, mask_phone
 from domain.customers.validation import split_tags
 from models import Customer, GridNode, Household, Staff
 
@@ -18,8 +18,9 @@ class CustomerView:
     pk: int
     id_number: str
     name: str
-    sex: Sex
-    birth_date: datetime.date
+    sex: Sex | None  # derived from the ID number: shown only with it
+    birth_date: datetime.date | None  # likewise
+    age_band: str
     phone: str | None
     address: str
     lon: float | None
@@ -46,17 +47,19 @@ class CustomerView:
 class HouseholdView:
     pk: int
     address: str
+    masked: bool
 
 
-def customer_view(customer: Customer, *, clear: bool) -> CustomerView:
+def customer_view(customer: Customer, *, clear: bool, today: datetime.date) -> CustomerView:
     """The customer as shown to someone who may (clear) or may not see their personal data."""
     c = customer
     return CustomerView(
         pk=c.id,
         id_number=c.id_number if clear else mask_id_number(c.id_number),
         name=c.name,
-        sex=c.sex,
-        birth_date=c.birth_date,
+        sex=c.sex if clear else None,
+        birth_date=c.birth_date if clear else None,
+        age_band=age_band(c.birth_date, today),
         phone=c.phone if clear else mask_phone(c.phone),
         address=c.address if clear else mask_address(c.address),
         lon=c.lon if clear else None,
@@ -79,4 +82,6 @@ def customer_view(customer: Customer, *, clear: bool) -> CustomerView:
 
 
 def household_view(household: Household, *, clear: bool) -> HouseholdView:
-    return HouseholdView(pk=household.id, address=household.address if clear else mask_address(household.address))
+    return HouseholdView(
+        pk=household.id, address=household.address if clear else mask_address(household.address), masked=not clear
+    )

@@ -1,17 +1,21 @@
 """Writing the audit log. Every mutation writes an entry in the same transaction as its change; every read of
-a customer's full detail writes one too (who looked at whose personal data)."""
+a customer's full detail writes one too, and every response that carries personal data in clear writes one row
+per customer shown naming the fields (who read whose personal data)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
 
 from domain.access import Actor
 from models import AuditLog
 
 current_request_id: ContextVar[str] = ContextVar("current_request_id", default="")
+PERSONAL_DATA_READ = "personal_data.read"
 
 
 async def record(
@@ -33,3 +37,25 @@ async def record(
         request_id=current_request_id.get(),
         using_db=using_db,
     )
+
+
+async def record_disclosures(actor: Actor, disclosed: Mapping[tuple[str, int], Iterable[str]]) -> None:
+    """Who read whose personal data in clear: one row per record shown (target type and id), naming the fields
+    the response carried, all written in one transaction before the response may leave."""
+    if not disclosed:
+        return
+    request_id = current_request_id.get()
+    rows = [
+        AuditLog(
+            actor_id=actor.staff_id,
+            actor_username=actor.username,
+            action=PERSONAL_DATA_READ,
+            target_type=target_type,
+            target_id=str(target_id),
+            changes={"fields": sorted(fields)},
+            request_id=request_id,
+        )
+        for (target_type, target_id), fields in sorted(disclosed.items())
+    ]
+    async with in_transaction():
+        await AuditLog.bulk_create(rows, batch_size=500)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import strawberry
 from strawberry import relay
@@ -21,6 +21,7 @@ from schema.grid.types import GridNode
 from schema.platform.context import Info
 from schema.staff.types import Staff
 
+T = TypeVar("T")
 Sex = strawberry.enum(SexModel, name="Sex")
 CustomerSource = strawberry.enum(CustomerSourceModel, name="CustomerSource", description="调查采集/核心系统/申请")
 
@@ -28,24 +29,25 @@ CustomerSource = strawberry.enum(CustomerSourceModel, name="CustomerSource", des
 @strawberry.type(description="A household (户)")
 class Household:
     pk: strawberry.Private[int]
-    address: str
+    stored_address: strawberry.Private[str]
+    masked: strawberry.Private[bool]
 
     @strawberry.field(description="Household id")
     def id(self) -> int:
         return self.pk
 
+    @strawberry.field(description="The household's address; masked unless you see a member's personal data")
+    def address(self, info: Info) -> str:
+        if not self.masked:
+            info.context.disclose("Household", self.pk, "address")
+        return self.stored_address
+
 
 @strawberry.type(name="Customer", description="A customer (客户) — the 360 view")
 class Customer(relay.Node):
     pk: relay.NodeID[int]
-    id_number: str = strawberry.field(description="Resident ID number; masked unless you manage the customer")
     name: str
-    sex: SexModel
-    birth_date: datetime.date
-    phone: str | None = strawberry.field(description="Mobile number; masked unless you manage the customer")
-    address: str = strawberry.field(description="Address; masked unless you manage the customer")
-    lon: float | None
-    lat: float | None
+    age_band: str = strawberry.field(description="Age in a band of at least ten years, e.g. 30-39 (always shown)")
     deposit_balance: Decimal
     loan_balance: Decimal
     has_ebanking: bool = strawberry.field(description="开通电子银行")
@@ -57,6 +59,13 @@ class Customer(relay.Node):
     masked: bool = strawberry.field(description="True when personal data is masked for you")
     created_at: datetime.datetime
     updated_at: datetime.datetime
+    id_number: strawberry.Private[str]
+    sex: strawberry.Private[SexModel | None]
+    birth_date: strawberry.Private[datetime.date | None]
+    phone: strawberry.Private[str | None]
+    address: strawberry.Private[str]
+    lon: strawberry.Private[float | None]
+    lat: strawberry.Private[float | None]
     village_pk: strawberry.Private[int | None]
     manager_pk: strawberry.Private[int | None]
     household_pk: strawberry.Private[int | None]
@@ -83,6 +92,37 @@ class Customer(relay.Node):
                 results.append(shown(found))
         return results
 
+    # Personal data: shown in clear only where the customer policy says so (the view is already masked), and
+    # every value shown in clear is noted for the audit row the response is not sent without.
+
+    @strawberry.field(name="idNumber", description="Resident ID number; masked unless you manage the customer")
+    def shown_id_number(self, info: Info) -> str:
+        return _disclosed(info, self, "idNumber", self.id_number)
+
+    @strawberry.field(name="sex", description="Derived from the ID number: null where the number is masked")
+    def shown_sex(self, info: Info) -> SexModel | None:
+        return _disclosed(info, self, "sex", self.sex)
+
+    @strawberry.field(name="birthDate", description="Derived from the ID number: null where the number is masked")
+    def shown_birth_date(self, info: Info) -> datetime.date | None:
+        return _disclosed(info, self, "birthDate", self.birth_date)
+
+    @strawberry.field(name="phone", description="Mobile number; masked unless you manage the customer")
+    def shown_phone(self, info: Info) -> str | None:
+        return _disclosed(info, self, "phone", self.phone)
+
+    @strawberry.field(name="address", description="Address; masked unless you manage the customer")
+    def shown_address(self, info: Info) -> str:
+        return _disclosed(info, self, "address", self.address)
+
+    @strawberry.field(name="lon", description="Home longitude; null unless you manage the customer")
+    def shown_lon(self, info: Info) -> float | None:
+        return _disclosed(info, self, "lon", self.lon)
+
+    @strawberry.field(name="lat", description="Home latitude; null unless you manage the customer")
+    def shown_lat(self, info: Info) -> float | None:
+        return _disclosed(info, self, "lat", self.lat)
+
     @strawberry.field(description="The village (村) the customer belongs to")
     def village(self) -> GridNode | None:
         return GridNode.from_model(self.village_node) if self.village_node else None
@@ -96,7 +136,14 @@ class Customer(relay.Node):
         if self.household_pk is None:
             return None
         found = await info.context.loaders.household_by_id.load(self.household_pk)
-        return Household(pk=found.pk, address=found.address) if found else None
+        return Household(pk=found.pk, stored_address=found.address, masked=found.masked) if found else None
+
+
+def _disclosed(info: Info, customer: Customer, field_name: str, value: T) -> T:
+    """The value as the view holds it; noted as disclosed when it is personal data shown in clear."""
+    if value is not None and not customer.masked:
+        info.context.disclose("Customer", customer.pk, field_name)
+    return value
 
 
 def shown(view: CustomerView) -> Customer:

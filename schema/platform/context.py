@@ -18,6 +18,11 @@ class Context:
     client_ip: str = ""
     token: str = ""  # the bearer token the actor came from: a long-lived subscription checks it again
     _loaders: Loaders | None = field(default=None, repr=False)
+    # personal data this response carries in clear: (type, id) → fields; audited before the response leaves
+    disclosed: dict[tuple[str, int], set[str]] = field(default_factory=dict, repr=False)
+
+    def disclose(self, target_type: str, target_id: int, field_name: str) -> None:
+        self.disclosed.setdefault((target_type, target_id), set()).add(field_name)
 
     @property
     def loaders(self) -> Loaders:

@@ -4,7 +4,7 @@ caches, masking of unexpected errors with a request id, and introspection off in
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from graphql import GraphQLError
@@ -21,7 +21,7 @@ from strawberry.extensions import (
 from strawberry.extensions.add_validation_rules import AddValidationRules
 
 from domain.errors import DomainError
-from resolvers.platform.audit import current_request_id
+from resolvers.platform.audit import current_request_id, record_disclosures
 from settings import Settings
 
 log = logging.getLogger("palmcredit.graphql")
@@ -67,6 +67,35 @@ class MaskUnexpectedErrors(MaskErrors):
         )
 
 
+class AuditDisclosures(SchemaExtension):
+    """No personal data leaves without its audit row: once an operation has run, the personal fields its
+    response carries in clear (noted by the types as they resolve them) are written to the audit log, one row
+    per record shown. If that write fails, the response carries no data, only the error."""
+
+    async def on_operation(self) -> AsyncIterator[None]:
+        yield
+        context = self.execution_context.context
+        disclosed = getattr(context, "disclosed", None)
+        actor = getattr(context, "actor", None)
+        if not disclosed or actor is None:
+            return
+        try:
+            await record_disclosures(actor, disclosed)
+        except Exception:
+            log.exception("could not audit a read of personal data; the response is withheld")
+            request_id = current_request_id.get()
+            result = self.execution_context.result
+            if result is not None:  # graphql-core's result, or strawberry's: both hold data and errors
+                result.data = None
+                result.errors = [
+                    GraphQLError(
+                        f"服务内部错误,请联系管理员并提供请求号 {request_id} / internal error, request id {request_id}",
+                        extensions={"code": "INTERNAL", "requestId": request_id},
+                    )
+                ]
+        disclosed.clear()
+
+
 def build_extensions(settings: Settings) -> list[Callable[[], SchemaExtension] | type[SchemaExtension]]:
     """Validation-rule extensions are instantiated once and handed out by factories: their rule classes stay
     the same objects, so the validation cache's key stays the same and it keeps hitting."""
@@ -84,4 +113,5 @@ def build_extensions(settings: Settings) -> list[Callable[[], SchemaExtension] |
         extensions.append(lambda: no_introspection)
     extensions.append(lambda: ValidationCache(maxsize=256))
     extensions.append(MaskUnexpectedErrors)
+    extensions.append(AuditDisclosures)
     return extensions

@@ -10,10 +10,10 @@ import random
 import pytest
 
 from domain.access import Actor, Role
-from models import Customer, GridLevel, GridNode, Job, Notification, Staff
+from models import AuditLog, Customer, GridLevel, GridNode, Job, Notification, Staff
 from resolvers.customers import policy as customer_policy
 from resolvers.grid import policy as grid_policy
-from resolvers.platform import job_policy, notification_policy
+from resolvers.platform import audit_log, job_policy, notification_policy
 from resolvers.staff import policy as staff_policy
 from tests.factories import make_customer, make_node, make_staff
 
@@ -109,3 +109,27 @@ async def test_job_and_notification_predicates_and_filters_agree(grid: list[Grid
         assert admitted == set(await Job.filter(job_policy.visible(actor)).values_list("id", flat=True))
         mine = {i for i, recipient in notes if notification_policy.may_see(actor, recipient)}
         assert mine == set(await Notification.filter(notification_policy.visible(actor)).values_list("id", flat=True))
+
+
+async def test_personal_data_and_audit_log_predicates_and_filters_agree(grid: list[GridNode]) -> None:
+    rng = random.Random(17)
+    managers = [await make_staff(f"q{i}", ["CUSTOMER_MANAGER"]) for i in range(3)]
+    villages = [n for n in grid if n.level == GridLevel.VILLAGE]
+    for i in range(30):
+        await make_customer(rng.choice(villages), rng.choice([*managers, None]), f"户{i}")
+    await AuditLog.create(action="customer.read", target_type="Customer", target_id="1")
+    customers = await Customer.all().select_related("village")
+    entries = set(await AuditLog.all().values_list("id", flat=True))
+    for _ in range(ACTORS):
+        actor = _actor(rng, grid, [m.id for m in managers])
+        seen = [c for c in customers if customer_policy.may_see(actor, _facts(c))]
+        clear = {c.id for c in seen if customer_policy.sees_personal_data(actor, _facts(c))}
+        listed = await Customer.filter(customer_policy.visible(actor), customer_policy.personal_data_visible(actor))
+        assert clear == {c.id for c in listed}
+        readable = entries if audit_log.may_read(actor) else set()
+        assert readable == set(await AuditLog.filter(audit_log.visible(actor)).values_list("id", flat=True))
+
+
+def _facts(customer: Customer) -> customer_policy.CustomerFacts:
+    village = customer.village
+    return customer_policy.CustomerFacts(village.path if village else None, customer.manager_id)  # type: ignore[attr-defined]
