@@ -5,12 +5,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+IDE_STAMP := ide-assets/.installed
 PALMCREDIT_TEST_POSTGRES ?= postgres://postgres@127.0.0.1:5432/postgres
 export PALMCREDIT_TEST_POSTGRES
 
 .PHONY: demo test test-sqlite test-postgres lint schema bench-small install
 
-install: $(STAMP)
+install: $(STAMP) $(IDE_STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed" if sys.version_info < (3, 11) else 0)'
@@ -19,17 +20,23 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+## GraphiQL's files (React, GraphiQL and its CSS) from npm into ide-assets/ (git-ignored), checked by digest,
+## so the IDE the service serves needs no internet
+$(IDE_STAMP): schema/platform/ide.py | $(STAMP)
+	$(BIN)/python -m schema.platform.ide install
+	touch $(IDE_STAMP)
+
 ## Run the demo: a fresh SQLite county, served with GraphiQL on http://127.0.0.1:8000/graphql
-demo: $(STAMP)
+demo: install
 	$(BIN)/palmcredit demo
 
 ## Run the test suite on SQLite, then on PostgreSQL
 test: test-sqlite test-postgres
 
-test-sqlite: $(STAMP)
+test-sqlite: install
 	PALMCREDIT_TEST_BACKEND=sqlite $(BIN)/python -m pytest
 
-test-postgres: $(STAMP)
+test-postgres: install
 	@if $(BIN)/python -c "import asyncio, asyncpg, os; asyncio.run(asyncpg.connect(os.environ['PALMCREDIT_TEST_POSTGRES'].replace('postgres://', 'postgresql://', 1), timeout=3))" 2>/dev/null; then \
 		PALMCREDIT_TEST_BACKEND=postgres $(BIN)/python -m pytest; \
 	elif [ -n "$$PALMCREDIT_REQUIRE_POSTGRES" ]; then \

@@ -13,13 +13,15 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tortoise import Tortoise, connections
 
 from resolvers.platform.audit import current_request_id
 from resolvers.platform.auth import AuthenticationError, actor_from_token
 from schema import build_schema
+from schema.platform import ide
 from schema.platform.http import PalmCreditGraphQL
 from settings import SETTINGS, Settings, tortoise_config
 from workers.settings import start_background
@@ -162,19 +164,20 @@ def create_app(settings: Settings = SETTINGS, *, manage_orm: bool = True) -> Sta
     graphql = PalmCreditGraphQL(
         build_schema(settings),
         graphql_ide=None if settings.production else "graphiql",
-        multipart_uploads_enabled=True,  # the grid import's file; see schema/http.py
+        multipart_uploads_enabled=True,  # the grid import's file; see schema/platform/http.py
         max_upload_bytes=settings.max_upload_bytes,
+        request_timeout_seconds=settings.request_timeout_seconds,
     )
-    app = Starlette(
-        routes=[
-            Route("/", root),
-            Route("/healthz", healthz),
-            Route("/readyz", readyz),
-            Route("/graphql", graphql),
-            WebSocketRoute("/graphql", graphql),
-        ],
-        lifespan=lifespan,
-    )
+    routes: list[BaseRoute] = [
+        Route("/", root),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/graphql", graphql),
+        WebSocketRoute("/graphql", graphql),
+    ]
+    if not settings.production:  # GraphiQL's own files, served here: the IDE needs no internet
+        routes.append(Mount(ide.ASSETS_URL, StaticFiles(directory=ide.ASSETS_DIR, check_dir=False)))
+    app = Starlette(routes=routes, lifespan=lifespan)
     app.state.settings = settings
     app.add_middleware(RequestContextMiddleware)
     return app

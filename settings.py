@@ -5,6 +5,8 @@ REDIS_URL      the job queue; when unset, background jobs run in-process.
 SECRET_KEY     signs login tokens; a fixed development key is used outside production mode.
 PALMCREDIT_PRODUCTION  "1" turns on production mode: no GraphiQL, no introspection, a real key required.
 PALMCREDIT_MAX_UPLOAD_MB  the largest file a grid import may upload, in MB (default 50).
+PALMCREDIT_MAX_QUERY_COST  the estimated field resolutions one request may cost (default 20000).
+PALMCREDIT_REQUEST_TIMEOUT  seconds one GraphQL request may run before it is ended (default 30).
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ class Settings:
     login_address_max_failures: int
     login_address_window_seconds: int
     max_upload_bytes: int
+    max_query_cost: int
+    request_timeout_seconds: float
 
 
 def _flag(value: str | None) -> bool:
@@ -67,6 +71,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         login_address_max_failures=int(env.get("PALMCREDIT_LOGIN_ADDRESS_MAX_FAILURES", "30")),
         login_address_window_seconds=int(env.get("PALMCREDIT_LOGIN_ADDRESS_WINDOW", "900")),
         max_upload_bytes=int(float(env.get("PALMCREDIT_MAX_UPLOAD_MB", "50")) * 1024 * 1024),
+        max_query_cost=int(env.get("PALMCREDIT_MAX_QUERY_COST", "20000")),
+        request_timeout_seconds=float(env.get("PALMCREDIT_REQUEST_TIMEOUT", "30")),
     )
 
 

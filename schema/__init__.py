@@ -12,7 +12,7 @@ from schema.customers.types import Customer
 from schema.grid import mutations as grid_mutations
 from schema.grid import types as grid_types
 from schema.platform import audit, jobs, node, notifications
-from schema.platform.extensions import build_extensions
+from schema.platform.extensions import PalmCreditSchema, build_extensions
 from schema.staff import auth
 from schema.staff import types as staff_types
 from settings import SETTINGS, Settings
@@ -36,7 +36,7 @@ Subscription = merge_types("Subscription", (notifications.Subscription,))
 
 
 def build_schema(settings: Settings = SETTINGS) -> strawberry.Schema:
-    return strawberry.Schema(
+    return PalmCreditSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

@@ -1,13 +1,17 @@
-"""Schema extensions: query limits built once (so the validation cache keeps hitting), parser and validation
-caches, masking of unexpected errors with a request id, and introspection off in production."""
+"""Schema extensions: query limits built once (so the validation cache keeps hitting), the query cost budget,
+parser and validation caches, masking of unexpected errors with a request id, introspection and "did you mean"
+suggestions off in production, and the logging of errors: expected ones at info without a trace."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from graphql import GraphQLError
+import strawberry
+from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema, validate
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     MaskErrors,
@@ -16,12 +20,22 @@ from strawberry.extensions import (
     ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
-    ValidationCache,
 )
 from strawberry.extensions.add_validation_rules import AddValidationRules
+from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
+from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
+from strawberry.types import ExecutionContext
+from strawberry.utils.logging import StrawberryLogger
 
 from domain.errors import DomainError
 from resolvers.platform.audit import current_request_id, record_disclosures
+from schema.platform.cost import (
+    CostModel,
+    ambiguous_operation_error,
+    operation_cost,
+    select_operation,
+    too_costly_error,
+)
 from settings import Settings
 
 log = logging.getLogger("palmcredit.graphql")
@@ -96,6 +110,88 @@ class AuditDisclosures(SchemaExtension):
         disclosed.clear()
 
 
+def error_code(error: GraphQLError) -> str:
+    """The code an error is logged under: its own, a domain error's, or what it is (syntax, validation)."""
+    original = error.original_error
+    while isinstance(original, GraphQLError):
+        original = original.original_error
+    if isinstance(original, DomainError):
+        return original.code.value
+    code = (error.extensions or {}).get("code")
+    if code:
+        return str(code)
+    return "GRAPHQL_VALIDATION_FAILED" if original is None else type(original).__name__
+
+
+class PalmCreditSchema(strawberry.Schema):
+    """Logs expected errors (not found, a page too large, a bad enum value, validation, sign in first) at info,
+    one line without a trace; only unexpected ones keep their traceback."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        for error in errors:
+            if should_mask(error):
+                StrawberryLogger.error(error, execution_context)
+            else:
+                log.info("%s: %s", error_code(error), error.message)
+
+
+@dataclass(frozen=True)
+class Validation:
+    """What every request's validation shares: the cost budget and model, and one LRU-cached validate."""
+
+    budget: int
+    model: CostModel
+    validate: Callable[[GraphQLSchema, DocumentNode, tuple[type[ASTValidationRule], ...]], list[GraphQLError]]
+
+
+def cached_validation(settings: Settings, maxsize: int = 256) -> Validation:
+    hide_suggestions = settings.production  # "did you mean …" would tell what fields exist
+
+    def run(
+        schema: GraphQLSchema, document: DocumentNode, rules: tuple[type[ASTValidationRule], ...]
+    ) -> list[GraphQLError]:
+        every = (*rules, MaybeNullValidationRule, OneOfInputValidationRule)
+        return validate(schema, document, every, hide_suggestions=hide_suggestions)
+
+    return Validation(
+        budget=settings.max_query_cost,
+        model=CostModel(page_cap=settings.page_cap),
+        validate=lru_cache(maxsize=maxsize)(run),
+    )
+
+
+class CheckedValidation(SchemaExtension):
+    """Validation in three steps: one operation chosen (several need an operationName), its cost within the
+    budget given its variables (never cached: the variables change it), then the rules, cached by document.
+
+    Made per request around a shared Validation, so the cache keeps hitting and no request reads another's
+    execution context."""
+
+    def __init__(self, shared: Validation) -> None:
+        super().__init__()
+        self.shared = shared
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        assert document is not None
+        asked_for = context._provided_operation_name  # operation_name falls back to the first operation's
+        refusal = ambiguous_operation_error(document, asked_for)
+        operation = select_operation(document, asked_for)
+        if refusal is None and operation is not None:
+            schema = context.schema._schema
+            cost = operation_cost(schema, document, operation, context.variables, self.shared.model)
+            if cost > self.shared.budget:
+                refusal = too_costly_error(cost, self.shared.budget)
+        if refusal is not None:
+            context.pre_execution_errors = [refusal]
+        else:
+            context.pre_execution_errors = self.shared.validate(
+                context.schema._schema, document, context.validation_rules
+            )
+        yield
+
+
 def build_extensions(settings: Settings) -> list[Callable[[], SchemaExtension] | type[SchemaExtension]]:
     """Validation-rule extensions are instantiated once and handed out by factories: their rule classes stay
     the same objects, so the validation cache's key stays the same and it keeps hitting."""
@@ -111,7 +207,8 @@ def build_extensions(settings: Settings) -> list[Callable[[], SchemaExtension] |
     if settings.production:
         no_introspection = AddValidationRules([NoSchemaIntrospectionCustomRule])
         extensions.append(lambda: no_introspection)
-    extensions.append(lambda: ValidationCache(maxsize=256))
+    validation = cached_validation(settings)
+    extensions.append(lambda: CheckedValidation(validation))
     extensions.append(MaskUnexpectedErrors)
     extensions.append(AuditDisclosures)
     return extensions

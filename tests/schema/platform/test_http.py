@@ -8,6 +8,8 @@ import base64
 import json
 import logging
 import re
+from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -387,8 +389,17 @@ async def test_authorization_header_must_be_bearer(api: Api, world: World, clien
 # --- query limits -----------------------------------------------------------------------------------------
 
 
-async def test_query_at_the_depth_limit_runs(api: Api, world: World) -> None:
-    body = await api.as_("head", deep_grid_query(SETTINGS.max_query_depth))
+@pytest.fixture
+async def uncapped(database: Any) -> AsyncIterator[Api]:
+    """The API with no cost budget to speak of, to test the depth limit alone: walking down and up the grid
+    to depth 10 costs far more than a request may."""
+    app = create_app(replace(SETTINGS, max_query_cost=10**12), manage_orm=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http:
+        yield Api(http)
+
+
+async def test_query_at_the_depth_limit_runs(uncapped: Api, world: World) -> None:
+    body = await uncapped.as_("head", deep_grid_query(SETTINGS.max_query_depth))
 
     assert "errors" not in body
     level: Any = body["data"]["gridRoots"][0]
@@ -400,7 +411,7 @@ async def test_query_at_the_depth_limit_runs(api: Api, world: World) -> None:
 
 
 async def test_query_deeper_than_the_limit_is_refused_unexecuted(
-    api: Api, world: World, monkeypatch: pytest.MonkeyPatch
+    uncapped: Api, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     called: list[object] = []
     original = resolvers.grid.browse.roots
@@ -411,7 +422,7 @@ async def test_query_deeper_than_the_limit_is_refused_unexecuted(
 
     monkeypatch.setattr(resolvers.grid.browse, "roots", spy)
 
-    body = await api.as_("head", deep_grid_query(SETTINGS.max_query_depth + 1))
+    body = await uncapped.as_("head", deep_grid_query(SETTINGS.max_query_depth + 1))
 
     assert body["data"] is None
     assert [e["message"] for e in body["errors"]] == [
@@ -572,7 +583,15 @@ async def test_request_errors_are_400_with_graphql_response(world: World, client
     assert syntax.headers["content-type"].startswith(GRAPHQL_RESPONSE)
     assert [e["message"] for e in syntax.json()["errors"]] == ["Syntax Error: Expected Name, found <EOF>."]
     assert invalid.status_code == 400
-    assert invalid.json()["data"] is None
+    assert invalid.json() == {
+        "errors": [
+            {
+                "message": "Cannot query field 'nope' on type 'Viewer'. Did you mean 'home' or 'scope'?",
+                "locations": [{"line": 1, "column": 12}],
+            }
+        ]
+    }
+    assert "data" not in syntax.json()
 
 
 async def test_execution_errors_stay_200_with_graphql_response(world: World, client: httpx.AsyncClient) -> None:
@@ -618,8 +637,19 @@ async def test_mutation_over_get_is_refused_and_not_run(world: World, client: ht
     response = await client.get("/graphql", params={"query": mutation})
 
     assert response.status_code == 400
-    assert response.headers["content-type"] == "text/plain; charset=utf-8"
-    assert response.text == "mutations are not allowed when using GET"
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == {
+        "errors": [
+            {
+                "message": "请求无效 / mutations are not allowed when using GET",
+                "extensions": {
+                    "code": "BAD_REQUEST",
+                    "messageZh": "请求无效",
+                    "messageEn": "mutations are not allowed when using GET",
+                },
+            }
+        ]
+    }
     assert await AuditLog.all().count() == 0
     assert (await Staff.get(username="manager1a")).failed_logins == 0
 
@@ -791,3 +821,191 @@ async def test_readyz_is_503_when_the_database_is_unreachable(
     assert response.json()["status"] == "not ready"
     assert response.json()["checks"]["database"] == "unreachable: OperationalError"
     assert "Traceback" not in response.text
+
+
+# --- bodies the server cannot decode, operations it cannot choose ----------------------------------------
+
+
+def bad_request(message_zh: str, message_en: str) -> dict[str, Any]:
+    return {
+        "errors": [
+            {
+                "message": f"{message_zh} / {message_en}",
+                "extensions": {"code": "BAD_REQUEST", "messageZh": message_zh, "messageEn": message_en},
+            }
+        ]
+    }
+
+
+TOO_DEEP = bad_request("请求的 JSON 嵌套超过 64 层", "the request's JSON is nested deeper than 64")
+
+
+@pytest.mark.parametrize(("entry", "levels"), [("variables", 100_000), ("extensions", 50_000), ("variables", 65)])
+async def test_json_nested_too_deep_is_a_400(client: httpx.AsyncClient, entry: str, levels: int) -> None:
+    body = '{"query": "{ __typename }", "%s": {"a": %s}}' % (entry, "[" * levels + "]" * levels)  # noqa: UP031
+
+    response = await client.post("/graphql", content=body, headers={"Content-Type": "application/json"})
+
+    assert response.status_code == 400
+    assert response.json() == TOO_DEEP
+
+
+async def test_json_nested_within_the_limit_is_answered(client: httpx.AsyncClient) -> None:
+    body = '{"query": "{ __typename }", "extensions": {"a": %s}}' % ("[" * 62 + "]" * 62)
+
+    response = await client.post("/graphql", content=body, headers={"Content-Type": "application/json"})
+
+    assert response.json() == {"data": {"__typename": "Query"}}
+
+
+async def test_deep_variables_over_get_are_a_400(client: httpx.AsyncClient) -> None:
+    response = await client.get("/graphql", params={"query": "{ __typename }", "variables": "[" * 5_000})
+
+    assert response.status_code == 400
+    assert response.json() == TOO_DEEP
+
+
+@pytest.mark.parametrize(
+    ("body", "message_zh", "message_en"),
+    [
+        (b'{"query": "{ __typename }", "x": "\xff\xfe"}', "请求体不是 UTF-8 编码", "the request body is not UTF-8"),
+        (b'{"query": ', "请求体不是合法的 JSON", "the request body is not valid JSON"),
+        (b'"{ __typename }"', "请求体须是 JSON 对象", "the request body must be a JSON object"),
+        (b"null", "请求体须是 JSON 对象", "the request body must be a JSON object"),
+    ],
+)
+async def test_a_body_that_does_not_decode_is_a_400(
+    client: httpx.AsyncClient, body: bytes, message_zh: str, message_en: str
+) -> None:
+    response = await client.post("/graphql", content=body, headers={"Content-Type": "application/json"})
+
+    assert response.status_code == 400
+    assert response.json() == bad_request(message_zh, message_en)
+
+
+async def test_two_operations_need_an_operation_name(world: World, client: httpx.AsyncClient) -> None:
+    document = 'query Mine { viewer { staff { username } } } mutation Guess { login(username: "manager1a", ' \
+        'password: "wrong password") { __typename } }'  # fmt: skip
+
+    unnamed = await client.post("/graphql", json={"query": document})
+    strict = await client.post("/graphql", json={"query": document}, headers={"Accept": GRAPHQL_RESPONSE})
+    named = await client.post("/graphql", json={"query": document, "operationName": "Guess"})
+
+    error = {
+        "message": "文档中有多个操作,须指定 operationName / "
+        "Must provide operation name if query contains multiple operations.",
+        "extensions": {"code": "OPERATION_NAME_REQUIRED"},
+    }
+    assert unnamed.json() == {"data": None, "errors": [error]}
+    assert (strict.status_code, strict.json()) == (400, {"errors": [error]})
+    assert named.json() == {"data": {"login": {"__typename": "AuthError"}}}
+    assert (await Staff.get(username="manager1a")).failed_logins == 1  # only the named one ran
+
+
+async def test_a_subscription_over_post_is_a_request_error(api: Api, world: World, client: httpx.AsyncClient) -> None:
+    token = await api.token("manager1a")
+
+    response = await post(client, "subscription { notifications { id } }", token)
+
+    assert response.status_code == 400
+    assert response.json() == bad_request(
+        "订阅须通过 WebSocket（graphql-transport-ws）",
+        "subscriptions run over the websocket (graphql-transport-ws), not a plain POST",
+    )
+
+
+async def test_expected_errors_are_logged_at_info_without_a_trace(
+    api: Api, world: World, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    token = await api.token("head")
+    node = gid("GridNode", world.county.id)
+    requests = [
+        ("{ viewer { staff { username } } }", None),
+        ('{ gridNode(code: "nowhere") { name } }', None),
+        (f'{{ customers(nodeId: "{node}", first: {SETTINGS.page_cap + 1}) {{ totalCount }} }}', None),
+        ("query($m: KpiMetric!) { gridRoots { childRanking(metric: $m) { rank } } }", {"m": "NOPE"}),
+        ("{ viewer { nope } }", None),
+    ]
+    with caplog.at_level(logging.INFO):
+        for n, (query, variables) in enumerate(requests):
+            headers = {"Authorization": f"Bearer {token}"} if n else {}
+            sent = {"query": query, "variables": variables or {}}
+            assert "errors" in (await client.post("/graphql", json=sent, headers=headers)).json()
+
+    logged = [r for r in caplog.records if r.name in ("palmcredit.graphql", "strawberry.execution")]
+    assert [(r.name, r.levelno, r.exc_info) for r in logged] == [("palmcredit.graphql", logging.INFO, None)] * 5
+    assert [r.getMessage() for r in logged] == [
+        "UNAUTHENTICATED: 请先登录 / sign in first",
+        "NOT_FOUND: 网格节点不存在 / grid node not found",
+        f"PAGE_TOO_LARGE: 每页条数须在0到{SETTINGS.page_cap}之间 / first must be between 0 and {SETTINGS.page_cap}",
+        "GRAPHQL_VALIDATION_FAILED: Variable '$m' has invalid value: Value 'NOPE' does not exist in 'KpiMetric' enum.",
+        "GRAPHQL_VALIDATION_FAILED: Cannot query field 'nope' on type 'Viewer'. Did you mean 'home' or 'scope'?",
+    ]
+
+
+# --- cross-site requests ----------------------------------------------------------------------------------
+
+PREFLIGHT_REQUIRED = {
+    "errors": [
+        {
+            "message": "表单或纯文本请求须带 X-Palmcredit-Request 头 / "
+            "a form or plain-text request must carry the X-Palmcredit-Request header",
+            "extensions": {
+                "code": "PREFLIGHT_REQUIRED",
+                "messageZh": "表单或纯文本请求须带 X-Palmcredit-Request 头",
+                "messageEn": "a form or plain-text request must carry the X-Palmcredit-Request header",
+            },
+        }
+    ]
+}
+WRONG_LOGIN = json.dumps(
+    {"query": 'mutation { login(username: "manager1a", password: "wrong password") { __typename } }'}
+)
+
+
+async def test_a_cross_site_form_cannot_sign_in(world: World, client: httpx.AsyncClient) -> None:
+    """What a page elsewhere can make a browser send without asking: a form (multipart or urlencoded) or text."""
+    multipart = await client.post("/graphql", data={"operations": WRONG_LOGIN, "map": "{}"}, files={"x": b""})
+    urlencoded = await client.post("/graphql", data={"operations": WRONG_LOGIN})
+    text = await client.post("/graphql", content=WRONG_LOGIN, headers={"Content-Type": "text/plain"})
+    untyped = await client.post("/graphql", content=WRONG_LOGIN)
+
+    for response in (multipart, urlencoded, text, untyped):
+        assert (response.status_code, response.json()) == (400, PREFLIGHT_REQUIRED)
+    assert await AuditLog.all().count() == 0
+    assert (await Staff.get(username="manager1a")).failed_logins == 0
+
+
+@pytest.mark.parametrize("header", ["X-Palmcredit-Request", "Apollo-Require-Preflight", "X-Apollo-Operation-Name"])
+async def test_a_multipart_request_with_a_preflight_header_runs(
+    world: World, client: httpx.AsyncClient, header: str
+) -> None:
+    response = await client.post(
+        "/graphql", data={"operations": WRONG_LOGIN, "map": "{}"}, files={"x": b""}, headers={header: "1"}
+    )
+
+    assert response.json() == {"data": {"login": {"__typename": "AuthError"}}}
+    assert (await Staff.get(username="manager1a")).failed_logins == 1
+
+
+# --- GraphQL over HTTP: UTF-8 and production messages -----------------------------------------------------
+
+
+async def test_responses_carry_chinese_as_characters(world: World, client: httpx.AsyncClient) -> None:
+    response = await post(client, VIEWER)
+
+    assert "请先登录 / sign in first".encode() in response.content
+    assert b"\\u" not in response.content
+
+
+async def test_production_validation_suggests_no_field_names(world: World) -> None:
+    settings = load_settings(
+        {"PALMCREDIT_PRODUCTION": "1", "SECRET_KEY": "x" * 40, "DATABASE_URL": "sqlite://:memory:"}
+    )
+    transport = httpx.ASGITransport(app=create_app(settings, manage_orm=False))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        field = await post(http, "{ viewr { staff { username } } }")
+        enum = await post(http, "{ gridRoots { childRanking(metric: CUSTOMER) { rank } } }")
+
+    assert [e["message"] for e in field.json()["errors"]] == ["Cannot query field 'viewr' on type 'Query'."]
+    assert [e["message"] for e in enum.json()["errors"]] == ["Value 'CUSTOMER' does not exist in 'KpiMetric' enum."]
