@@ -23,27 +23,12 @@ def _database_url() -> str:
     return SETTINGS.database_url
 
 
-async def run_migrations(database_url: str, *, quiet: bool = False) -> None:
-    """Apply every migration to the database, creating the SQLite file if needed."""
-    from tortoise import Tortoise
-    from tortoise.migrations.api import migrate
-
-    from settings import tortoise_config
-
-    def progress(*parts: str) -> None:
-        if not quiet:
-            console.print("  " + " ".join(str(p) for p in parts if p))
-
-    try:
-        await migrate(config=tortoise_config(database_url), progress=progress if not quiet else None)
-    finally:
-        await Tortoise.close_connections()
-
-
 @app.command()
 def migrate() -> None:
     """Apply the database migrations (DATABASE_URL)."""
-    asyncio.run(run_migrations(_database_url()))
+    from resolvers.platform.migrate import run_migrations
+
+    asyncio.run(run_migrations(_database_url(), progress=lambda line: console.print(f"  {line}")))
     console.print("[green]migrations applied[/green]")
 
 
@@ -381,7 +366,9 @@ def demo(
     url = f"sqlite://{database}"
     os.environ["DATABASE_URL"] = url
     console.print(f"[bold]Palm Credit demo[/bold] — database {database}")
-    asyncio.run(run_migrations(url, quiet=True))
+    from resolvers.platform.migrate import run_migrations
+
+    asyncio.run(run_migrations(url))
     summary = asyncio.run(_generate(url, seed, scale))
     _print_summary(summary)
     console.print(f"GraphiQL: [link]http://{host}:{port}/graphql[/link]")

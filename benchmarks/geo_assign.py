@@ -75,7 +75,6 @@ from tortoise import Tortoise
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import resolvers.grid.assignment as assignment_module
-from cli import run_migrations
 from domain.customers.idcard import make_id_number
 from geo.demo_grid import (
     COUNTY_CODE,
@@ -91,6 +90,7 @@ from models import JobStatus, OutboxMessage
 from resolvers.grid.assignment import AssignmentScope, start_run
 from resolvers.grid.kpis import roll_up_kpis
 from resolvers.platform import jobs
+from resolvers.platform.migrate import run_migrations
 from settings import tortoise_config
 
 ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
@@ -873,7 +873,7 @@ async def bench(
     url: str, customers: int, villages: int, seed: int, worker_count: int, log: Callable[[str], None]
 ) -> dict[str, Any]:
     t0 = time.perf_counter()
-    await run_migrations(url, quiet=True)
+    await run_migrations(url)
     raw = await asyncpg.connect(url)
     try:
         await raw.execute("CREATE EXTENSION postgis")

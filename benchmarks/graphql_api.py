@@ -36,10 +36,10 @@ from tortoise import Tortoise
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app import RequestContextMiddleware, create_app
-from cli import run_migrations
 from resolvers.demo import generate_demo
 from resolvers.grid.browse import covering_paths
 from resolvers.platform.db import connection, placeholders
+from resolvers.platform.migrate import run_migrations
 from settings import SETTINGS, tortoise_config
 
 DRILLDOWN = """
@@ -184,7 +184,7 @@ async def run(scale: float, requests: int, database_url: str | None) -> dict[str
     with tempfile.TemporaryDirectory() as tmp:
         url = database_url or f"sqlite://{Path(tmp) / 'bench.sqlite3'}"
         if owned:
-            await run_migrations(url, quiet=True)
+            await run_migrations(url)
         await Tortoise.init(config=tortoise_config(url), _enable_global_fallback=True)
         try:
             if owned:

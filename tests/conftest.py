@@ -19,7 +19,7 @@ import httpx
 import pytest
 from tortoise import Tortoise, connections
 
-from cli import run_migrations
+from resolvers.platform.migrate import run_migrations
 from settings import tortoise_config
 
 POSTGRES_ADMIN_URL = os.environ.get("PALMCREDIT_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres")
@@ -79,7 +79,7 @@ async def database(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Da
     else:
         raise pytest.UsageError(f"unknown backend {backend}")
     try:
-        await run_migrations(url, quiet=True)
+        await run_migrations(url)
         await Tortoise.init(config=tortoise_config(url), _enable_global_fallback=True)
         yield Database(backend=backend, url=url)
         await Tortoise.close_connections()

@@ -27,7 +27,6 @@ from shapely.geometry import shape
 from tortoise import Tortoise
 from tortoise.context import TortoiseContext
 
-from cli import run_migrations
 from domain.access import Role
 from domain.credit.classification import LoanClass
 from domain.customers.enums import CustomerSource, Sex
@@ -44,6 +43,7 @@ from geo.demo_grid import (
 from models import Customer, GridLevel, GridNode, Household, Outlet, Staff
 from resolvers.demo import DEMO_PASSWORD, DemoDataError, DemoSummary, generate_demo
 from resolvers.platform.auth import login
+from resolvers.platform.migrate import run_migrations
 from settings import tortoise_config
 
 SEED = 7
@@ -138,7 +138,7 @@ async def sqlite_database(path: Path, *, create: bool = False) -> AsyncIterator[
     url = f"sqlite://{path}"
     with TortoiseContext():
         if create:
-            await run_migrations(url, quiet=True)
+            await run_migrations(url)
         await Tortoise.init(config=tortoise_config(url))
         try:
             yield
