@@ -21,25 +21,10 @@ from tortoise import Tortoise, connections
 
 from resolvers.platform.migrate import run_migrations
 from settings import tortoise_config
+from tests.tables import empty_tables
 
 POSTGRES_ADMIN_URL = os.environ.get("PALMCREDIT_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres")
 BACKEND = os.environ.get("PALMCREDIT_TEST_BACKEND", "sqlite")
-TABLES = [
-    "login_throttle",
-    "notification",
-    "outbox_message",
-    "job_chunk",
-    "job",
-    "grid_kpi",
-    "audit_log",
-    "staff_scope",
-    "outlet_coverage",
-    "customer",
-    "household",
-    "staff",
-    "outlet",
-    "grid_node",
-]
 
 
 @dataclass(frozen=True)
@@ -91,13 +76,7 @@ async def database(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Da
 @pytest.fixture(autouse=True)
 async def clean(database: Database) -> None:
     """Every test starts from empty tables."""
-    conn = connections.get("default")
-    if database.backend == "postgres":
-        await conn.execute_script(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
-    else:
-        await conn.execute_script("UPDATE grid_node SET parent_id = NULL")
-        for table in TABLES:
-            await conn.execute_script(f"DELETE FROM {table}")
+    await empty_tables(connections.get("default"), database.backend)
 
 
 @pytest.fixture
