@@ -58,6 +58,8 @@ class JobChunk(Model):
     attempts = fields.IntField(default=0)
     started_at = fields.DatetimeField(null=True)
     finished_at = fields.DatetimeField(null=True)
+    # seconds per phase of the attempt that succeeded (recorded with jobs.timed); None until one has
+    timings = fields.JSONField(null=True)
 
     class Meta:
         table = "job_chunk"

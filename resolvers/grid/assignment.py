@@ -138,18 +138,22 @@ async def assign_range(
     villages: gpd.GeoDataFrame | None = None,
     options: AssignOptions | None = None,
 ) -> ChunkCounts:
-    """Place the customers with ids in [min_id, max_id] and write back what changed, on conn."""
+    """Place the customers with ids in [min_id, max_id] and write back what changed, on conn. Inside a job's
+    chunk, the time each phase takes is recorded with it (jobs.timed): read, assign and write."""
     villages = villages if villages is not None else await load_villages(conn)
-    customers = await read_frame(conn, customer_query(conn, scope, min_id, max_id), CUSTOMER_COLUMNS)
-    if customers.empty:
-        return ChunkCounts(0, 0, 0, 0, 0, 0, {}, [], {})
-    # object first: a chunk whose customers all have coordinates reads an all-empty, hence float, column
-    customers["address"] = customers["address"].astype(object).fillna("").astype(str)
-    for column in ("lon", "lat"):
-        customers[column] = pd.to_numeric(customers[column], errors="coerce").astype("float64")
-    customers["id"] = customers["id"].astype("int64")
-    outcome = assign_customers(customers[["id", "lon", "lat", "address"]], villages, options or AssignOptions())
-    return await _write_back(conn, customers, outcome, force=scope == AssignmentScope.PENDING)
+    with jobs.timed("read"):
+        customers = await read_frame(conn, customer_query(conn, scope, min_id, max_id), CUSTOMER_COLUMNS)
+        if customers.empty:
+            return ChunkCounts(0, 0, 0, 0, 0, 0, {}, [], {})
+        # object first: a chunk whose customers all have coordinates reads an all-empty, hence float, column
+        customers["address"] = customers["address"].astype(object).fillna("").astype(str)
+        for column in ("lon", "lat"):
+            customers[column] = pd.to_numeric(customers[column], errors="coerce").astype("float64")
+        customers["id"] = customers["id"].astype("int64")
+    with jobs.timed("assign"):
+        outcome = assign_customers(customers[["id", "lon", "lat", "address"]], villages, options or AssignOptions())
+    with jobs.timed("write"):
+        return await _write_back(conn, customers, outcome, force=scope == AssignmentScope.PENDING)
 
 
 async def _write_back(
@@ -234,7 +238,8 @@ async def _villages_for_chunk(conn: BaseDBAsyncClient) -> gpd.GeoDataFrame:
 
 async def run_chunk(job: Job, chunk: JobChunk, conn: BaseDBAsyncClient) -> dict[str, Any]:
     scope = AssignmentScope(job.params.get("scope", AssignmentScope.ALL))
-    villages = await _villages_for_chunk(conn)
+    with jobs.timed("villages"):
+        villages = await _villages_for_chunk(conn)
     options = AssignOptions(max_distance_m=float(job.params.get("max_distance_m", AssignOptions().max_distance_m)))
     counts = await assign_range(
         conn, scope, int(chunk.params["min_id"]), int(chunk.params["max_id"]), villages, options

@@ -10,13 +10,17 @@ Invariants:
 - A chunk whose worker died is reclaimed once its lease has passed (recover_stalled re-dispatches it); one
   that keeps failing is FAILED after its kind's max_attempts, and so is its job.
 - finish runs once: the job's RUNNING → SUCCEEDED update guards it, in the same transaction as its writes.
+- A chunk's phase timings (timed) are stored with its SUCCEEDED mark, so they describe the attempt that
+  counted; a failed or lost attempt leaves none.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+import time
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -73,6 +77,8 @@ POLICY = JobPolicy()
 _KINDS: dict[str, JobKind] = {}
 # notifications a finisher stored, pushed once its transaction has committed (see publish_after_finish)
 _AFTER_COMMIT: ContextVar[list[Notification] | None] = ContextVar("palmcredit_job_after_commit", default=None)
+# seconds per phase of the chunk attempt running in this task (see timed)
+_CHUNK_TIMINGS: ContextVar[dict[str, float] | None] = ContextVar("palmcredit_chunk_timings", default=None)
 
 
 class UnknownJobKindError(LookupError):
@@ -218,18 +224,34 @@ async def run_job_chunk(job_id: int, number: int) -> ChunkOutcome:
     return await _run_claimed(job, chunk, kind, attempt)
 
 
+@contextmanager
+def timed(phase: str) -> Iterator[None]:
+    """For a chunk runner: add the time the block takes to the running chunk's timings under phase (seconds,
+    summed over the blocks of one phase). They are stored in job_chunk.timings with the chunk's success, so a
+    run can be read back phase by phase; outside a chunk the block just runs."""
+    timings = _CHUNK_TIMINGS.get()
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        if timings is not None:
+            timings[phase] = timings.get(phase, 0.0) + time.perf_counter() - started
+
+
 class _LeaseLostError(Exception):
     pass
 
 
 async def _run_claimed(job: Job, chunk: JobChunk, kind: JobKind, attempt: int) -> ChunkOutcome:
     mine = JobChunk.filter(id=chunk.id, status=JobStatus.RUNNING, attempts=attempt)
+    timings: dict[str, float] = {}
+    token = _CHUNK_TIMINGS.set(timings)
     try:
         async with in_transaction() as conn:
             async with asyncio.timeout(POLICY.chunk_timeout.total_seconds()):
                 result = await kind.run_chunk(job, chunk, conn)
             marked = await mine.using_db(conn).update(
-                status=JobStatus.SUCCEEDED, result=result or {}, finished_at=_now()
+                status=JobStatus.SUCCEEDED, result=result or {}, finished_at=_now(), timings=timings
             )
             if not marked:
                 raise _LeaseLostError
@@ -252,6 +274,8 @@ async def _run_claimed(job: Job, chunk: JobChunk, kind: JobKind, attempt: int) -
         else:
             await _retry_later(job, chunk, reason, mine, attempt)
         return ChunkOutcome.FAILED
+    finally:
+        _CHUNK_TIMINGS.reset(token)
     await _record_progress(job)
     return ChunkOutcome.SUCCEEDED
 

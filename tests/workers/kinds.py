@@ -1,5 +1,6 @@
 """The job kind the worker tests run: "test_sum". Each chunk writes one audit row per item (action
-"test.chunk", target "<job>:<chunk>:<item>"), so that "exactly once" can be counted, and returns the sum.
+"test.chunk", target "<job>:<chunk>:<item>"), so that "exactly once" can be counted, timed as its phase
+"items", and returns the sum.
 
 Chunk params steer it: fail_times=k raises on the first k attempts (after writing, so the rollback is seen),
 hold=true waits for HOLD (in-process tests), steal=true takes its own claim away (the fence), and
@@ -23,7 +24,7 @@ from tortoise.expressions import F
 
 from models import AuditLog, Job, JobChunk
 from resolvers.grid import assignment
-from resolvers.platform.jobs import register_kind
+from resolvers.platform.jobs import register_kind, timed
 
 KIND = "test_sum"
 BLOCK_ENV = "PALMCREDIT_TEST_BLOCK_CHUNKS"
@@ -43,14 +44,15 @@ GATES = Gates()
 
 async def run_chunk(job: Job, chunk: JobChunk, conn: BaseDBAsyncClient) -> dict[str, Any]:
     items: list[int] = chunk.params.get("items", [])
-    for item in items:
-        await AuditLog.create(
-            action="test.chunk",
-            target_type="Job",
-            target_id=f"{job.id}:{chunk.number}:{item}",
-            changes={"attempt": chunk.attempts},
-            using_db=conn,
-        )
+    with timed("items"):
+        for item in items:
+            await AuditLog.create(
+                action="test.chunk",
+                target_type="Job",
+                target_id=f"{job.id}:{chunk.number}:{item}",
+                changes={"attempt": chunk.attempts},
+                using_db=conn,
+            )
     if os.environ.get(BLOCK_ENV):
         await asyncio.Event().wait()
     if chunk.params.get("hold"):
