@@ -45,7 +45,7 @@ def generate(
 async def _generate(database_url: str, seed: int, scale: float) -> Any:
     from tortoise import Tortoise
 
-    from resolvers.demo import generate_demo
+    from demo import generate_demo
     from resolvers.grid.kpis import roll_up_kpis
     from settings import tortoise_config
 

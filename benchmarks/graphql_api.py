@@ -36,7 +36,7 @@ from tortoise import Tortoise
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app import RequestContextMiddleware, create_app
-from resolvers.demo import generate_demo
+from demo import generate_demo
 from resolvers.grid.browse import covering_paths
 from resolvers.platform.db import connection, placeholders
 from resolvers.platform.migrate import run_migrations

@@ -27,6 +27,7 @@ from shapely.geometry import shape
 from tortoise import Tortoise
 from tortoise.context import TortoiseContext
 
+from demo import DEMO_PASSWORD, DemoDataError, DemoSummary, generate_demo
 from domain.access import Role
 from domain.credit.classification import LoanClass
 from domain.customers.enums import CustomerSource, Sex
@@ -41,7 +42,6 @@ from geo.demo_grid import (
     sample_points,
 )
 from models import Customer, GridLevel, GridNode, Household, Outlet, Staff
-from resolvers.demo import DEMO_PASSWORD, DemoDataError, DemoSummary, generate_demo
 from resolvers.platform.auth import login
 from resolvers.platform.migrate import run_migrations
 from settings import tortoise_config
