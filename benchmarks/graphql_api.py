@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app import RequestContextMiddleware, create_app
 from demo import generate_demo
-from resolvers.grid.browse import covering_paths
+from domain.grid.paths import covering_paths
 from resolvers.platform.db import connection, placeholders
 from resolvers.platform.migrate import run_migrations
 from settings import SETTINGS, tortoise_config
