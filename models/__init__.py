@@ -1,5 +1,6 @@
 """Tortoise models, one module per aggregate. Tortoise discovers them from this package."""
 
+from models import json_filters  # noqa: F401  (registers JSON containment on SQLite)
 from models.audit import AuditLog
 from models.customer import Customer, Household
 from models.grid import GridLevel, GridNode, Outlet

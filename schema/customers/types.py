@@ -128,8 +128,9 @@ class Customer(relay.Node):
         return GridNode.from_model(self.village_node) if self.village_node else None
 
     @strawberry.field(description="The managing customer manager (管户客户经理)")
-    def manager(self) -> Staff | None:
-        return Staff.from_model(self.manager_staff) if self.manager_staff else None
+    def manager(self, info: Info) -> Staff | None:
+        actor = info.context.require_actor()
+        return Staff.from_model(self.manager_staff, actor) if self.manager_staff else None
 
     @strawberry.field(description="The household (户)")
     async def household(self, info: Info) -> Household | None:

@@ -94,7 +94,7 @@ class Job(relay.Node):
         if self.created_by_pk is None:
             return None
         staff = await info.context.loaders.staff_by_id.load(self.created_by_pk)
-        return Staff.from_model(staff) if staff else None
+        return Staff.from_model(staff, info.context.require_actor()) if staff else None
 
 
 async def job(info: Info, id: strawberry.ID) -> Job | None:

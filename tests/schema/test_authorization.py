@@ -107,7 +107,8 @@ async def test_customers_under_a_node_outside_scope_is_not_found(api: Api, world
 
 
 DETAIL = (
-    "query($id: ID!) { customer(id: $id) { name idNumber phone address masked manager { username } village { name } } }"
+    "query($id: ID!) { customer(id: $id) { name idNumber phone address masked "
+    "manager { displayName username } village { name } } }"
 )
 
 
@@ -137,7 +138,8 @@ async def test_customer_detail_visibility_and_masking(api: Api, world: World, us
         return
     detail = body["data"]["customer"]
     assert detail["name"] == "张一"
-    assert detail["manager"] == {"username": "manager1a"}
+    # the managing officer comes with the customer; their login name only for themselves
+    assert detail["manager"] == {"displayName": "Manager1A", "username": "manager1a" if user == "manager1a" else None}
     assert detail["village"] == {"name": "张庄村"}
     if outcome == "clear":
         assert detail["idNumber"] == customer.id_number
@@ -257,7 +259,7 @@ UPDATE = """
 mutation($input: UpdateCustomerInput!) {
   updateCustomer(input: $input) {
     __typename
-    ... on Customer { phone tags version manager { username } }
+    ... on Customer { phone tags version manager { displayName } }
     ... on CustomerError { code field }
   }
 }"""
@@ -313,7 +315,7 @@ async def test_branch_president_maintains_tags_and_reassigns_within_branch(api: 
             }
         },
     )
-    assert moved["data"]["updateCustomer"]["manager"] == {"username": "manager1b"}
+    assert moved["data"]["updateCustomer"]["manager"] == {"displayName": "Manager1B"}
     stored = await Customer.get(id=customer.id)
     assert (stored.village_id, stored.manager_id) == (world.village1b.id, world.staff["manager1b"].id)  # type: ignore[attr-defined]
 
