@@ -53,6 +53,7 @@ class Actor:
     scope_paths: tuple[str, ...] = ()
     outlet_id: int | None = None
     display_name: str = field(default="", compare=False)
+    must_change_password: bool = False  # a reset password: the token only allows changing it
 
     def has(self, *roles: Role) -> bool:
         return any(r in self.roles for r in roles)

@@ -6,8 +6,8 @@ from models.customer import Customer, Household
 from models.grid import GridLevel, GridNode, Outlet
 from models.jobs import Job, JobChunk, JobStatus, Notification, OutboxMessage
 from models.kpi import GridKpi
-from models.staff import Staff
-from models.throttle import LoginThrottle
+from models.staff import RevokedToken, Staff
+from models.throttle import LoginPairThrottle, LoginThrottle
 
 __all__ = [
     "AuditLog",
@@ -19,9 +19,11 @@ __all__ = [
     "Job",
     "JobChunk",
     "JobStatus",
+    "LoginPairThrottle",
     "LoginThrottle",
     "Notification",
     "OutboxMessage",
     "Outlet",
+    "RevokedToken",
     "Staff",
 ]

@@ -24,10 +24,23 @@ class Staff(Model):
     )
     is_active = fields.BooleanField(default=True)
     password_hash = fields.CharField(max_length=255)
-    failed_logins = fields.SmallIntField(default=0)
-    locked_until = fields.DatetimeField(null=True)
+    must_change_password = fields.BooleanField(
+        default=False, description="set by a password reset: until changed, a token only allows changing it"
+    )
     token_version = fields.IntField(default=0, description="bumped to revoke every token issued so far")
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "staff"
+
+
+class RevokedToken(Model):
+    """A token signed out before it expired (logout), by its token id (jti). Kept until the token would have
+    expired anyway; revoking all of someone's tokens bumps Staff.token_version instead."""
+
+    jti = fields.CharField(max_length=64, primary_key=True)
+    staff_id = fields.IntField()
+    expires_at = fields.DatetimeField(db_index=True)
+
+    class Meta:
+        table = "revoked_token"

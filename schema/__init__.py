@@ -13,8 +13,10 @@ from schema.grid import mutations as grid_mutations
 from schema.grid import types as grid_types
 from schema.platform import audit, jobs, node, notifications
 from schema.platform.extensions import PalmCreditSchema, build_extensions
+from schema.staff import admin as staff_admin
 from schema.staff import auth
 from schema.staff import types as staff_types
+from schema.staff.password_gate import PasswordChangeGate
 from settings import SETTINGS, Settings
 
 Query = merge_types(
@@ -30,7 +32,14 @@ Query = merge_types(
     ),
 )
 Mutation = merge_types(
-    "Mutation", (auth.Mutation, customer_mutations.Mutation, notifications.Mutation, grid_mutations.Mutation)
+    "Mutation",
+    (
+        auth.Mutation,
+        staff_admin.Mutation,
+        customer_mutations.Mutation,
+        notifications.Mutation,
+        grid_mutations.Mutation,
+    ),
 )
 Subscription = merge_types("Subscription", (notifications.Subscription,))
 
@@ -41,7 +50,7 @@ def build_schema(settings: Settings = SETTINGS) -> strawberry.Schema:
         mutation=Mutation,
         subscription=Subscription,
         types=[staff_types.Staff, grid_types.GridNode, Customer, audit.AuditEntry],
-        extensions=build_extensions(settings),
+        extensions=[*build_extensions(settings), PasswordChangeGate],
     )
 
 

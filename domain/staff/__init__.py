@@ -1,1 +1,2 @@
-"""Staff: signing in and the staff directory."""
+"""Staff: signing in, the staff directory, and the rules about accounts (which roles go together, what a
+password must be)."""

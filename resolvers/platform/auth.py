@@ -1,15 +1,23 @@
-"""Signing in and recognising the bearer of a token.
+"""Signing in, recognising the bearer of a token, and signing out.
 
-Tokens are HS256 JWTs carrying the staff id and their token version; bumping the version (or deactivating
-the account) revokes every token issued before. Repeated wrong passwords lock the account for a while; an
-unknown login name costs the same hashing time as a known one, so timing tells nothing.
+Tokens are HS256 JWTs carrying the staff id, their token version and a token id (jti). Signing out revokes
+the one token (its jti is kept until the token would have expired); bumping the version revokes every token
+issued before — on "sign out everywhere", and whenever an account is deactivated, its roles, outlet or scope
+change, or its password is reset or changed. A deactivated account's tokens are refused at once too.
+
+Failed sign-ins are counted per (login name, client address) pair and per client address, never per account:
+a stranger guessing at someone's password is refused for a while from their own address, and the owner signs
+in from theirs as usual. A made-up login name goes through exactly the steps a real one does — the same
+lookups, the same hashing, the same counting and the same answers — so nothing tells the two apart.
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import jwt
 from argon2 import PasswordHasher
@@ -18,15 +26,17 @@ from tortoise.expressions import F
 
 from domain.access import Actor, Role
 from domain.errors import DomainError
+from domain.staff.accounts import check_password
 from domain.staff.errors import AuthErrorCode
-from models import LoginThrottle, Staff
-from resolvers.platform.audit import record
+from models import LoginPairThrottle, LoginThrottle, RevokedToken, Staff
+from resolvers.platform.unit_of_work import unit_of_work
 from settings import SETTINGS
 
 log = logging.getLogger("palmcredit.auth")
 
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("palmcredit-timing-equaliser")
+_KEY_LENGTH = 64  # login names and addresses as the throttle tables keep them
 
 
 class AuthenticationError(Exception):
@@ -49,78 +59,95 @@ class LoginResult:
     staff: Staff
 
 
-def _bad_credentials() -> DomainError:
-    return DomainError(
-        AuthErrorCode.INVALID_CREDENTIALS, "用户名或密码错误", "wrong login name or password", "password"
-    )
+def _bad_credentials(field: str = "password") -> DomainError:
+    return DomainError(AuthErrorCode.INVALID_CREDENTIALS, "用户名或密码错误", "wrong login name or password", field)
+
+
+def _minutes(seconds: int) -> int:
+    return max(1, round(seconds / 60))
 
 
 async def login(username: str, password: str, *, client: str = "", now: datetime | None = None) -> LoginResult:
-    """Check a password and issue a token. Locked, inactive and unknown accounts all fail the same way,
-    except that a locked account says so (the owner needs to know to wait).
+    """Check a password and issue a token. Unknown, inactive and real accounts with a wrong password fail
+    the same way, by the same steps.
 
-    Failures are also counted per client address (`client`, when known): an address that fails
-    login_address_max_failures times within login_address_window_seconds, whatever the accounts, is refused
-    for that long before any password is looked at, so guessing across many accounts is slowed as well."""
+    Refused before any password is looked at: an address that failed login_address_max_failures times within
+    login_address_window_seconds, whatever the accounts; and a (login name, address) pair that failed
+    login_max_failures times in a row, for login_lockout_seconds."""
     now = now or datetime.now(UTC)
-    await _refuse_blocked_address(client, now)
-    staff = await Staff.get_or_none(username=username.strip())
-    if staff is None or not staff.is_active:
-        _verify(_DUMMY_HASH, password)
-        await _count_address_failure(client, now)
+    login_name, address = username.strip(), client[:_KEY_LENGTH]
+    await _refuse_blocked(login_name, address, now)
+    staff = await Staff.get_or_none(username=login_name)
+    account = staff if staff is not None and staff.is_active else None
+    matches = _verify(account.password_hash if account else _DUMMY_HASH, password)
+    if account is None or not matches:
+        await _count_failure(login_name, address, now, account)
         raise _bad_credentials()
-    if staff.locked_until is not None and staff.locked_until > now:
-        await _count_address_failure(client, now)
-        raise DomainError(
-            AuthErrorCode.ACCOUNT_LOCKED,
-            "密码错误次数过多,账户已临时锁定,请稍后再试",
-            "too many wrong passwords; the account is locked for a while",
-            "username",
-        )
-    if not _verify(staff.password_hash, password):
-        await _count_failure(staff, now)
-        await _count_address_failure(client, now)
-        raise _bad_credentials()
-    if staff.failed_logins or staff.locked_until:
-        staff.failed_logins = 0
-        staff.locked_until = None
-        await staff.save(update_fields=["failed_logins", "locked_until"])
+    async with unit_of_work() as uow:
+        await LoginPairThrottle.filter(login_name=login_name[:_KEY_LENGTH], address=address).delete()
+        await uow.audit(_actor_stub(account), "login", "Staff", account.id)
+    return _issue(account, now)
+
+
+def _issue(staff: Staff, now: datetime) -> LoginResult:
     expires_at = now + timedelta(seconds=SETTINGS.token_ttl_seconds)
-    token = jwt.encode(
-        {"sub": str(staff.id), "ver": staff.token_version, "iat": now, "exp": expires_at},
-        SETTINGS.secret_key,
-        algorithm="HS256",
-    )
-    await record(_actor_stub(staff), "login", "Staff", staff.id)
-    return LoginResult(token=token, expires_at=expires_at, staff=staff)
+    claims = {"sub": str(staff.id), "ver": staff.token_version, "jti": uuid.uuid4().hex, "iat": now, "exp": expires_at}
+    return LoginResult(jwt.encode(claims, SETTINGS.secret_key, algorithm="HS256"), expires_at, staff)
 
 
-async def _count_failure(staff: Staff, now: datetime) -> None:
-    """Count a wrong password in the database itself, so parallel guesses cannot overwrite each other's
-    count; the guess that reaches the limit locks the account."""
-    await Staff.filter(id=staff.id).update(failed_logins=F("failed_logins") + 1)
-    locked = await Staff.filter(id=staff.id, failed_logins__gte=SETTINGS.login_max_failures).update(
-        failed_logins=0, locked_until=now + timedelta(seconds=SETTINGS.login_lockout_seconds)
-    )
-    await record(_actor_stub(staff), "login.failed", "Staff", staff.id, {"locked": bool(locked)})
-
-
-async def _refuse_blocked_address(client: str, now: datetime) -> None:
-    if client and await LoginThrottle.filter(address=client[:64], blocked_until__gt=now).exists():
-        minutes = max(1, round(SETTINGS.login_address_window_seconds / 60))
+async def _refuse_blocked(login_name: str, address: str, now: datetime) -> None:
+    if address and await LoginThrottle.filter(address=address, blocked_until__gt=now).exists():
+        minutes = _minutes(SETTINGS.login_address_window_seconds)
         raise DomainError(
             AuthErrorCode.TOO_MANY_ATTEMPTS,
             f"此地址登录失败次数过多,请{minutes}分钟后再试",
             f"too many failed sign-ins from this address; try again in {minutes} minutes",
         )
+    pair = LoginPairThrottle.filter(login_name=login_name[:_KEY_LENGTH], address=address, blocked_until__gt=now)
+    if await pair.exists():
+        minutes = _minutes(SETTINGS.login_lockout_seconds)
+        raise DomainError(
+            AuthErrorCode.TOO_MANY_ATTEMPTS,
+            f"该登录名在此地址登录失败次数过多,请{minutes}分钟后再试",
+            f"too many failed sign-ins with this login name from this address; try again in {minutes} minutes",
+            "username",
+        )
 
 
-async def _count_address_failure(client: str, now: datetime) -> None:
-    """Count a failed sign-in against the client address, atomically in the database; the failure that
-    reaches the limit blocks the address for one window. A window that has passed starts again at zero."""
-    if not client:
-        return
-    address, window = client[:64], timedelta(seconds=SETTINGS.login_address_window_seconds)
+async def _count_failure(login_name: str, address: str, now: datetime, account: Staff | None) -> None:
+    """Count a failed sign-in against the pair and the address, atomically in the database (parallel guesses
+    cannot overwrite each other's count), and audit it: against the account when there is one, else against
+    the login name tried."""
+    async with unit_of_work() as uow:
+        pair_blocked = await _count_pair_failure(login_name[:_KEY_LENGTH], address, now)
+        address_blocked = await _count_address_failure(address, now)
+        changes = {"blocked": pair_blocked, "address": address}
+        if account is not None:
+            await uow.audit(_actor_stub(account), "login.failed", "Staff", account.id, changes)
+        else:
+            await uow.audit(None, "login.failed", "Login", login_name[:_KEY_LENGTH], changes)
+        if address_blocked:
+            await uow.audit(None, "login.address_blocked", "LoginThrottle", address)
+
+
+async def _count_pair_failure(login_name: str, address: str, now: datetime) -> bool:
+    """The failure that reaches login_max_failures in a row refuses the pair for login_lockout_seconds and
+    starts the count again; a successful sign-in from the pair forgets it."""
+    await LoginPairThrottle.get_or_create(login_name=login_name, address=address, defaults={"window_started": now})
+    pair = LoginPairThrottle.filter(login_name=login_name, address=address)
+    await pair.update(failures=F("failures") + 1)
+    blocked = await pair.filter(failures__gte=SETTINGS.login_max_failures).update(
+        failures=0, window_started=now, blocked_until=now + timedelta(seconds=SETTINGS.login_lockout_seconds)
+    )
+    return bool(blocked)
+
+
+async def _count_address_failure(address: str, now: datetime) -> bool:
+    """The failure that reaches login_address_max_failures within one window blocks the address for one
+    window. A window that has passed starts again at zero."""
+    if not address:
+        return False
+    window = timedelta(seconds=SETTINGS.login_address_window_seconds)
     await LoginThrottle.get_or_create(address=address, defaults={"window_started": now})
     await LoginThrottle.filter(address=address, window_started__lt=now - window).update(failures=0, window_started=now)
     await LoginThrottle.filter(address=address).update(failures=F("failures") + 1)
@@ -129,7 +156,7 @@ async def _count_address_failure(client: str, now: datetime) -> None:
     )
     if blocked:
         log.warning("sign-ins from %s refused for %s after repeated failures", address, window)
-        await record(None, "login.address_blocked", "LoginThrottle", address)
+    return bool(blocked)
 
 
 def _verify(password_hash: str, password: str) -> bool:
@@ -143,20 +170,29 @@ def _actor_stub(staff: Staff) -> Actor:
     return Actor(staff_id=staff.id, username=staff.username, roles=frozenset())
 
 
-async def actor_from_token(token: str) -> Actor:
-    """The actor a bearer token stands for, or AuthenticationError."""
+def _claims(token: str) -> dict[str, Any]:
     try:
-        claims = jwt.decode(
-            token, SETTINGS.secret_key, algorithms=["HS256"], options={"require": ["exp", "sub", "ver"]}
+        claims: dict[str, Any] = jwt.decode(
+            token, SETTINGS.secret_key, algorithms=["HS256"], options={"require": ["exp", "sub", "ver", "jti"]}
         )
-        staff_id = int(claims["sub"])
-        version = int(claims["ver"])
+        claims["sub"], claims["ver"], claims["jti"] = int(claims["sub"]), int(claims["ver"]), str(claims["jti"])
     except jwt.ExpiredSignatureError:
         raise AuthenticationError("登录已过期,请重新登录", "the token has expired; sign in again") from None
     except (jwt.InvalidTokenError, ValueError, TypeError):
         raise AuthenticationError("无效的登录凭证", "the token is not valid") from None
-    staff = await Staff.get_or_none(id=staff_id).prefetch_related("scope")
-    if staff is None or not staff.is_active or staff.token_version != version:
+    return claims
+
+
+async def actor_from_token(token: str) -> Actor:
+    """The actor a bearer token stands for, or AuthenticationError."""
+    claims = _claims(token)
+    staff = await Staff.get_or_none(id=claims["sub"]).prefetch_related("scope")
+    if (
+        staff is None
+        or not staff.is_active
+        or staff.token_version != claims["ver"]
+        or await RevokedToken.exists(jti=claims["jti"][:_KEY_LENGTH])
+    ):
         raise AuthenticationError("登录凭证已失效,请重新登录", "the token has been revoked; sign in again")
     return actor_for(staff)
 
@@ -170,4 +206,59 @@ def actor_for(staff: Staff) -> Actor:
         scope_paths=tuple(sorted(node.path for node in staff.scope)),
         outlet_id=staff.outlet_id,  # type: ignore[attr-defined]
         display_name=staff.display_name,
+        must_change_password=staff.must_change_password,
+    )
+
+
+async def logout(actor: Actor, token: str, *, now: datetime | None = None) -> None:
+    """Revoke the token this request came with (and forget revoked tokens that have expired anyway)."""
+    now = now or datetime.now(UTC)
+    claims = _claims(token)
+    async with unit_of_work() as uow:
+        await RevokedToken.filter(expires_at__lt=now).delete()
+        await RevokedToken.get_or_create(
+            jti=claims["jti"][:_KEY_LENGTH],
+            defaults={"staff_id": actor.staff_id, "expires_at": datetime.fromtimestamp(claims["exp"], UTC)},
+        )
+        await uow.audit(actor, "logout", "Staff", actor.staff_id)
+
+
+async def change_password(
+    actor: Actor, old_password: str, new_password: str, *, client: str = "", now: datetime | None = None
+) -> LoginResult:
+    """The signed-in user changes their own password (and must, after a reset). A wrong old password counts
+    as a failed sign-in from this address. Every earlier token is revoked; the answer carries a new one."""
+    now = now or datetime.now(UTC)
+    address = client[:_KEY_LENGTH]
+    await _refuse_blocked(actor.username, address, now)
+    staff = await Staff.get(id=actor.staff_id)
+    if not _verify(staff.password_hash, old_password):
+        await _count_failure(actor.username, address, now, staff)
+        raise _bad_credentials("oldPassword")
+    check_password(new_password)
+    if new_password == old_password:
+        raise DomainError(
+            AuthErrorCode.WEAK_PASSWORD,
+            "新密码不能与原密码相同",
+            "the new password must differ from the old",
+            "newPassword",
+        )
+    async with unit_of_work() as uow:
+        await Staff.filter(id=staff.id).update(
+            password_hash=hash_password(new_password),
+            must_change_password=False,
+            token_version=F("token_version") + 1,
+        )
+        await uow.audit(actor, "staff.password_changed", "Staff", staff.id)
+    await staff.refresh_from_db()
+    return _issue(staff, now)
+
+
+def actor_for_login(staff: Staff) -> Actor:
+    """The actor a fresh token stands for, as far as showing them their own record needs (no scope)."""
+    return Actor(
+        staff_id=staff.id,
+        username=staff.username,
+        roles=frozenset(Role(r) for r in staff.roles),
+        must_change_password=staff.must_change_password,
     )

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from domain.access import Actor
 from domain.errors import not_found
 from models import Staff
-from resolvers.platform.pagination import Page, paginate
 from resolvers.customers import policy as customer_policy
+from resolvers.platform.pagination import Page, paginate
 from resolvers.staff import policy
 
 
@@ -48,9 +48,12 @@ async def managers_of(actor: Actor, customers: Sequence[ManagedCustomer]) -> lis
     shown = [
         c.manager_id
         if c.manager_id is not None
-        and policy.shown_with_customer(actor, customer_visible=customer_policy.may_see(
+        and policy.shown_with_customer(
+            actor,
+            customer_visible=customer_policy.may_see(
                 actor, customer_policy.CustomerFacts(c.village_path, c.manager_id)
-            ))
+            ),
+        )
         else None
         for c in customers
     ]

@@ -13,7 +13,7 @@ from domain.customers.errors import CustomerErrorCode
 from domain.errors import DomainError
 from domain.errors import ErrorCode as SharedCode
 from domain.grid.errors import GridErrorCode
-from domain.staff.errors import AuthErrorCode
+from domain.staff.errors import AuthErrorCode, StaffErrorCode
 
 
 def code_enum(name: str, description: str, *capability: type[StrEnum]) -> type[Enum]:
@@ -28,6 +28,9 @@ ErrorCode = strawberry.enum(SharedCode, name="ErrorCode", description="Codes eve
 AuthErrorCodes = code_enum("AuthErrorCode", "What signing in can answer", AuthErrorCode)
 CustomerErrorCodes = code_enum(
     "CustomerErrorCode", "What filing or changing a customer can answer", CustomerErrorCode, GridErrorCode
+)
+StaffErrorCodes = code_enum(
+    "StaffErrorCode", "What administering staff accounts can answer", StaffErrorCode, AuthErrorCode, GridErrorCode
 )
 JobErrorCodes = code_enum("JobErrorCode", "What starting a background run can answer", GridErrorCode)
 
@@ -56,6 +59,12 @@ class Error:
 class AuthError(Error):
     code: AuthErrorCodes = strawberry.field(description="Machine-readable code")  # type: ignore[valid-type]
     codes: ClassVar[type[Enum]] = AuthErrorCodes
+
+
+@strawberry.type(description="A staff account could not be created or changed; nothing was saved")
+class StaffError(Error):
+    code: StaffErrorCodes = strawberry.field(description="Machine-readable code")  # type: ignore[valid-type]
+    codes: ClassVar[type[Enum]] = StaffErrorCodes
 
 
 @strawberry.type(description="A customer could not be created or changed; nothing was saved")

@@ -102,6 +102,8 @@ async def socket_actor(context: Context) -> None:
                 raise ConnectionRejectionError(rejection) from None
     if context.actor is None:
         raise ConnectionRejectionError({"code": "UNAUTHENTICATED", "message": "sign in first"})
+    if context.actor.must_change_password:  # a reset password: nothing but changing it (schema/staff/password_gate)
+        raise ConnectionRejectionError({"code": "PASSWORD_CHANGE_REQUIRED", "message": "change your password first"})
 
 
 def timeout_error(seconds: float) -> GraphQLError:

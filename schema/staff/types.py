@@ -14,8 +14,8 @@ from strawberry import relay
 
 from domain.access import ROLE_NAMES_ZH, Actor
 from domain.access import Role as RoleModel
-from domain.grid.paths import path_ids
 from domain.errors import DomainError
+from domain.grid.paths import path_ids
 from models import Staff as StaffModel
 from resolvers.grid import browse as grid_cases
 from resolvers.staff import directory, policy
@@ -63,6 +63,9 @@ class Staff(relay.Node):
 @strawberry.type(description="The signed-in member of staff and where they work")
 class Viewer:
     staff: Staff
+    must_change_password: bool = strawberry.field(
+        description="True after a password reset: until changePassword, nothing but viewer and changePassword answers"
+    )
     scope_paths: strawberry.Private[tuple[str, ...]]
     sees_whole_grid: strawberry.Private[bool]
 
@@ -83,6 +86,7 @@ async def viewer(info: Info) -> Viewer:
     assert staff is not None  # the token was just checked against this row, and everyone sees themselves
     return Viewer(
         staff=Staff.from_model(staff, actor),
+        must_change_password=actor.must_change_password,
         scope_paths=actor.scope_paths,
         sees_whole_grid=actor.sees_whole_grid,
     )

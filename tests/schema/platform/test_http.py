@@ -24,7 +24,7 @@ import resolvers.grid.browse
 from app import create_app
 from domain.errors import DomainError
 from domain.staff.errors import AuthErrorCode
-from models import AuditLog, Customer, LoginThrottle, Staff
+from models import AuditLog, Customer, LoginPairThrottle, LoginThrottle, Staff
 from resolvers.platform import auth
 from settings import SETTINGS, SettingsError, load_settings
 from tests.factories import PASSWORD, Api, World, gid, new_id_number
@@ -46,14 +46,14 @@ BAD_CREDENTIALS = {
     "messageZh": "用户名或密码错误",
     "messageEn": "wrong login name or password",
 }
-ACCOUNT_LOCKED = {
+PAIR_REFUSED = {
     "__typename": "AuthError",
-    "code": "ACCOUNT_LOCKED",
+    "code": "TOO_MANY_ATTEMPTS",
     "field": "username",
-    "message": "密码错误次数过多,账户已临时锁定,请稍后再试 / "
-    "too many wrong passwords; the account is locked for a while",
-    "messageZh": "密码错误次数过多,账户已临时锁定,请稍后再试",
-    "messageEn": "too many wrong passwords; the account is locked for a while",
+    "message": "该登录名在此地址登录失败次数过多,请5分钟后再试 / "
+    "too many failed sign-ins with this login name from this address; try again in 5 minutes",
+    "messageZh": "该登录名在此地址登录失败次数过多,请5分钟后再试",
+    "messageEn": "too many failed sign-ins with this login name from this address; try again in 5 minutes",
 }
 TOKEN_INVALID = "无效的登录凭证 / the token is not valid"
 TOKEN_EXPIRED = "登录已过期,请重新登录 / the token has expired; sign in again"
@@ -83,7 +83,13 @@ async def post(
 
 
 def claims(staff: Staff, *, issued: datetime, lifetime: timedelta) -> dict[str, Any]:
-    return {"sub": str(staff.id), "ver": staff.token_version, "iat": issued, "exp": issued + lifetime}
+    return {
+        "sub": str(staff.id),
+        "ver": staff.token_version,
+        "jti": "test-token",
+        "iat": issued,
+        "exp": issued + lifetime,
+    }
 
 
 def assert_unauthorized(response: httpx.Response, message: str) -> None:
@@ -136,9 +142,8 @@ async def test_login_with_the_right_password_gives_a_working_token(world: World,
 async def test_login_with_a_wrong_password_is_invalid_credentials(world: World, client: httpx.AsyncClient) -> None:
     assert await login(client, "manager1a", "wrong password") == BAD_CREDENTIALS
 
-    staff = await Staff.get(username="manager1a")
-    assert staff.failed_logins == 1
-    assert staff.locked_until is None
+    pair = await LoginPairThrottle.get(login_name="manager1a", address="127.0.0.1")
+    assert (pair.failures, pair.blocked_until) == (1, None)
 
 
 async def test_login_of_an_unknown_user_looks_like_a_wrong_password(world: World, client: httpx.AsyncClient) -> None:
@@ -152,30 +157,57 @@ async def test_login_of_inactive_staff_looks_like_a_wrong_password(world: World,
     assert await AuditLog.filter(action="login").count() == 0
 
 
-async def test_login_locks_the_account_after_too_many_wrong_passwords(world: World, client: httpx.AsyncClient) -> None:
+async def test_a_stranger_failing_on_an_account_is_refused_and_the_owner_signs_in_elsewhere(
+    app: Any, world: World, client: httpx.AsyncClient
+) -> None:
     before = datetime.now(UTC)
     for _ in range(SETTINGS.login_max_failures):
         assert await login(client, "manager1a", "wrong password") == BAD_CREDENTIALS
 
-    assert await login(client, "manager1a", PASSWORD) == ACCOUNT_LOCKED
-    assert await login(client, "manager1a", "wrong password") == ACCOUNT_LOCKED
-    staff = await Staff.get(username="manager1a")
+    assert await login(client, "manager1a", PASSWORD) == PAIR_REFUSED  # even the right password, from here
+    assert await login(client, "manager1a", "wrong password") == PAIR_REFUSED
+    pair = await LoginPairThrottle.get(login_name="manager1a", address="127.0.0.1")
     lockout = timedelta(seconds=SETTINGS.login_lockout_seconds)
-    assert staff.locked_until is not None
-    assert before + lockout <= staff.locked_until <= datetime.now(UTC) + lockout
+    assert pair.blocked_until is not None
+    assert before + lockout <= pair.blocked_until <= datetime.now(UTC) + lockout
     assert await AuditLog.filter(action="login").count() == 0
 
+    # the owner, on their own device, is not locked out; nor is anyone else from the stranger's address
+    own_device = httpx.ASGITransport(app=app, client=("10.9.8.7", 5000))
+    async with httpx.AsyncClient(transport=own_device, base_url="http://testserver") as owner:
+        assert (await login(owner, "manager1a", PASSWORD))["__typename"] == "LoginSuccess"
+    assert (await login(client, "manager1b", PASSWORD))["__typename"] == "LoginSuccess"
+    assert await AuditLog.filter(action="login").count() == 2
 
-async def test_login_after_the_lockout_has_passed_succeeds_and_clears_it(
+
+async def test_unknown_and_real_login_names_get_identical_answers(world: World, client: httpx.AsyncClient) -> None:
+    real = [await login(client, "manager1a", "wrong password") for _ in range(SETTINGS.login_max_failures + 1)]
+    made_up = [await login(client, "nosuchuser", "wrong password") for _ in range(SETTINGS.login_max_failures + 1)]
+
+    assert real == made_up == [BAD_CREDENTIALS] * SETTINGS.login_max_failures + [PAIR_REFUSED]
+    pairs = await LoginPairThrottle.all().order_by("login_name").values_list("login_name", "failures")
+    assert pairs == [("manager1a", 0), ("nosuchuser", 0)]  # both refused for a while, counts started again
+    failed = await AuditLog.filter(action="login.failed").order_by("id").values_list("target_type", "target_id")
+    staff_id = str(world.staff["manager1a"].id)
+    n = SETTINGS.login_max_failures
+    assert failed == [("Staff", staff_id)] * n + [("Login", "nosuchuser")] * n
+
+
+async def test_login_after_the_refusal_has_passed_succeeds_and_clears_it(
     world: World, client: httpx.AsyncClient
 ) -> None:
-    await Staff.filter(username="manager1a").update(locked_until=datetime.now(UTC) - timedelta(seconds=1))
+    await LoginPairThrottle.create(
+        login_name="manager1a",
+        address="127.0.0.1",
+        failures=2,
+        window_started=datetime.now(UTC) - timedelta(minutes=10),
+        blocked_until=datetime.now(UTC) - timedelta(seconds=1),
+    )
 
     result = await login(client, "manager1a", PASSWORD)
 
     assert result["__typename"] == "LoginSuccess"
-    staff = await Staff.get(username="manager1a")
-    assert staff.locked_until is None
+    assert await LoginPairThrottle.all().count() == 0
 
 
 async def test_an_address_failing_across_many_accounts_is_refused_for_a_while(
@@ -189,7 +221,7 @@ async def test_an_address_failing_across_many_accounts_is_refused_for_a_while(
     refused = await login(client, "manager1a", PASSWORD)  # even the right password: nothing is looked at
     assert (refused["code"], refused["field"]) == ("TOO_MANY_ATTEMPTS", None)
     assert refused["messageEn"] == "too many failed sign-ins from this address; try again in 15 minutes"
-    assert (await Staff.get(username="manager1a")).failed_logins == 0
+    assert not await LoginPairThrottle.exists(login_name="manager1a")
     assert await AuditLog.filter(action="login").count() == 0
     assert await AuditLog.filter(action="login.address_blocked", target_id="127.0.0.1").count() == 1
 
@@ -226,22 +258,20 @@ async def test_login_lockout_counts_concurrent_wrong_passwords(world: World, cli
     attempts = [login(client, "manager1a", "wrong password") for _ in range(SETTINGS.login_max_failures)]
     assert await asyncio.gather(*attempts) == [BAD_CREDENTIALS] * SETTINGS.login_max_failures
 
-    assert await login(client, "manager1a", PASSWORD) == ACCOUNT_LOCKED
-    staff = await Staff.get(username="manager1a")
-    assert staff.locked_until is not None
+    assert await login(client, "manager1a", PASSWORD) == PAIR_REFUSED
+    pair = await LoginPairThrottle.get(login_name="manager1a", address="127.0.0.1")
+    assert pair.blocked_until is not None
 
 
 async def test_successful_login_resets_the_failure_count(world: World, client: httpx.AsyncClient) -> None:
     for _ in range(SETTINGS.login_max_failures - 1):
         await login(client, "manager1a", "wrong password")
-    staff = await Staff.get(username="manager1a")
-    assert staff.failed_logins == SETTINGS.login_max_failures - 1
+    pair = await LoginPairThrottle.get(login_name="manager1a", address="127.0.0.1")
+    assert pair.failures == SETTINGS.login_max_failures - 1
 
     assert (await login(client, "manager1a", PASSWORD))["__typename"] == "LoginSuccess"
 
-    await staff.refresh_from_db()
-    assert staff.failed_logins == 0
-    assert staff.locked_until is None
+    assert await LoginPairThrottle.all().count() == 0
     # the count starts again from zero: one more wrong password does not lock
     assert await login(client, "manager1a", "wrong password") == BAD_CREDENTIALS
     assert (await login(client, "manager1a", PASSWORD))["__typename"] == "LoginSuccess"
@@ -651,7 +681,7 @@ async def test_mutation_over_get_is_refused_and_not_run(world: World, client: ht
         ]
     }
     assert await AuditLog.all().count() == 0
-    assert (await Staff.get(username="manager1a")).failed_logins == 0
+    assert await LoginPairThrottle.all().count() == 0
 
 
 async def test_every_response_carries_a_request_id(api: Api, world: World, client: httpx.AsyncClient) -> None:
