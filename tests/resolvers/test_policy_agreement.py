@@ -10,11 +10,10 @@ import random
 import pytest
 
 from domain.access import Actor, Role
-from models import AuditLog, Customer, GridLevel, GridNode, Job, Notification, Staff
+from models import AuditLog, Customer, GridLevel, GridNode, Job, Notification
 from resolvers.customers import policy as customer_policy
 from resolvers.grid import policy as grid_policy
 from resolvers.platform import audit_log, job_policy, notification_policy
-from resolvers.staff import policy as staff_policy
 from tests.factories import make_customer, make_node, make_staff
 
 ACTORS = 120
@@ -79,19 +78,6 @@ async def test_grid_node_predicates_and_filters_agree(grid: list[GridNode]) -> N
         seen, kpis = seen + len(visible), kpis + len(with_kpis)
     assert seen > 0
     assert kpis > 0
-
-
-async def test_staff_predicate_and_filter_agree(grid: list[GridNode]) -> None:
-    rng = random.Random(11)
-    people = [
-        await make_staff(f"s{i}", [rng.choice(list(Role)).value], rng.sample(grid, rng.choice([0, 1, 2])))
-        for i in range(20)
-    ]
-    ids = [p.id for p in people]
-    for _ in range(ACTORS):
-        actor = _actor(rng, grid, ids)
-        admitted = {p.id for p in people if staff_policy.may_see(actor, p.id)}
-        assert admitted == set(await Staff.filter(staff_policy.visible(actor)).values_list("id", flat=True))
 
 
 async def test_job_and_notification_predicates_and_filters_agree(grid: list[GridNode]) -> None:
