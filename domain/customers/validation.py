@@ -7,18 +7,21 @@ from __future__ import annotations
 from domain.customers.errors import CustomerErrorCode
 from domain.errors import DomainError, ErrorCode
 from domain.geo import in_china
+from domain.text import first_invisible
 
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 20
+MAX_NAME_LENGTH = 64
+MAX_ADDRESS_LENGTH = 255
 
 
 def clean_tags(tags: tuple[str, ...] | list[str]) -> str:
     cleaned = sorted({t.strip() for t in tags if t.strip()})
-    if len(cleaned) > MAX_TAGS or any(len(t) > MAX_TAG_LENGTH or "," in t for t in cleaned):
+    if len(cleaned) > MAX_TAGS or any(len(t) > MAX_TAG_LENGTH or "," in t or first_invisible(t) for t in cleaned):
         raise DomainError(
             ErrorCode.INVALID_VALUE,
-            f"标签最多{MAX_TAGS}个,每个不超过{MAX_TAG_LENGTH}字且不含逗号",
-            f"at most {MAX_TAGS} tags of {MAX_TAG_LENGTH} characters, without commas",
+            f"标签最多{MAX_TAGS}个,每个不超过{MAX_TAG_LENGTH}字,不含逗号和控制字符",
+            f"at most {MAX_TAGS} tags of {MAX_TAG_LENGTH} characters, without commas or control characters",
             "tags",
         )
     return "," + ",".join(cleaned) + ("," if cleaned else "")
@@ -28,17 +31,38 @@ def split_tags(stored: str) -> list[str]:
     return [t for t in stored.split(",") if t]
 
 
+def _refuse_invisible(text: str, what_zh: str, what_en: str, field: str) -> None:
+    """Control characters (NUL, ESC, C1), bidi overrides such as U+202E and zero-width characters make a
+    record print differently from what it holds, or look like another: none belongs in a name or address."""
+    char = first_invisible(text)
+    if char is not None:
+        raise DomainError(
+            ErrorCode.INVALID_VALUE,
+            f"{what_zh}含有控制字符或不可见字符(U+{ord(char):04X})",
+            f"{what_en} contains a control or invisible character (U+{ord(char):04X})",
+            field,
+        )
+
+
 def check_name(name: str) -> str:
     cleaned = name.strip()
-    if not 1 <= len(cleaned) <= 64:
-        raise DomainError(ErrorCode.INVALID_VALUE, "姓名须为1到64个字", "name must be 1 to 64 characters", "name")
+    _refuse_invisible(cleaned, "姓名", "name", "name")
+    if not 1 <= len(cleaned) <= MAX_NAME_LENGTH:
+        raise DomainError(
+            ErrorCode.INVALID_VALUE,
+            f"姓名须为1到{MAX_NAME_LENGTH}个字",
+            f"name must be 1 to {MAX_NAME_LENGTH} characters",
+            "name",
+        )
     return cleaned
 
 
 def check_address(address: str) -> str:
-    if len(address) > 255:
+    cleaned = address.strip()
+    _refuse_invisible(cleaned, "地址", "address", "address")
+    if len(cleaned) > MAX_ADDRESS_LENGTH:
         raise DomainError(ErrorCode.INVALID_VALUE, "地址过长", "address is too long", "address")
-    return address.strip()
+    return cleaned
 
 
 def check_location(lon: float | None, lat: float | None) -> None:
