@@ -1,7 +1,8 @@
 """The 18-digit resident identity number (居民身份证号码, GB 11643-1999).
 
 Layout: 6-digit administrative region, 8-digit birth date, 3-digit sequence (odd for men, even for women),
-1 check character computed with ISO 7064 MOD 11-2.
+1 check character computed with ISO 7064 MOD 11-2. The region is checked against every GB/T 2260 code ever in
+force (domain/customers/regions.py).
 """
 
 from __future__ import annotations
@@ -12,24 +13,13 @@ from datetime import date
 
 from domain.customers.enums import Sex
 from domain.customers.errors import CustomerErrorCode
+from domain.customers.regions import is_division_code
 from domain.errors import DomainError
+from domain.text import ascii_digits
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
-_SHAPE = re.compile(r"^\d{17}[\dX]$")
-
-# Province-level codes (省级行政区划代码) as issued on resident ID cards.
-PROVINCE_CODES = frozenset(
-    {
-        "11", "12", "13", "14", "15",
-        "21", "22", "23",
-        "31", "32", "33", "34", "35", "36", "37",
-        "41", "42", "43", "44", "45", "46",
-        "50", "51", "52", "53", "54",
-        "61", "62", "63", "64", "65",
-        "71", "81", "82", "83",
-    }
-)  # fmt: skip
+_SHAPE = re.compile(r"[0-9]{17}[0-9X]")
 
 EARLIEST_BIRTH = date(1900, 1, 1)
 
@@ -52,13 +42,27 @@ def _invalid(zh: str, en: str, field: str) -> DomainError:
     return DomainError(CustomerErrorCode.INVALID_ID_NUMBER, f"身份证号码无效:{zh}", f"invalid ID number: {en}", field)
 
 
-def parse_id_number(raw: str, *, today: date, field: str = "idNumber") -> ResidentId:
-    """Validate an ID number and derive birth date and sex. A lower-case x is accepted and upper-cased."""
-    number = (raw or "").strip().upper()
-    if not _SHAPE.match(number):
+def normalize_id_number(raw: str) -> str:
+    """The one spelling of an ID number however it was typed: full-width or other non-ASCII digits as ASCII
+    digits, a full-width or lower-case x as X, surrounding spaces dropped. Every way a number enters (filing,
+    a search, a survey or file import) goes through this before it is checked, stored or compared."""
+    return ascii_digits(raw or "").strip().upper()
+
+
+def shaped_id_number(raw: str, *, field: str = "idNumber") -> str:
+    """The normalised number, which must have the shape of one (17 digits, then a digit or X). A search by ID
+    number compares with this: a number filed before a region code was listed is still found."""
+    number = normalize_id_number(raw)
+    if not _SHAPE.fullmatch(number):
         raise _invalid("应为17位数字加1位数字或X", "must be 17 digits followed by a digit or X", field)
+    return number
+
+
+def parse_id_number(raw: str, *, today: date, field: str = "idNumber") -> ResidentId:
+    """Validate an ID number (normalised first) and derive birth date and sex."""
+    number = shaped_id_number(raw, field=field)
     region = number[:6]
-    if region[:2] not in PROVINCE_CODES or region[2:4] == "00":
+    if not is_division_code(region):
         raise _invalid("行政区划代码不存在", "unknown region code", field)
     try:
         birth = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))

@@ -6,18 +6,26 @@ import re
 
 from domain.customers.errors import CustomerErrorCode
 from domain.errors import DomainError
+from domain.text import ascii_digits
 
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_MOBILE = re.compile(r"1[3-9][0-9]{9}")
 _SEPARATORS = re.compile(r"[\s\-()]")
 
 
-def normalize_phone(raw: str, *, field: str = "phone") -> str:
-    """Strip spaces, dashes and a +86/0086 prefix, then require an 11-digit mobile number."""
-    phone = _SEPARATORS.sub("", raw or "")
+def _canonical_phone(raw: str) -> str:
+    """A phone number as typed, in its one spelling: full-width or other non-ASCII digits as ASCII digits,
+    spaces, dashes and brackets dropped, a +86/0086 prefix removed. Not checked: a search compares with it."""
+    phone = _SEPARATORS.sub("", ascii_digits(raw or ""))
     for prefix in ("+86", "0086"):
         if phone.startswith(prefix):
-            phone = phone[len(prefix) :]
-    if not _MOBILE.match(phone):
+            return phone[len(prefix) :]
+    return phone
+
+
+def normalize_phone(raw: str, *, field: str = "phone") -> str:
+    """The canonical phone number, which must be an 11-digit mobile number."""
+    phone = _canonical_phone(raw)
+    if not _MOBILE.fullmatch(phone):
         raise DomainError(
             CustomerErrorCode.INVALID_PHONE,
             "手机号码无效:应为以1开头的11位号码",

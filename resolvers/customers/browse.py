@@ -19,6 +19,8 @@ from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
 from domain.access import Actor
+from domain.customers.idcard import shaped_id_number
+from domain.customers.phone import normalize_phone
 from domain.customers.validation import MAX_TAGS
 from domain.errors import DomainError, ErrorCode, forbidden, not_found
 from domain.grid.paths import ancestor_paths, covering_paths
@@ -73,9 +75,9 @@ def _apply_filter(actor: Actor, qs: QuerySet[Customer], f: CustomerFilter) -> Qu
     if f.name:
         qs = qs.filter(name__contains=f.name.strip())
     if f.id_number:
-        qs = qs.filter(id_number=f.id_number.strip().upper())
+        qs = qs.filter(id_number=shaped_id_number(f.id_number, field="filter.idNumber"))
     if f.phone:
-        qs = qs.filter(phone=f.phone.strip())
+        qs = qs.filter(phone=normalize_phone(f.phone, field="filter.phone"))
     if f.manager_id is not None:
         qs = qs.filter(manager_id=f.manager_id)
     for tag in f.tags:

@@ -14,6 +14,10 @@ from domain.errors import DomainError
         ("138-1234-5678", "13812345678"),
         ("+8613812345678", "13812345678"),
         ("008619912345678", "19912345678"),
+        ("１３８１２３４５６７８", "13812345678"),  # full-width digits
+        ("＋８６ １３８－１２３４－５６７８", "13812345678"),  # full-width plus, dashes and digits
+        ("（１３８）１２３４　5678", "13812345678"),  # full-width brackets, an ideographic space
+        ("١٣٨١٢٣٤٥٦٧٨", "13812345678"),  # Arabic-Indic digits
     ],
 )
 def test_mobile_numbers_are_normalised(raw: str, expected: str) -> None:

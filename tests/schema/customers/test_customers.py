@@ -196,3 +196,89 @@ async def test_page_of_customers_costs_the_same_statements_for_10_or_100(
         counts[size] = count_queries.count
     assert counts[10] == counts[100]
     assert counts[10] <= 10, count_queries.statements
+
+
+def full_width(text: str) -> str:
+    """Digits and X as a Chinese input method types them in full-width mode."""
+    return "".join(chr(ord(c) + 0xFEE0) if c.isascii() and c.isalnum() else c for c in text)
+
+
+async def test_full_width_digits_are_filed_as_ascii_and_the_same_number_is_a_duplicate(api: Api, world: World) -> None:
+    number = valid_id("32032419900101001")
+    body = await api.as_(
+        "head", CREATE, {"input": create_input(world, idNumber=full_width(number), phone="１３９ １２３４ ５６７８")}
+    )
+    assert body["data"]["createCustomer"]["idNumber"] == number
+    stored = await Customer.get(name="赵四")
+    assert (stored.id_number, stored.phone) == (number, "13912345678")
+    again = await api.as_("head", CREATE, {"input": create_input(world, idNumber=number, name="赵四二")})
+    assert (again["data"]["createCustomer"]["code"], again["data"]["createCustomer"]["field"]) == (
+        "DUPLICATE_ID_NUMBER",
+        "idNumber",
+    )
+    assert await Customer.filter(id_number__startswith="32032419900101").count() == 1
+
+
+async def test_an_ascii_number_filed_again_in_full_width_digits_is_a_duplicate(api: Api, world: World) -> None:
+    existing = world.customers["c1a"].id_number
+    body = await api.as_("head", CREATE, {"input": create_input(world, idNumber=full_width(existing))})
+    assert body["data"]["createCustomer"]["code"] == "DUPLICATE_ID_NUMBER"
+    assert await Customer.all().count() == 3
+
+
+async def test_filters_read_full_width_digits_as_ascii(api: Api, world: World) -> None:
+    c1a = world.customers["c1a"]
+    assert await list_names(api, world, f={"idNumber": full_width(c1a.id_number)}) == ["张一"]
+    assert await list_names(api, world, f={"phone": full_width("139-0000-1111")}) == ["李二"]
+
+
+async def test_an_update_stores_a_full_width_phone_as_ascii(api: Api, world: World) -> None:
+    c1a = world.customers["c1a"]
+    body = await api.as_(
+        "head", UPDATE, {"input": {"id": gid("Customer", c1a.id), "phone": full_width("137-0000-2222")}}
+    )
+    assert body["data"]["updateCustomer"]["__typename"] == "Customer"
+    assert (await Customer.get(id=c1a.id)).phone == "13700002222"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"name": "赵\x1b[2J四"}, "name"),  # ESC: a terminal escape sequence
+        ({"name": "\u202e四赵"}, "name"),  # right-to-left override
+        ({"name": "\u200b\u200c\u200d"}, "name"),  # only zero-width characters
+        ({"name": "赵\x9b四"}, "name"),  # C1 control
+        ({"address": "睢宁县\x07王集镇"}, "address"),  # BEL
+        ({"address": "王集镇\u202e号1组一"}, "address"),
+    ],
+)
+async def test_control_and_invisible_characters_are_refused(
+    api: Api, world: World, overrides: dict[str, str], field: str
+) -> None:
+    body = await api.as_("head", CREATE, {"input": create_input(world, idNumber=valid_id(), **overrides)})
+    result = body["data"]["createCustomer"]
+    assert (result["__typename"], result["code"], result["field"]) == ("CustomerError", "INVALID_VALUE", field)
+    assert await Customer.all().count() == 3
+    renamed = await api.as_("head", UPDATE, {"input": {"id": gid("Customer", world.customers["c1a"].id), **overrides}})
+    assert (renamed["data"]["updateCustomer"]["code"], renamed["data"]["updateCustomer"]["field"]) == (
+        "INVALID_VALUE",
+        field,
+    )
+    assert (await Customer.get(id=world.customers["c1a"].id)).name == "张一"
+
+
+@pytest.mark.parametrize(
+    ("first17", "code"),
+    [
+        ("32032519850301001", None),  # 邳县, abolished in 1992: still on older cards
+        ("32039919850301001", "INVALID_ID_NUMBER"),  # a county Xuzhou never had
+        ("32990119850301001", "INVALID_ID_NUMBER"),  # no such prefecture
+    ],
+)
+async def test_region_codes_are_checked_against_the_division_list(
+    api: Api, world: World, first17: str, code: str | None
+) -> None:
+    body = await api.as_("head", CREATE, {"input": create_input(world, idNumber=valid_id(first17))})
+    result = body["data"]["createCustomer"]
+    assert result.get("code") == code
+    assert result["__typename"] == ("Customer" if code is None else "CustomerError")
