@@ -238,7 +238,23 @@ def _print_report(title: str, result: dict[str, Any]) -> None:
 @app.command()
 def rollup(period: str = typer.Option("", help="YYYY-MM; default this month")) -> None:
     """Recompute the grid KPIs for a period, in this process."""
-    asyncio.run(_rollup(period or None))
+    asyncio.run(_rollup(_period_option(period)))
+
+
+def _period_option(period: str) -> str | None:
+    """A --period option checked as every period is (YYYY-MM, 2000-01 to next month), or None when not given."""
+    from datetime import UTC, datetime
+
+    from domain.errors import DomainError
+    from domain.grid.kpi import parse_period
+
+    if not period:
+        return None
+    try:
+        return parse_period(period, today=datetime.now(UTC).date(), field="--period")
+    except DomainError as error:
+        console.print(f"[red]{error.message}[/red]")
+        raise typer.Exit(2) from None
 
 
 async def _rollup(period: str | None) -> None:
@@ -325,7 +341,7 @@ def draw_map(
     as_user: str = typer.Option("head", "--as", help="Whose view of the grid"),
 ) -> None:
     """Write a PNG choropleth of a KPI over a node's children."""
-    asyncio.run(_draw_map(code, metric.upper(), out, period or None, as_user))
+    asyncio.run(_draw_map(code, metric.upper(), out, _period_option(period), as_user))
 
 
 async def _draw_map(code: str, metric: str, out: Path, period: str | None, as_user: str) -> None:

@@ -3,10 +3,14 @@ the hierarchy. Pure: the roll-up job feeds it rows and stores what it returns.""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+
+from domain.errors import DomainError, ErrorCode
 
 
 @dataclass
@@ -117,6 +121,35 @@ def previous_period(period: str) -> str:
     """'2026-01' → '2025-12'."""
     year, month = (int(p) for p in period.split("-"))
     return f"{year - 1}-12" if month == 1 else f"{year}-{month - 1:02d}"
+
+
+def next_period(period: str) -> str:
+    """'2025-12' → '2026-01'."""
+    year, month = (int(p) for p in period.split("-"))
+    return f"{year + 1}-01" if month == 12 else f"{year}-{month + 1:02d}"
+
+
+EARLIEST_PERIOD = "2000-01"
+_PERIOD = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
+
+
+def parse_period(raw: str, *, today: date, field: str = "period") -> str:
+    """A KPI period as given by a person or a client: exactly YYYY-MM in ASCII digits (not '２０２６-01', not
+    '2026-01' with a line break after it), a real month, from 2000-01 up to next month. Every way a period
+    enters (starting a roll-up, reading KPIs, the command line) goes through this before it is used."""
+    if not _PERIOD.fullmatch(raw):
+        raise DomainError(
+            ErrorCode.INVALID_VALUE, "期间格式应为YYYY-MM(如2026-01)", "period must be YYYY-MM (e.g. 2026-01)", field
+        )
+    latest = next_period(f"{today:%Y-%m}")
+    if not EARLIEST_PERIOD <= raw <= latest:
+        raise DomainError(
+            ErrorCode.INVALID_VALUE,
+            f"期间须在{EARLIEST_PERIOD}到{latest}之间",
+            f"period must be between {EARLIEST_PERIOD} and {latest}",
+            field,
+        )
+    return raw
 
 
 def rank(values: Iterable[tuple[int, float]], *, descending: bool = True) -> list[tuple[int, float, int]]:

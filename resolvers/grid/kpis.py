@@ -8,7 +8,6 @@ million.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,8 +18,17 @@ from tortoise.transactions import in_transaction
 
 from domain.access import Actor
 from domain.credit.classification import NON_PERFORMING
-from domain.errors import DomainError, ErrorCode, forbidden
-from domain.grid.kpi import METRIC_NAMES, KpiFigures, KpiMetric, metric_value, previous_period, rank, roll_up
+from domain.errors import forbidden
+from domain.grid.kpi import (
+    METRIC_NAMES,
+    KpiFigures,
+    KpiMetric,
+    metric_value,
+    parse_period,
+    previous_period,
+    rank,
+    roll_up,
+)
 from geo.maps import choropleth_png, feature_collection
 from models import GridKpi, GridNode, Job, JobChunk
 from resolvers.grid import browse, policy
@@ -78,7 +86,7 @@ async def roll_up_kpis(
     """Recompute every node's KPIs for the period (default: this month) and store them. Idempotent: running
     it twice leaves the same rows."""
     now = now or datetime.now(UTC)
-    period = period or current_period(now)
+    period = parse_period(period, today=now.date()) if period else current_period(now)
     if using_db is None:
         async with in_transaction() as conn:
             return await roll_up_kpis(period, now=now, using_db=conn)
@@ -129,8 +137,8 @@ async def start_rollup(actor: Actor | None, period: str | None = None, *, dedup_
     """Queue a roll-up (one chunk: a single GROUP BY over the customers is cheaper than cutting it up)."""
     if actor is not None and not policy.may_run_batch_work(actor):
         raise forbidden("发起指标汇总", "start a KPI roll-up")
-    if period is not None and not _PERIOD.match(period):
-        raise DomainError(ErrorCode.INVALID_VALUE, "期间格式应为YYYY-MM", "period must be YYYY-MM", "period")
+    if period is not None:
+        period = parse_period(period, today=datetime.now(UTC).date())
     params = {"period": period}
     async with unit_of_work() as uow:
         created_by = actor.staff_id if actor else None
@@ -139,9 +147,6 @@ async def start_rollup(actor: Actor | None, period: str | None = None, *, dedup_
         if actor is not None:
             await uow.audit(actor, "kpi.rollup.start", "Job", job.id, params)
     return job
-
-
-_PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 async def latest_period() -> str | None:
@@ -169,8 +174,11 @@ async def kpis_by_keys(actor: Actor, keys: Sequence[tuple[int, str, str]]) -> li
 
 
 async def period_or_latest(period: str | None) -> str | None:
-    """The period asked for, or else the latest one rolled up (None before the first roll-up)."""
-    return period or await latest_period()
+    """The period asked for, checked as every period is, or else the latest one rolled up (None before the
+    first roll-up)."""
+    if period is None:
+        return await latest_period()
+    return parse_period(period, today=datetime.now(UTC).date())
 
 
 @dataclass(frozen=True)
