@@ -6,6 +6,7 @@ import strawberry
 from strawberry import relay
 
 from schema.platform.context import Info
+from schema.platform.ids import key_of
 
 
 @strawberry.type
@@ -17,6 +18,11 @@ class Query:
         info.context.require_actor()
         try:
             global_id = relay.GlobalID.from_id(id)
+        except ValueError:  # not a global id at all
+            return None
+        if key_of(global_id.type_name, global_id.node_id) is None:  # no row can have that id
+            return None
+        try:
             return await global_id.resolve_node(info, required=False)
-        except (ValueError, KeyError):  # malformed, or names a type that is not a Node
+        except KeyError:  # names a type that is not a Node
             return None
