@@ -13,6 +13,7 @@ from schema.grid import mutations as grid_mutations
 from schema.grid import types as grid_types
 from schema.platform import audit, jobs, node, notifications
 from schema.platform.extensions import PalmCreditSchema, build_extensions
+from schema.platform.input_limits import InputLimits
 from schema.staff import admin as staff_admin
 from schema.staff import auth
 from schema.staff import types as staff_types
@@ -50,7 +51,7 @@ def build_schema(settings: Settings = SETTINGS) -> strawberry.Schema:
         mutation=Mutation,
         subscription=Subscription,
         types=[staff_types.Staff, grid_types.GridNode, Customer, audit.AuditEntry],
-        extensions=[*build_extensions(settings), PasswordChangeGate],
+        extensions=[*build_extensions(settings), PasswordChangeGate, InputLimits],
     )
 
 

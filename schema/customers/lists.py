@@ -9,21 +9,33 @@ from typing import Any
 
 import strawberry
 
+from domain.customers.validation import MAX_NAME_LENGTH, MAX_TAG_LENGTH
 from domain.errors import DomainError
 from resolvers.customers import browse
 from schema.platform.context import Info
 from schema.platform.errors import query_error
 from schema.platform.ids import decode_pk
+from schema.platform.input_limits import max_length
 from schema.platform.pagination import CountedConnection
+
+# As typed, before normalising: an 18-character ID number or an 11-digit phone with spaces, dashes or +86.
+ID_NUMBER_INPUT_LENGTH = 32
+PHONE_INPUT_LENGTH = 32
 
 
 @strawberry.input(description="Narrow a customer list; every given condition must hold")
 class CustomerFilterInput:
-    name: str | None = strawberry.field(default=None, description="Part of the name")
-    id_number: str | None = strawberry.field(default=None, description="The full ID number")
-    phone: str | None = None
+    name: str | None = strawberry.field(
+        default=None, description="Part of the name", directives=max_length(MAX_NAME_LENGTH)
+    )
+    id_number: str | None = strawberry.field(
+        default=None, description="The full ID number", directives=max_length(ID_NUMBER_INPUT_LENGTH)
+    )
+    phone: str | None = strawberry.field(default=None, directives=max_length(PHONE_INPUT_LENGTH))
     manager_id: strawberry.ID | None = strawberry.field(default=None, description="Global id of a Staff")
-    tags: list[str] | None = strawberry.field(default=None, description="Customers carrying all of these tags")
+    tags: list[str] | None = strawberry.field(
+        default=None, description="Customers carrying all of these tags", directives=max_length(MAX_TAG_LENGTH)
+    )
     has_ebanking: bool | None = None
     has_third_party_payment: bool | None = None
     has_social_security_card: bool | None = None

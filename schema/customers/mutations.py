@@ -7,27 +7,32 @@ from typing import Annotated, Any
 import strawberry
 
 from domain.customers.enums import CustomerSource as CustomerSourceModel
+from domain.customers.validation import MAX_ADDRESS_LENGTH, MAX_NAME_LENGTH, MAX_TAG_LENGTH
 from domain.errors import DomainError
 from resolvers.customers import filing
+from schema.customers.lists import ID_NUMBER_INPUT_LENGTH, PHONE_INPUT_LENGTH
 from schema.customers.types import Customer, shown
 from schema.platform.context import Info
 from schema.platform.errors import CustomerError
 from schema.platform.ids import decode_pk
+from schema.platform.input_limits import max_length
 
 
 @strawberry.input(description="A new customer (客户建档)")
 class CreateCustomerInput:
-    id_number: str = strawberry.field(description="18-digit resident ID number")
-    name: str
+    id_number: str = strawberry.field(
+        description="18-digit resident ID number", directives=max_length(ID_NUMBER_INPUT_LENGTH)
+    )
+    name: str = strawberry.field(directives=max_length(MAX_NAME_LENGTH))
     village_id: strawberry.ID = strawberry.field(description="Global id of the village (or village group)")
-    phone: str | None = None
-    address: str = ""
+    phone: str | None = strawberry.field(default=None, directives=max_length(PHONE_INPUT_LENGTH))
+    address: str = strawberry.field(default="", directives=max_length(MAX_ADDRESS_LENGTH))
     lon: float | None = None
     lat: float | None = None
     manager_id: strawberry.ID | None = strawberry.field(
         default=None, description="Head office only: the managing customer manager"
     )
-    tags: list[str] | None = None
+    tags: list[str] | None = strawberry.field(default=None, directives=max_length(MAX_TAG_LENGTH))
     has_ebanking: bool = False
     has_third_party_payment: bool = False
     has_social_security_card: bool = False
@@ -38,14 +43,14 @@ class CreateCustomerInput:
 class UpdateCustomerInput:
     id: strawberry.ID
     expected_version: int | None = strawberry.field(default=None, description="The version you last read")
-    name: str | None = strawberry.UNSET
-    phone: str | None = strawberry.UNSET
-    address: str | None = strawberry.UNSET
+    name: str | None = strawberry.field(default=strawberry.UNSET, directives=max_length(MAX_NAME_LENGTH))
+    phone: str | None = strawberry.field(default=strawberry.UNSET, directives=max_length(PHONE_INPUT_LENGTH))
+    address: str | None = strawberry.field(default=strawberry.UNSET, directives=max_length(MAX_ADDRESS_LENGTH))
     lon: float | None = strawberry.UNSET
     lat: float | None = strawberry.UNSET
     village_id: strawberry.ID | None = strawberry.UNSET
     manager_id: strawberry.ID | None = strawberry.UNSET
-    tags: list[str] | None = strawberry.UNSET
+    tags: list[str] | None = strawberry.field(default=strawberry.UNSET, directives=max_length(MAX_TAG_LENGTH))
     has_ebanking: bool | None = strawberry.UNSET
     has_third_party_payment: bool | None = strawberry.UNSET
     has_social_security_card: bool | None = strawberry.UNSET

@@ -12,7 +12,7 @@ from schema.customers.types import Customer, shown
 from schema.platform.context import Info
 from schema.platform.errors import query_error
 from schema.platform.ids import decode_pk
-from schema.platform.pagination import CountedConnection
+from schema.platform.pagination import CountedConnection, Cursor
 
 
 async def customers_under(
@@ -21,7 +21,7 @@ async def customers_under(
     filter: CustomerFilterInput | None = None,
     order_by: CustomerOrderInput | None = None,
     first: int | None = 20,
-    after: str | None = None,
+    after: Cursor = None,
 ) -> CountedConnection[Customer]:
     info.context.require_actor()
     try:

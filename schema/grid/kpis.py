@@ -6,15 +6,24 @@ from __future__ import annotations
 import base64
 import datetime
 from decimal import Decimal
+from typing import Annotated
 
 import strawberry
 from strawberry.scalars import JSON
 
+from domain.errors import DomainError
 from domain.grid.kpi import KpiMetric as KpiMetricModel
 from domain.grid.kpi import changes, metric_value, previous_period
 from models import GridKpi as GridKpiModel
 from resolvers.grid import kpis as kpi_cases
 from schema.platform.context import Info
+from schema.platform.errors import query_error
+from schema.platform.input_limits import max_length
+
+Period = Annotated[
+    str | None,
+    strawberry.argument(description="A month, YYYY-MM, from 2000-01 to next month", directives=max_length(7)),
+]
 
 KpiMetric = strawberry.enum(KpiMetricModel, name="KpiMetric", description="A grid KPI (网格指标)")
 
@@ -80,7 +89,10 @@ class GridKpi:
 
 
 async def node_kpi(info: Info, node_pk: int, path: str, period: str | None) -> GridKpi | None:
-    chosen = await kpi_cases.period_or_latest(period)
+    try:
+        chosen = await kpi_cases.period_or_latest(period)
+    except DomainError as error:
+        raise query_error(error) from None
     if chosen is None:
         return None
     row = await info.context.loaders.kpi_by_node_period.load((node_pk, path, chosen))
@@ -88,9 +100,15 @@ async def node_kpi(info: Info, node_pk: int, path: str, period: str | None) -> G
 
 
 async def children_geojson(info: Info, node_pk: int, metric: KpiMetricModel, period: str | None) -> JSON:
-    return await kpi_cases.children_geojson(info.context.require_actor(), node_pk, metric, period)  # type: ignore[return-value]
+    try:
+        return await kpi_cases.children_geojson(info.context.require_actor(), node_pk, metric, period)  # type: ignore[return-value]
+    except DomainError as error:
+        raise query_error(error) from None
 
 
 async def children_choropleth(info: Info, node_pk: int, metric: KpiMetricModel, period: str | None) -> str:
-    png = await kpi_cases.children_map(info.context.require_actor(), node_pk, metric, period)
+    try:
+        png = await kpi_cases.children_map(info.context.require_actor(), node_pk, metric, period)
+    except DomainError as error:
+        raise query_error(error) from None
     return "data:image/png;base64," + base64.b64encode(png).decode()

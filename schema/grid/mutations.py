@@ -12,6 +12,7 @@ from domain.errors import DomainError
 from resolvers.grid import assignment, kpis
 from resolvers.grid import imports as grid_import
 from resolvers.grid import uploads as grid_upload
+from schema.grid.kpis import Period
 from schema.platform.context import Info
 from schema.platform.errors import JobError
 from schema.platform.jobs import Job
@@ -36,7 +37,7 @@ async def start_assignment(
     return Job.from_model(job)
 
 
-async def roll_up_kpis(info: Info, period: str | None = None) -> JobResult:
+async def roll_up_kpis(info: Info, period: Period = None) -> JobResult:
     try:
         job = await kpis.start_rollup(info.context.require_actor(), period)
     except DomainError as error:

@@ -19,18 +19,21 @@ from resolvers.grid import kpis as kpi_cases
 from schema.customers.lists import CustomerFilterInput, CustomerOrderInput, customer_page
 from schema.grid.kpis import (
     GridKpi,
+    Period,
     children_choropleth,
     children_geojson,
     node_kpi,
 )
 from schema.platform.context import Info
 from schema.platform.errors import query_error
-from schema.platform.pagination import CountedConnection
+from schema.platform.input_limits import max_length
+from schema.platform.pagination import CountedConnection, Cursor
 
 if TYPE_CHECKING:
     from schema.customers.types import Customer
 
 
+GRID_CODE_LENGTH = 32
 GridLevel = strawberry.enum(GridLevelModel, name="GridLevel", description="县 / 乡镇 / 村 / 村民小组")
 
 
@@ -100,12 +103,12 @@ class GridNode(relay.Node):
         filter: CustomerFilterInput | None = None,
         order_by: CustomerOrderInput | None = None,
         first: int | None = 20,
-        after: str | None = None,
+        after: Cursor = None,
     ) -> CountedConnection[Annotated[Customer, strawberry.lazy("schema.customers.types")]]:
         return await customer_page(info, self.pk, filter, order_by, first, after)
 
     @strawberry.field(description="This node's KPIs for a period (YYYY-MM; default the latest computed)")
-    async def kpi(self, info: Info, period: str | None = None) -> GridKpi | None:
+    async def kpi(self, info: Info, period: Period = None) -> GridKpi | None:
         return await node_kpi(info, self.pk, self.path, period)
 
     @strawberry.field(description="The children ranked by a KPI, e.g. where to market next (营销排名)")
@@ -114,7 +117,7 @@ class GridNode(relay.Node):
         info: Info,
         metric: KpiMetricModel,
         descending: bool = True,
-        period: str | None = None,
+        period: Period = None,
     ) -> list[RankedNode]:
         return await child_ranking(info, self.pk, metric, descending, period)
 
@@ -123,7 +126,7 @@ class GridNode(relay.Node):
         self,
         info: Info,
         metric: KpiMetricModel = KpiMetricModel.CUSTOMERS,
-        period: str | None = None,
+        period: Period = None,
     ) -> JSON:
         return await children_geojson(info, self.pk, metric, period)
 
@@ -132,7 +135,7 @@ class GridNode(relay.Node):
         self,
         info: Info,
         metric: KpiMetricModel = KpiMetricModel.CUSTOMERS,
-        period: str | None = None,
+        period: Period = None,
     ) -> str:
         return await children_choropleth(info, self.pk, metric, period)
 
@@ -153,9 +156,12 @@ class RankedNode:
 async def child_ranking(
     info: Info, node_pk: int, metric: KpiMetricModel, descending: bool, period: str | None
 ) -> list[RankedNode]:
-    ranked = await kpi_cases.child_ranking(
-        info.context.require_actor(), node_pk, metric, descending=descending, period=period
-    )
+    try:
+        ranked = await kpi_cases.child_ranking(
+            info.context.require_actor(), node_pk, metric, descending=descending, period=period
+        )
+    except DomainError as error:
+        raise query_error(error) from None
     return [RankedNode(rank=r.rank, value=r.value, node_pk=r.node.id) for r in ranked]
 
 
@@ -163,7 +169,9 @@ async def grid_roots(info: Info) -> list[GridNode]:
     return [GridNode.from_model(n) for n in await grid_cases.roots(info.context.require_actor())]
 
 
-async def grid_node_by_code(info: Info, code: str) -> GridNode | None:
+async def grid_node_by_code(
+    info: Info, code: Annotated[str, strawberry.argument(directives=max_length(GRID_CODE_LENGTH))]
+) -> GridNode | None:
     try:
         node = await grid_cases.get_node_by_code(info.context.require_actor(), code)
     except DomainError as error:

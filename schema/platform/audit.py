@@ -16,7 +16,8 @@ from resolvers.platform import audit_log
 from schema.platform.context import Info
 from schema.platform.errors import query_error
 from schema.platform.ids import decode_pk
-from schema.platform.pagination import CountedConnection
+from schema.platform.input_limits import max_length
+from schema.platform.pagination import CountedConnection, Cursor
 
 
 @strawberry.type(description="One entry of the audit log (审计日志)")
@@ -58,12 +59,14 @@ class AuditEntry(relay.Node):
 @strawberry.input(description="Narrow the audit log; every given condition must hold")
 class AuditFilterInput:
     actor_id: strawberry.ID | None = strawberry.field(default=None, description="Global id of a Staff")
-    action: str | None = None
+    action: str | None = strawberry.field(default=None, directives=max_length(64))
     customer_id: strawberry.ID | None = strawberry.field(
         default=None, description="Global id of a Customer: everything done to them or read of their data"
     )
-    target_type: str | None = strawberry.field(default=None, description="Customer, Household, GridNode, Job …")
-    target_id: str | None = None
+    target_type: str | None = strawberry.field(
+        default=None, description="Customer, Household, GridNode, Job …", directives=max_length(32)
+    )
+    target_id: str | None = strawberry.field(default=None, directives=max_length(64))
     since: datetime.datetime | None = strawberry.field(default=None, description="From this moment on")
     until: datetime.datetime | None = strawberry.field(default=None, description="Before this moment")
 
@@ -85,7 +88,7 @@ def _filters(f: AuditFilterInput | None) -> audit_log.AuditFilter:
 
 
 async def audit_entries(
-    info: Info, filter: AuditFilterInput | None = None, first: int | None = 20, after: str | None = None
+    info: Info, filter: AuditFilterInput | None = None, first: int | None = 20, after: Cursor = None
 ) -> CountedConnection[AuditEntry]:
     """Head office reads the audit log, newest first."""
     actor = info.context.require_actor()

@@ -16,8 +16,11 @@ _CANONICAL_NUMBER = re.compile(r"[1-9][0-9]{0,18}")
 _INT4_MAX = 2**31 - 1  # the smallest key column in use: any id a type's table cannot name is refused
 
 
+_MODEL_OF = {"AuditEntry": "AuditLog"}  # GraphQL types named otherwise than their model
+
+
 def _largest_key(type_name: str) -> int:
-    model = getattr(models, type_name, None)
+    model = getattr(models, _MODEL_OF.get(type_name, type_name), None)
     if isinstance(model, type) and issubclass(model, Model):
         largest = model._meta.pk.constraints.get("le")
         if isinstance(largest, int):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -20,8 +20,11 @@ from schema.grid.reports import AssignmentReport, GridImportReport
 from schema.platform.context import Info
 from schema.platform.errors import query_error
 from schema.platform.ids import decode_pk
-from schema.platform.pagination import CountedConnection
+from schema.platform.input_limits import max_length
+from schema.platform.pagination import CountedConnection, Cursor
 from schema.staff.types import Staff
+
+JOB_KIND_LENGTH = 32
 
 # registers the model's enum with strawberry in place, so fields can be annotated with the model enum itself
 JobStatus = strawberry.enum(JobStatusModel, name="JobStatus", description="待运行 / 运行中 / 成功 / 失败")
@@ -108,7 +111,10 @@ async def job(info: Info, id: strawberry.ID) -> Job | None:
 
 
 async def jobs(
-    info: Info, kind: str | None = None, first: int | None = 20, after: str | None = None
+    info: Info,
+    kind: Annotated[str | None, strawberry.argument(directives=max_length(JOB_KIND_LENGTH))] = None,
+    first: int | None = 20,
+    after: Cursor = None,
 ) -> CountedConnection[Job]:
     """The runs you may see, newest first."""
     try:

@@ -20,7 +20,7 @@ from resolvers.platform.auth import AuthenticationError, actor_from_token
 from schema.platform.context import Info
 from schema.platform.errors import Error, query_error
 from schema.platform.ids import decode_pk
-from schema.platform.pagination import CountedConnection
+from schema.platform.pagination import CountedConnection, Cursor
 
 
 @strawberry.type(name="Notification", description="A message to you (通知): a finished run, a task pushed to you")
@@ -75,7 +75,7 @@ AcknowledgeNotificationsResult = Annotated[
 
 
 async def notifications(
-    info: Info, unread_only: bool = True, first: int | None = 20, after: str | None = None
+    info: Info, unread_only: bool = True, first: int | None = 20, after: Cursor = None
 ) -> CountedConnection[Notification]:
     """Your notifications, newest first."""
     try:

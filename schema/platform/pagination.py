@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
 import strawberry
 from strawberry import relay
 
 from resolvers.platform.pagination import Page
+from schema.platform.input_limits import max_length
+
+# A cursor holds its row's sort key: after a 64-character Chinese name it is about 570 characters long.
+MAX_CURSOR_LENGTH = 1024
+Cursor = Annotated[
+    str | None,
+    strawberry.argument(description="The endCursor of the page before", directives=max_length(MAX_CURSOR_LENGTH)),
+]
 
 NodeType = TypeVar("NodeType", bound=relay.Node)
 ItemType = TypeVar("ItemType")

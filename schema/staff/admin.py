@@ -16,6 +16,8 @@ from resolvers.staff import administration as cases
 from schema.platform.context import Info
 from schema.platform.errors import StaffError
 from schema.platform.ids import decode_pk
+from schema.platform.input_limits import max_length
+from schema.staff.auth import DISPLAY_NAME_LENGTH, LOGIN_NAME_LENGTH, PASSWORD_LENGTH
 from schema.staff.types import Staff
 
 StaffResult = Annotated[Staff | StaffError, strawberry.union("StaffResult")]
@@ -23,10 +25,12 @@ StaffResult = Annotated[Staff | StaffError, strawberry.union("StaffResult")]
 
 @strawberry.input(description="A new staff account; its owner must change the temporary password at first sign-in")
 class CreateStaffInput:
-    username: str = strawberry.field(description="Login name (no spaces)")
-    display_name: str
+    username: str = strawberry.field(description="Login name (no spaces)", directives=max_length(LOGIN_NAME_LENGTH))
+    display_name: str = strawberry.field(directives=max_length(DISPLAY_NAME_LENGTH))
     roles: list[RoleModel] = strawberry.field(description="ADMIN is never combined with a business role")
-    temporary_password: str = strawberry.field(description="At least 12 characters; to be changed at first sign-in")
+    temporary_password: str = strawberry.field(
+        description="At least 12 characters; to be changed at first sign-in", directives=max_length(PASSWORD_LENGTH)
+    )
     outlet_id: strawberry.ID | None = strawberry.field(default=None, description="Global id of the outlet (网点)")
     scope_ids: list[strawberry.ID] | None = strawberry.field(
         default=None, description="Global ids of the grid nodes whose subtrees they work in"
@@ -36,7 +40,7 @@ class CreateStaffInput:
 @strawberry.input(description="Changes to a staff account; omitted fields stay as they are")
 class UpdateStaffInput:
     id: strawberry.ID
-    display_name: str | None = strawberry.UNSET
+    display_name: str | None = strawberry.field(default=strawberry.UNSET, directives=max_length(DISPLAY_NAME_LENGTH))
     roles: list[RoleModel] | None = strawberry.UNSET
     outlet_id: strawberry.ID | None = strawberry.field(default=strawberry.UNSET, description="null: no outlet")
     scope_ids: list[strawberry.ID] | None = strawberry.field(default=strawberry.UNSET, description="null: none")
@@ -112,7 +116,11 @@ async def _set_active(info: Info, id: strawberry.ID, *, active: bool) -> StaffRe
     return _shown(changed, actor)
 
 
-async def reset_staff_password(info: Info, id: strawberry.ID, temporary_password: str) -> StaffResult:
+async def reset_staff_password(
+    info: Info,
+    id: strawberry.ID,
+    temporary_password: Annotated[str, strawberry.argument(directives=max_length(PASSWORD_LENGTH))],
+) -> StaffResult:
     actor = info.context.require_actor()
     try:
         changed = await cases.reset_password(actor, _staff_pk(id), temporary_password)

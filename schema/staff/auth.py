@@ -11,7 +11,12 @@ from domain.errors import DomainError
 from resolvers.platform import auth as auth_cases
 from schema.platform.context import Info
 from schema.platform.errors import AuthError
+from schema.platform.input_limits import max_length
 from schema.staff.types import Staff
+
+LOGIN_NAME_LENGTH = 64
+PASSWORD_LENGTH = 256  # long passphrases welcome; argon2 hashes any length, but not megabytes
+DISPLAY_NAME_LENGTH = 64
 
 
 @strawberry.type(description="A bearer token for the Authorization header")
@@ -43,7 +48,11 @@ def _success(result: auth_cases.LoginResult) -> LoginSuccess:
     )
 
 
-async def login(info: Info, username: str, password: str) -> LoginResult:
+async def login(
+    info: Info,
+    username: Annotated[str, strawberry.argument(description="Login name", directives=max_length(LOGIN_NAME_LENGTH))],
+    password: Annotated[str, strawberry.argument(directives=max_length(PASSWORD_LENGTH))],
+) -> LoginResult:
     try:
         result = await auth_cases.login(username, password, client=info.context.client_ip)
     except DomainError as error:
@@ -59,7 +68,11 @@ async def logout(info: Info) -> LogoutResult:
     return SignedOut(staff=Staff.from_model(staff, actor))
 
 
-async def change_password(info: Info, old_password: str, new_password: str) -> LoginResult:
+async def change_password(
+    info: Info,
+    old_password: Annotated[str, strawberry.argument(directives=max_length(PASSWORD_LENGTH))],
+    new_password: Annotated[str, strawberry.argument(directives=max_length(PASSWORD_LENGTH))],
+) -> LoginResult:
     actor = info.context.require_actor()
     try:
         result = await auth_cases.change_password(actor, old_password, new_password, client=info.context.client_ip)

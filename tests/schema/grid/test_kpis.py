@@ -10,7 +10,8 @@ from decimal import Decimal
 import pytest
 
 from domain.credit.classification import LoanClass
-from models import Customer, GridKpi, Household
+from domain.errors import DomainError, ErrorCode
+from models import Customer, GridKpi, Household, Job
 from resolvers.grid.kpis import roll_up_kpis
 from tests.factories import Api, World, make_customer, new_id_number
 
@@ -196,3 +197,74 @@ async def test_kpis_before_any_roll_up_are_null(api: Api, world: World) -> None:
         'query { gridNode(code: "320324") { kpi { customers } childRanking(metric: CUSTOMERS) { rank } } }',
     )
     assert body["data"]["gridNode"] == {"kpi": None, "childRanking": []}
+
+
+ROLL_UP = "mutation($p: String) { rollUpKpis(period: $p) { __typename ... on JobError { code field messageEn } } }"
+
+
+@pytest.mark.parametrize(
+    ("period", "message_en"),
+    [
+        ("２０２６-01", "period must be YYYY-MM (e.g. 2026-01)"),  # full-width digits
+        ("0000-01", "period must be between 2000-01 and "),
+        ("1999-12", "period must be between 2000-01 and "),
+        ("2099-01", "period must be between 2000-01 and "),
+        ("2026-1", "period must be YYYY-MM (e.g. 2026-01)"),
+    ],
+)
+async def test_a_roll_up_for_a_period_that_is_no_month_starts_nothing(
+    api: Api, world: World, period: str, message_en: str
+) -> None:
+    body = await api.as_("head", ROLL_UP, {"p": period})
+    result = body["data"]["rollUpKpis"]
+    assert (result["__typename"], result["code"], result["field"]) == ("JobError", "INVALID_VALUE", "period")
+    assert result["messageEn"].startswith(message_en)
+    assert await Job.all().count() == 0
+
+
+async def test_a_period_with_a_line_break_starts_nothing(api: Api, world: World) -> None:
+    body = await api.as_("head", ROLL_UP, {"p": "2026-01\n"})
+    assert body["data"] is None
+    assert [(e["extensions"]["code"], e["extensions"]["field"]) for e in body["errors"]] == [
+        ("VALUE_TOO_LONG", "period")
+    ]
+    assert await Job.all().count() == 0
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        "kpi(period: $p) { period }",
+        "childRanking(metric: CUSTOMERS, period: $p) { rank }",
+        "childrenGeojson(period: $p)",
+        "choropleth(period: $p)",
+    ],
+)
+@pytest.mark.parametrize("period", ["２０２６-11", "0000-01", "2099-01"])
+async def test_kpi_queries_refuse_a_period_that_is_no_month(api: Api, world: World, field: str, period: str) -> None:
+    await roll_up_kpis("2026-11")
+    body = await api.as_(
+        "head",
+        f"query($c: String!, $p: String) {{ gridNode(code: $c) {{ {field} }} }}",
+        {"c": world.county.code, "p": period},
+    )
+    assert [(e["extensions"]["code"], e["extensions"]["field"]) for e in body["errors"]] == [
+        ("INVALID_VALUE", "period")
+    ]
+
+
+async def test_kpi_queries_read_a_valid_period(api: Api, world: World) -> None:
+    await roll_up_kpis("2026-11")
+    body = await api.as_(
+        "head",
+        'query($c: String!) { gridNode(code: $c) { kpi(period: "2026-11") { period } } }',
+        {"c": world.county.code},
+    )
+    assert body == {"data": {"gridNode": {"kpi": {"period": "2026-11"}}}}
+
+
+async def test_roll_up_refuses_a_period_that_is_no_month(world: World) -> None:
+    with pytest.raises(DomainError) as caught:
+        await roll_up_kpis("２０２６-11")
+    assert (caught.value.code, caught.value.field) == (ErrorCode.INVALID_VALUE, "period")
+    assert await GridKpi.all().count() == 0

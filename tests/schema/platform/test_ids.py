@@ -83,7 +83,8 @@ async def test_filing_with_an_id_beyond_the_key_is_a_typed_error(
 async def test_acknowledging_a_notification_beyond_the_key_is_a_typed_error(api: Api, world: World) -> None:
     body = await api.as_(
         "head",
-        "mutation($ids: [ID!]!) { acknowledgeNotifications(ids: $ids) { __typename ... on NotificationError { code field } } }",
+        "mutation($ids: [ID!]!) { acknowledgeNotifications(ids: $ids) "
+        "{ __typename ... on NotificationError { code field } } }",
         {"ids": [gid("Notification", 2**63)]},
     )
     assert body == {
