@@ -292,3 +292,33 @@ async def test_a_body_far_over_the_limit_is_refused_before_it_is_read(
     assert unstated.status_code == 411
     assert unstated.json()["errors"][0]["extensions"]["field"] == "file"
     assert await everything() == before
+
+
+async def test_overlapping_villages_are_imported_and_their_overlaps_listed(
+    api: Api, world: World, tmp_path: Path
+) -> None:
+    wangji = world.township1.code
+    features = [
+        {"code": NEW_VILLAGE, "name": "新庄村", "parent_code": wangji, "geometry": square(117.92, 33.90)},
+        {"code": "320324101004", "name": "东庄村", "parent_code": wangji, "geometry": square(117.925, 33.90)},
+    ]
+    content = write_layer(tmp_path / "upload" / "overlapping.geojson", features).read_bytes()
+    operations = {
+        "query": "mutation($file: Upload!) { importGrid(file: $file) { __typename ... on Job { status "
+        "gridImport { overlaps { codeA codeB areaM2 } counts { created } } } } }",
+        "variables": {"file": None},
+    }
+    response = await api.client.post(
+        "/graphql",
+        data={"operations": json.dumps(operations), "map": json.dumps({"0": ["variables.file"]})},
+        files={"0": ("overlapping.geojson", content, "application/octet-stream")},
+        headers={"Authorization": f"Bearer {await api.token('admin')}", **PREFLIGHT},
+    )
+    body = response.json()
+    assert "errors" not in body
+    result = body["data"]["importGrid"]
+    assert (result["__typename"], result["status"]) == ("Job", "SUCCEEDED")
+    (overlap,) = result["gridImport"]["overlaps"]
+    assert (overlap["codeA"], overlap["codeB"]) == (NEW_VILLAGE, "320324101004")
+    assert overlap["areaM2"] == 512938.8  # 0.005° × 0.01° at 33.9°N
+    assert result["gridImport"]["counts"] == {"created": 2}
