@@ -108,10 +108,9 @@ def worker(
         raise typer.Exit(2)
     from arq.worker import run_worker
 
-    from workers.settings import WorkerSettings, configure_logging, load_job_modules
+    from workers.settings import WorkerSettings, configure_logging
 
     configure_logging(verbose)
-    load_job_modules()
     run_worker(WorkerSettings, burst=burst)  # type: ignore[arg-type]
 
 
@@ -163,8 +162,10 @@ async def _database() -> AsyncIterator[None]:
     from tortoise import Tortoise
 
     from settings import tortoise_config
+    from workers.settings import register_kinds
 
     await Tortoise.init(config=tortoise_config(_database_url()), _enable_global_fallback=True)
+    register_kinds()
     try:
         yield
     finally:
@@ -187,23 +188,29 @@ def assign(
     scope: str = typer.Option("PENDING", help="ALL customers, or PENDING: only new or moved ones"),
     max_distance: float = typer.Option(500.0, help="Metres within which a point outside goes to the nearest village"),
     as_user: str = typer.Option("admin", "--as", help="Whose run this is (head office or administrator)"),
+    grid: str = typer.Option("", help="A grid node's code: only the customers in its villages; default the bank"),
 ) -> None:
-    """Place customers in villages by location, in this process, with a progress bar; prints the report."""
-    asyncio.run(_assign(scope.upper(), max_distance, as_user))
+    """Place customers in villages by location, in this process, with a progress bar; prints the report. While
+    a run over the same part of the grid is under way, this follows that one instead of starting another."""
+    asyncio.run(_assign(scope.upper(), max_distance, as_user, grid))
 
 
-async def _assign(scope: str, max_distance: float, as_user: str) -> None:
+async def _assign(scope: str, max_distance: float, as_user: str, grid: str) -> None:
     from rich.progress import Progress
 
     from domain.errors import DomainError
-    from models import Job
+    from models import GridNode, Job
     from resolvers.grid import assignment
     from resolvers.platform import jobs
 
     async with _database():
+        node = await GridNode.get_or_none(code=grid) if grid else None
+        if grid and node is None:
+            console.print(f"[red]没有该网格 / no grid node with code {grid!r}[/red]")
+            raise typer.Exit(2)
         try:
             job = await assignment.start_assignment(
-                await _actor(as_user), assignment.AssignmentScope(scope), max_distance
+                await _actor(as_user), assignment.AssignmentScope(scope), max_distance, node.id if node else None
             )
         except (DomainError, ValueError) as error:
             console.print(f"[red]{getattr(error, 'message', error)}[/red]")
@@ -228,9 +235,10 @@ def _print_report(title: str, result: dict[str, Any]) -> None:
     table.add_column("figure")
     table.add_column("value", justify="right")
     for key, value in result.items():
-        if key == "arrivals":  # village id: customers, one entry per village that received any
-            table.add_row("villages_receiving", str(len(value)))
-        elif key != "unplaced_sample":
+        if key == "flagged":
+            for flag in value:
+                table.add_row(f"flagged {flag['flag']}", str(flag["customers"]))
+        else:
             table.add_row(key, str(value))
     console.print(table)
 
@@ -302,7 +310,7 @@ async def _import_grid(
     from resolvers.grid import imports as grid_import
 
     try:
-        chosen = grid_import.ImportLevel(level.upper())
+        chosen = grid_import.GridImportLevel(level.upper())
     except ValueError:
         console.print(f"[red]层级只能是 village 或 township / --level must be village or township, not {level!r}[/red]")
         raise typer.Exit(2) from None

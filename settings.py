@@ -7,6 +7,8 @@ PALMCREDIT_PRODUCTION  "1" turns on production mode: no GraphiQL, no introspecti
 PALMCREDIT_MAX_UPLOAD_MB  the largest file a grid import may upload, in MB (default 50).
 PALMCREDIT_MAX_QUERY_COST  the estimated field resolutions one request may cost (default 20000).
 PALMCREDIT_REQUEST_TIMEOUT  seconds one GraphQL request may run before it is ended (default 30).
+PALMCREDIT_WORKER_CONCURRENCY  how many tasks (job chunks) one worker runs at once (default 2).
+PALMCREDIT_JOB_LEASE  seconds a running chunk stays its worker's without a heartbeat (default 60).
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ class Settings:
     max_upload_bytes: int
     max_query_cost: int
     request_timeout_seconds: float
+    worker_concurrency: int
+    job_lease_seconds: float
 
 
 def _flag(value: str | None) -> bool:
@@ -73,6 +77,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         max_upload_bytes=int(float(env.get("PALMCREDIT_MAX_UPLOAD_MB", "50")) * 1024 * 1024),
         max_query_cost=int(env.get("PALMCREDIT_MAX_QUERY_COST", "20000")),
         request_timeout_seconds=float(env.get("PALMCREDIT_REQUEST_TIMEOUT", "30")),
+        worker_concurrency=int(env.get("PALMCREDIT_WORKER_CONCURRENCY", "2")),
+        job_lease_seconds=float(env.get("PALMCREDIT_JOB_LEASE", "60")),
     )
 
 

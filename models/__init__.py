@@ -4,7 +4,7 @@ from models import json_filters  # noqa: F401  (registers JSON containment on SQ
 from models.audit import AuditLog
 from models.customer import Customer, Household
 from models.grid import GridLevel, GridNode, Outlet
-from models.jobs import Job, JobChunk, JobStatus, Notification, OutboxMessage
+from models.jobs import Job, JobChunk, JobOutput, JobStatus, Notification, OutboxMessage
 from models.kpi import GridKpi
 from models.staff import RevokedToken, Staff
 from models.throttle import LoginPairThrottle, LoginThrottle
@@ -18,6 +18,7 @@ __all__ = [
     "Household",
     "Job",
     "JobChunk",
+    "JobOutput",
     "JobStatus",
     "LoginPairThrottle",
     "LoginThrottle",

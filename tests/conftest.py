@@ -22,6 +22,7 @@ from tortoise import Tortoise, connections
 from resolvers.platform.migrate import run_migrations
 from settings import tortoise_config
 from tests.tables import empty_tables
+from workers.settings import register_kinds
 
 POSTGRES_ADMIN_URL = os.environ.get("PALMCREDIT_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres")
 BACKEND = os.environ.get("PALMCREDIT_TEST_BACKEND", "sqlite")
@@ -66,6 +67,7 @@ async def database(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Da
     try:
         await run_migrations(url)
         await Tortoise.init(config=tortoise_config(url), _enable_global_fallback=True)
+        register_kinds()
         yield Database(backend=backend, url=url)
         await Tortoise.close_connections()
     finally:

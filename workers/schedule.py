@@ -1,18 +1,19 @@
-"""Scheduled jobs. schedule(kind, params_factory, hour=2, minute=0) registers a job kind to start on a cron
-schedule: in the arq workers (CRON_JOBS) when REDIS_URL is set, else in the API process (InProcessScheduler).
+"""Scheduled jobs: a kind that declares a schedule (KindSchedule: cron fields and the parameters of a firing)
+starts on it, in the arq workers (cron_jobs) when REDIS_URL is set, else in the API process
+(InProcessScheduler).
 
 Each firing starts the job with dedup_key "cron:<kind>:<scheduled minute>", so two workers firing the same
-run, or one firing twice, start it once.
+run, or one firing twice, start it once; and while a run of the kind over the same scope is under way, a
+firing finds that one (single flight).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,62 +22,55 @@ from arq.worker import Retry
 
 from models import Job
 from resolvers.platform import jobs
+from resolvers.platform.job_kinds import AnyKind, AnyRecorded, KindSchedule, runnable
 
 log = logging.getLogger("palmcredit.schedule")
 
-TIME_FIELDS = ("month", "day", "weekday", "hour", "minute", "second", "microsecond")
 RETRY_DELAY = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
-class JobPlan:
-    """What a scheduled firing starts: the job's parameters and its chunks."""
-
-    params: dict[str, Any]
-    chunks: list[dict[str, Any]]
-
-
-PlanFactory = Callable[[datetime], "Awaitable[JobPlan] | JobPlan"]
-
-
-@dataclass(frozen=True)
 class Schedule:
-    kind: str
-    params_factory: PlanFactory
-    times: dict[str, Any] = field(default_factory=dict)
+    """A kind's schedule, as the schedulers use it."""
+
+    kind: AnyKind
+
+    @property
+    def spec(self) -> KindSchedule[Any]:
+        assert self.kind.schedule is not None
+        return self.kind.schedule
+
+    @property
+    def times(self) -> dict[str, Any]:
+        return {"second": 0, "microsecond": 0, **self.spec.times}
 
     def next_after(self, moment: datetime) -> datetime:
         return next_cron(moment, **self.times)
 
     def dedup_key(self, when: datetime) -> str:
-        return f"cron:{self.kind}:{when.astimezone(UTC):%Y-%m-%dT%H:%MZ}"
+        return f"cron:{self.kind.name}:{when.astimezone(UTC):%Y-%m-%dT%H:%MZ}"
 
 
-SCHEDULES: list[Schedule] = []
-CRON_JOBS: list[CronJob] = []
+def schedules(kinds: Iterable[AnyRecorded]) -> list[Schedule]:
+    return [Schedule(kind) for kind in runnable(kinds) if kind.schedule is not None]
 
 
-def schedule(kind: str, params_factory: PlanFactory, **cron_kwargs: Any) -> Schedule:
-    """Start a job of `kind` on a schedule given as arq.cron's fields (month, day, weekday, hour, minute,
-    second); params_factory(scheduled_time) plans it. Call it at import time of the kind's module, which is
-    listed in workers.settings.JOB_MODULES."""
-    times = {k: v for k, v in cron_kwargs.items() if k in TIME_FIELDS}
-    times.setdefault("second", 0)
-    times.setdefault("microsecond", 0)
-    entry = Schedule(kind, params_factory, times)
+def cron_jobs(kinds: Iterable[AnyRecorded]) -> list[CronJob]:
+    """The arq cron jobs that fire the kinds' schedules."""
+    return [_cron_job(entry) for entry in schedules(kinds)]
 
+
+def _cron_job(entry: Schedule) -> CronJob:
     async def fire(ctx: dict[str, Any]) -> int:
         try:
             return (await fire_schedule(entry, scheduled_time(ctx))).id
         except Exception as error:
             # arq retries a cron run only on Retry: the database being away at 02:00 must not skip the night
-            log.warning("scheduled %s could not start (%s); retrying in a minute", kind, error)
+            log.warning("scheduled %s could not start (%s); retrying in a minute", entry.kind.name, error)
             raise Retry(defer=RETRY_DELAY) from error
 
-    fire.__qualname__ = f"fire_{kind}"
-    SCHEDULES.append(entry)
-    CRON_JOBS.append(cron(fire, **{"name": f"cron:{kind}", "max_tries": 10, **cron_kwargs, **times}))
-    return entry
+    fire.__qualname__ = f"fire_{entry.kind.name}"
+    return cron(fire, name=f"cron:{entry.kind.name}", max_tries=10, **entry.times)
 
 
 def scheduled_time(ctx: dict[str, Any]) -> datetime:
@@ -89,16 +83,20 @@ def scheduled_time(ctx: dict[str, Any]) -> datetime:
 
 
 async def fire_schedule(entry: Schedule, when: datetime) -> Job:
-    planned = entry.params_factory(when)
-    plan = await planned if inspect.isawaitable(planned) else planned
-    return await jobs.start_job(entry.kind, plan.params, plan.chunks, created_by=None, dedup_key=entry.dedup_key(when))
+    return await jobs.start(
+        entry.kind,
+        entry.spec.params(when),
+        scope=entry.spec.scope,
+        created_by=None,
+        dedup_key=entry.dedup_key(when),
+    )
 
 
 class InProcessScheduler:
     """The schedules, fired by this process (no Redis: the demo). Keeps one asyncio task."""
 
-    def __init__(self, schedules: Sequence[Schedule]) -> None:
-        self.schedules = list(schedules)
+    def __init__(self, entries: Sequence[Schedule]) -> None:
+        self.schedules = list(entries)
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -114,7 +112,7 @@ class InProcessScheduler:
             try:
                 await fire_schedule(self.schedules[index], when)
             except Exception:  # one failed firing must not stop the others
-                log.exception("scheduled %s failed", self.schedules[index].kind)
+                log.exception("scheduled %s failed", self.schedules[index].kind.name)
             upcoming[index] = self.schedules[index].next_after(when)
 
     async def stop(self) -> None:

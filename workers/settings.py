@@ -5,7 +5,6 @@ to arq when REDIS_URL is set, else run the tasks and the schedules in-process.""
 from __future__ import annotations
 
 import contextlib
-import importlib
 import logging.config
 from dataclasses import dataclass
 from datetime import timedelta
@@ -15,20 +14,18 @@ from arq.connections import RedisSettings
 from arq.logs import default_log_config
 from tortoise import Tortoise
 
-from resolvers.platform import jobs, notifications, outbox
+from resolvers.kinds import KINDS
+from resolvers.platform import job_kinds, jobs, notifications, outbox
 from settings import SETTINGS, Settings, tortoise_config
-from workers.schedule import CRON_JOBS, SCHEDULES, InProcessScheduler, JobPlan, schedule
+from workers.schedule import InProcessScheduler, cron_jobs, schedules
 from workers.tasks import FUNCTIONS, by_name
-
-# Modules that register job kinds (resolvers.jobs.register_kind) and their schedules (schedule) on import.
-JOB_MODULES: list[str] = ["workers.grid_jobs"]
 
 HOUSEKEEPING: list[outbox.Housekeeping] = [jobs.recover_stalled, outbox.purge_dispatched]
 
 
-def load_job_modules() -> None:
-    for module in JOB_MODULES:
-        importlib.import_module(module)
+def register_kinds() -> None:
+    """Make this process run the kinds of resolvers.kinds."""
+    job_kinds.register(KINDS)
 
 
 def configure_logging(verbose: bool = False) -> None:
@@ -44,7 +41,7 @@ def redis_settings(url: str | None) -> RedisSettings:
 
 async def startup(ctx: dict[str, Any]) -> None:
     await Tortoise.init(config=tortoise_config(SETTINGS.database_url), _enable_global_fallback=True)
-    load_job_modules()
+    register_kinds()
     dispatcher = outbox.ArqDispatcher(ctx["redis"], tasks=by_name(), namespace=ctx.get("namespace", ""))
     relay = outbox.Relay(dispatcher, housekeeping=HOUSEKEEPING)
     relay.start()
@@ -70,13 +67,15 @@ class WorkerSettings:
     """arq's settings for `palmcredit worker` (or `arq workers.settings.WorkerSettings`)."""
 
     functions = FUNCTIONS
-    cron_jobs = CRON_JOBS
+    cron_jobs = cron_jobs(KINDS)
     redis_settings = redis_settings(SETTINGS.redis_url)
     on_startup = startup
     on_shutdown = shutdown
     # longer than a chunk may run (jobs.POLICY.chunk_timeout), so a slow chunk fails as an attempt of its own
     job_timeout = jobs.POLICY.chunk_timeout + timedelta(minutes=1)
-    max_jobs = 10
+    # a worker takes only the chunks it can run now (arq reads at most max_jobs from the queue): the rest of a
+    # run's chunks wait for the other workers instead of queueing behind this one
+    max_jobs = SETTINGS.worker_concurrency
 
 
 @dataclass
@@ -98,26 +97,18 @@ class Background:
 async def start_background(settings: Settings) -> Background:
     """Relay the outbox to arq when REDIS_URL is set (the workers run the tasks and the schedules); else run
     the tasks and the schedules in this process."""
-    load_job_modules()
+    register_kinds()
     dispatcher: outbox.ArqDispatcher | outbox.InProcessDispatcher
     scheduler = None
     if settings.redis_url:
         dispatcher = outbox.ArqDispatcher(settings.redis_url, tasks=by_name())
     else:
         dispatcher = outbox.InProcessDispatcher(by_name())
-        scheduler = InProcessScheduler(SCHEDULES)
+        scheduler = InProcessScheduler(schedules(KINDS))
         scheduler.start()
     relay = outbox.Relay(dispatcher, housekeeping=HOUSEKEEPING)
     relay.start()
     return Background(relay, dispatcher, scheduler)
 
 
-__all__ = [
-    "CRON_JOBS",
-    "JOB_MODULES",
-    "Background",
-    "JobPlan",
-    "WorkerSettings",
-    "schedule",
-    "start_background",
-]
+__all__ = ["Background", "WorkerSettings", "register_kinds", "start_background"]

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from resolvers.grid import assignment
-from resolvers.grid.assignment import AssignmentScope
 from resolvers.platform import jobs, outbox
 
 Context = dict[str, Any]
@@ -23,19 +21,20 @@ async def finish_job(ctx: Context, job_id: int) -> bool:
     return await jobs.finish_job(job_id)
 
 
+async def start_job(
+    ctx: Context, kind: str, params: Any, scope: str, created_by: int | None, dedup_key: str
+) -> int:  # fmt: skip
+    """Start a job chained from a change (jobs.start_later, in the transaction that made the change); the key
+    makes a second delivery find the first run."""
+    return (await jobs.start_queued(kind, params, scope, created_by, dedup_key)).id
+
+
 async def relay_outbox(ctx: Context) -> int:
     """Hand the undispatched outbox messages to the queue (the worker's relay does this every second)."""
     return await outbox.relay_once(ctx["dispatcher"])
 
 
-async def start_assignment(ctx: Context, scope: str, created_by: int | None, dedup_key: str) -> int:
-    """Start an assignment run (queued by a grid import in the transaction that changed the polygons); the
-    key makes a second delivery find the first run."""
-    job = await assignment.start_run(AssignmentScope(scope), created_by=created_by, dedup_key=dedup_key)
-    return job.id
-
-
-FUNCTIONS: list[outbox.TaskFunction] = [run_job_chunk, finish_job, relay_outbox, start_assignment]
+FUNCTIONS: list[outbox.TaskFunction] = [run_job_chunk, finish_job, start_job, relay_outbox]
 
 
 def by_name() -> dict[str, outbox.TaskFunction]:

@@ -17,6 +17,7 @@ from models import JobChunk, JobStatus, OutboxMessage
 from resolvers.grid.assignment import AssignmentScope, start_run
 from resolvers.platform import jobs
 from settings import tortoise_config
+from workers.settings import register_kinds
 
 CHUNK_SIZE = 100_000
 MAX_DISTANCE_M = 500.0
@@ -62,6 +63,7 @@ def worker_main(url: str, commands: Any, replies: Any) -> None:
 
 async def _worker_loop(url: str, commands: Any, replies: Any) -> None:
     await Tortoise.init(config=tortoise_config(url), _enable_global_fallback=True)
+    register_kinds()
     loop = asyncio.get_running_loop()
     replies.put(("ready", {}))
     try:

@@ -1,19 +1,22 @@
 """Assigning customers to villages by location (客户网格归属), as a recorded, chunked job.
 
 A run covers either every customer ("ALL") or only those new or moved since their last placement
-("PENDING"). It is cut into chunks by customer id so that several workers share it; each chunk reads its
-customers and the village polygons, places them in one vectorised pass (geo.assign) and writes back only the
-rows whose village or placement changed, in the same transaction that marks the chunk done. A chunk run twice
-therefore changes nothing the second time, and a killed worker's chunk is simply run again.
+("PENDING"), of the whole bank or of the customers currently in one part of the grid (its scope: a branch runs
+its own). It is cut into chunks by customer id so that several workers share it; each chunk reads its
+customers and the village polygons, places them in one vectorised pass (geo.assign, off the event loop) and
+writes back only the rows whose village or placement changed, with its unplaced customers and the arrivals per
+village as job output rows, in the same transaction that marks the chunk done. A chunk run twice therefore
+changes nothing the second time, and a killed worker's chunk is simply run again.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 import geopandas as gpd
 import numpy as np
@@ -22,56 +25,100 @@ import shapely
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from domain.access import Actor, Role
-from domain.errors import DomainError, ErrorCode, forbidden
+from domain.errors import DomainError, ErrorCode, forbidden, not_found
 from domain.grid.paths import ancestor_paths
 from geo.assign import AssignOptions, assign_customers
-from models import Customer, GridLevel, GridNode, Job, JobChunk, Staff
+from models import GridLevel, GridNode, Job, Staff
 from resolvers.grid import kpis, policy
 from resolvers.grid.bulk import CUSTOMER_COLUMNS, read_frame, update_customer_villages
-from resolvers.platform import jobs, outbox
-from resolvers.platform.db import connection, dialect, fetch, placeholders
+from resolvers.platform import jobs
+from resolvers.platform.db import dialect, fetch, placeholders
+from resolvers.platform.job_kinds import BANK, ChunkRun, Described, Finishing, GridScope, JobKind, KindSchedule, Listing
 from resolvers.platform.notifications import notify
 from resolvers.platform.unit_of_work import unit_of_work
 
-KIND = "geo_assign"
 CHUNK_SIZE = 100_000
-UNPLACED_SAMPLE = 200
+UNPLACED_LISTED = 200
+UNPLACED = "unplaced"  # job output: an unplaced customer (ref: customer id)
+ARRIVALS = "arrivals"  # job output: customers placed into a village who were not in it before (ref: village id)
 
 
 class AssignmentScope(StrEnum):
+    """Which customers a run places: ALL, or only PENDING ones (new or moved since their last placement)."""
+
     ALL = "ALL"
     PENDING = "PENDING"
 
 
 @dataclass(frozen=True)
-class ChunkCounts:
+class AssignmentParams:
+    customers: AssignmentScope
+    max_distance_m: float = AssignOptions().max_distance_m
+    chunk_size: int = CHUNK_SIZE
+
+
+@dataclass(frozen=True)
+class IdRange:
+    """A chunk: the customers with ids in [min_id, max_id] (as many as `customers` when it was planned)."""
+
+    min_id: int
+    max_id: int
+    customers: int
+
+
+@dataclass(frozen=True)
+class PlacementFlagCount:
+    """Customers whose coordinates could not be used, by reason"""
+
+    flag: Annotated[
+        str,
+        Described(
+            "NO_COORDINATES (placed by address if it names a village), OUT_OF_RANGE (outside China) "
+            "or SWAPPED (latitude and longitude exchanged)"
+        ),
+    ]
+    customers: int
+
+
+@dataclass(frozen=True)
+class PlacementCounts:
+    """One chunk's counts."""
+
     customers: int
     placed: int
     moved: int
     unplaced: int
     nearest: int
     fallback: int
-    flagged: dict[str, int]
-    unplaced_sample: list[int]
+    flagged: tuple[PlacementFlagCount, ...]
+
+
+@dataclass(frozen=True)
+class Placement:
+    """What placing a range of customers did: its counts, and the records behind them."""
+
+    counts: PlacementCounts
+    unplaced_ids: list[int]
     arrivals: dict[int, int]  # village id: customers placed into it who were not in it before
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "arrivals": {str(village): count for village, count in self.arrivals.items()},
-            "customers": self.customers,
-            "placed": self.placed,
-            "moved": self.moved,
-            "unplaced": self.unplaced,
-            "nearest": self.nearest,
-            "fallback": self.fallback,
-            "flagged": self.flagged,
-            "unplaced_sample": self.unplaced_sample,
-        }
+
+@dataclass(frozen=True)
+class AssignmentReport:
+    """The report of an assignment run (网格归属报告)"""
+
+    customers: Annotated[int, Described("Customers the run looked at")]
+    placed: Annotated[int, Described("Placed in a village: inside one, the nearest, or by address")]
+    moved: Annotated[int, Described("Placed in another village than the one they were in")]
+    nearest: Annotated[int, Described("Outside every village, placed in the nearest within the distance")]
+    fallback: Annotated[int, Described("Without coordinates, placed by the village named in the address")]
+    unplaced: Annotated[int, Described("Left where they were, for a person to look at (UNPLACED)")]
+    flagged: tuple[PlacementFlagCount, ...]
+    villages_receiving: Annotated[int, Described("Villages that received customers new to them")]
+    managers_notified: Annotated[int, Described("Customer managers told who came into their grid")]
 
 
-async def load_villages(conn: BaseDBAsyncClient | None = None) -> gpd.GeoDataFrame:
+async def load_villages(conn: BaseDBAsyncClient) -> gpd.GeoDataFrame:
     """Every village with a polygon, with its township's name for address matching."""
-    conn = conn or connection()
     mark = placeholders(conn, 0, 1)[0]
     rows = await fetch(
         "SELECT v.id AS id, v.name AS name, t.name AS township, v.polygon AS polygon "
@@ -100,65 +147,77 @@ def _json(value: Any) -> str:
 _SELECTED = {"address": "CASE WHEN lon IS NULL OR lat IS NULL THEN address ELSE '' END AS address"}
 
 
-def _scope_filter(conn: BaseDBAsyncClient, scope: AssignmentScope) -> str:
-    if scope == AssignmentScope.ALL:
-        return ""
-    return " AND needs_placement = 1" if dialect(conn) == "sqlite" else " AND needs_placement"
+def _customer_filter(conn: BaseDBAsyncClient, selection: AssignmentScope, scope: GridScope) -> str:
+    """The run's customers: those waiting for placement (PENDING) or all, and of the grid scope's villages
+    unless it is the whole bank. A scope's path is digits and slashes (GridScope checks), so it is inlined."""
+    where = ""
+    if selection == AssignmentScope.PENDING:
+        where += " AND needs_placement = 1" if dialect(conn) == "sqlite" else " AND needs_placement"
+    if not scope.is_bank:
+        where += (
+            " AND village_id IN (SELECT id FROM grid_node "
+            f"WHERE level = '{GridLevel.VILLAGE.value}' AND path LIKE '{scope.path}%')"
+        )
+    return where
 
 
-def customer_query(conn: BaseDBAsyncClient, scope: AssignmentScope, min_id: int, max_id: int) -> str:
+def customer_query(
+    conn: BaseDBAsyncClient, selection: AssignmentScope, scope: GridScope, min_id: int, max_id: int
+) -> str:
     """The chunk's customers. Ids are integers we produced, so they are inlined (COPY takes no parameters)."""
     columns = ", ".join(_SELECTED.get(column, column) for column in CUSTOMER_COLUMNS)
     return (
-        f"SELECT {columns} FROM customer "
-        f"WHERE id >= {int(min_id)} AND id <= {int(max_id)}{_scope_filter(conn, scope)} ORDER BY id"
+        f"SELECT {columns} FROM customer WHERE id >= {int(min_id)} AND id <= {int(max_id)}"
+        f"{_customer_filter(conn, selection, scope)} ORDER BY id"
     )
 
 
-async def plan_chunks(scope: AssignmentScope, chunk_size: int = CHUNK_SIZE) -> list[dict[str, int]]:
+async def plan_chunks(params: AssignmentParams, scope: GridScope, conn: BaseDBAsyncClient) -> list[IdRange]:
     """Id ranges of about chunk_size customers each, cut by the database: no id travels to Python."""
-    conn = connection()
     size = placeholders(conn, 0, 1)[0]
     rows = await fetch(
-        "SELECT MIN(id) AS min_id, MAX(id) AS max_id FROM ("
+        "SELECT MIN(id) AS min_id, MAX(id) AS max_id, COUNT(*) AS customers FROM ("
         f"SELECT id, (ROW_NUMBER() OVER (ORDER BY id) - 1) / {size} AS chunk "
-        f"FROM customer WHERE 1 = 1{_scope_filter(conn, scope)}"
+        f"FROM customer WHERE 1 = 1{_customer_filter(conn, params.customers, scope)}"
         ") AS numbered GROUP BY chunk ORDER BY chunk",
-        [int(chunk_size)],
+        [int(params.chunk_size)],
         conn,
     )
-    return [{"min_id": int(r["min_id"]), "max_id": int(r["max_id"])} for r in rows]
+    return [IdRange(int(r["min_id"]), int(r["max_id"]), int(r["customers"])) for r in rows]
 
 
 async def assign_range(
     conn: BaseDBAsyncClient,
-    scope: AssignmentScope,
-    min_id: int,
-    max_id: int,
-    villages: gpd.GeoDataFrame | None = None,
-    options: AssignOptions | None = None,
-) -> ChunkCounts:
-    """Place the customers with ids in [min_id, max_id] and write back what changed, on conn. Inside a job's
-    chunk, the time each phase takes is recorded with it (jobs.timed): read, assign and write."""
-    villages = villages if villages is not None else await load_villages(conn)
+    selection: AssignmentScope,
+    scope: GridScope,
+    chunk: IdRange,
+    villages: gpd.GeoDataFrame,
+    options: AssignOptions,
+) -> Placement:
+    """Place the run's customers with ids in the chunk's range and write back what changed, on conn. Inside a
+    job's chunk, the time each phase takes is recorded with it (jobs.timed): read, assign and write."""
     with jobs.timed("read"):
-        customers = await read_frame(conn, customer_query(conn, scope, min_id, max_id), CUSTOMER_COLUMNS)
+        customers = await read_frame(
+            conn, customer_query(conn, selection, scope, chunk.min_id, chunk.max_id), CUSTOMER_COLUMNS
+        )
         if customers.empty:
-            return ChunkCounts(0, 0, 0, 0, 0, 0, {}, [], {})
+            return Placement(PlacementCounts(0, 0, 0, 0, 0, 0, ()), [], {})
         # object first: a chunk whose customers all have coordinates reads an all-empty, hence float, column
         customers["address"] = customers["address"].astype(object).fillna("").astype(str)
         for column in ("lon", "lat"):
             customers[column] = pd.to_numeric(customers[column], errors="coerce").astype("float64")
         customers["id"] = customers["id"].astype("int64")
     with jobs.timed("assign"):
-        outcome = assign_customers(customers[["id", "lon", "lat", "address"]], villages, options or AssignOptions())
+        # vectorised CPU work: off the event loop, so the chunk's lease keeps being renewed meanwhile
+        frame = customers[["id", "lon", "lat", "address"]]
+        outcome = await asyncio.to_thread(assign_customers, frame, villages, options)
     with jobs.timed("write"):
-        return await _write_back(conn, customers, outcome, force=scope == AssignmentScope.PENDING)
+        return await _write_back(conn, customers, outcome, force=selection == AssignmentScope.PENDING)
 
 
 async def _write_back(
     conn: BaseDBAsyncClient, before: pd.DataFrame, outcome: pd.DataFrame, *, force: bool
-) -> ChunkCounts:
+) -> Placement:
     old_village = pd.to_numeric(before["village_id"], errors="coerce").astype("Int64").to_numpy()
     new_village = outcome["village_id"].astype("Int64").to_numpy()
     placement = outcome["placement"].astype(str).to_numpy()
@@ -181,44 +240,37 @@ async def _write_back(
     arrived = ~same_village & ~unplaced & ~pd.isna(target_village)
     arrival_villages, arrival_counts = np.unique(target_village[arrived].astype("int64"), return_counts=True)
     flags = outcome["flag"].dropna().value_counts()
-    return ChunkCounts(
+    counts = PlacementCounts(
         customers=len(outcome),
         placed=int((~unplaced).sum()),
         moved=int(moved.sum()),
         unplaced=int(unplaced.sum()),
         nearest=int((placement == "NEAREST").sum()),
         fallback=int((placement == "ADDRESS").sum()),
-        flagged={str(k): int(v) for k, v in flags.items()},
-        unplaced_sample=[int(i) for i in outcome["id"].to_numpy()[unplaced][:UNPLACED_SAMPLE]],
+        flagged=tuple(PlacementFlagCount(str(k), int(v)) for k, v in sorted(flags.items())),
+    )
+    return Placement(
+        counts=counts,
+        unplaced_ids=[int(i) for i in outcome["id"].to_numpy()[unplaced]],
         arrivals=dict(zip(arrival_villages.tolist(), arrival_counts.tolist(), strict=True)),
     )
 
 
-def merge_counts(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """A run's report from its chunks' results."""
-    total: dict[str, Any] = {
-        "customers": 0,
-        "placed": 0,
-        "moved": 0,
-        "unplaced": 0,
-        "nearest": 0,
-        "fallback": 0,
-    }
+def merge_counts(results: Sequence[PlacementCounts]) -> PlacementCounts:
+    """A run's counts from its chunks'."""
     flagged: dict[str, int] = {}
-    arrivals: dict[str, int] = {}
-    sample: list[int] = []
     for result in results:
-        for key in total:
-            total[key] += int(result.get(key, 0))
-        for flag, count in result.get("flagged", {}).items():
-            flagged[flag] = flagged.get(flag, 0) + int(count)
-        for village, count in result.get("arrivals", {}).items():
-            arrivals[village] = arrivals.get(village, 0) + int(count)
-        sample.extend(result.get("unplaced_sample", []))
-    total["flagged"] = flagged
-    total["unplaced_sample"] = sorted(sample)[:UNPLACED_SAMPLE]
-    total["arrivals"] = arrivals
-    return total
+        for flag in result.flagged:
+            flagged[flag.flag] = flagged.get(flag.flag, 0) + flag.customers
+    return PlacementCounts(
+        customers=sum(r.customers for r in results),
+        placed=sum(r.placed for r in results),
+        moved=sum(r.moved for r in results),
+        unplaced=sum(r.unplaced for r in results),
+        nearest=sum(r.nearest for r in results),
+        fallback=sum(r.fallback for r in results),
+        flagged=tuple(PlacementFlagCount(flag, n) for flag, n in sorted(flagged.items())),
+    )
 
 
 # --- the job --------------------------------------------------------------------------------------------------
@@ -236,29 +288,40 @@ async def _villages_for_chunk(conn: BaseDBAsyncClient) -> gpd.GeoDataFrame:
     return _village_cache["frame"]
 
 
-async def run_chunk(job: Job, chunk: JobChunk, conn: BaseDBAsyncClient) -> dict[str, Any]:
-    scope = AssignmentScope(job.params.get("scope", AssignmentScope.ALL))
+async def run_chunk(run: ChunkRun[AssignmentParams, IdRange]) -> PlacementCounts:
     with jobs.timed("villages"):
-        villages = await _villages_for_chunk(conn)
-    options = AssignOptions(max_distance_m=float(job.params.get("max_distance_m", AssignOptions().max_distance_m)))
-    counts = await assign_range(
-        conn, scope, int(chunk.params["min_id"]), int(chunk.params["max_id"]), villages, options
-    )
-    return counts.as_dict()
+        villages = await _villages_for_chunk(run.conn)
+    options = AssignOptions(max_distance_m=run.params.max_distance_m)
+    placement = await assign_range(run.conn, run.params.customers, run.scope, run.chunk, villages, options)
+    await run.write_outputs(UNPLACED, ((customer, 1) for customer in placement.unplaced_ids))
+    await run.write_outputs(ARRIVALS, placement.arrivals.items())
+    return placement.counts
 
 
-async def finish(job: Job, results: list[dict[str, Any]], conn: BaseDBAsyncClient) -> dict[str, Any]:
-    merged = merge_counts(results)
-    arrivals = {int(village): count for village, count in merged["arrivals"].items()}
-    merged["managers_notified"] = await notify_managers(job, arrivals, conn)
+async def finish(finishing: Finishing[AssignmentParams], results: Sequence[PlacementCounts]) -> AssignmentReport:
+    counts = merge_counts(results)
+    arrivals = await finishing.output_totals(ARRIVALS)
     if arrivals:
         # customers changed village: this month's KPIs are stale until rolled up again, so roll them up now
         # rather than at night (queued with the result, so it cannot be lost or asked for twice)
-        rollup = await jobs.start_job(
-            kpis.KIND, {"period": None}, [{}], created_by=None, dedup_key=f"{KIND}:{job.id}:kpis", using_db=conn
+        await jobs.start_later(
+            kpis.KPI_ROLLUP,
+            kpis.RollupParams(),
+            created_by=None,
+            dedup_key=f"{ASSIGNMENT_KIND}:{finishing.job_id}:kpis",
+            using_db=finishing.conn,
         )
-        merged["kpi_rollup_job"] = rollup.id
-    return merged
+    return AssignmentReport(
+        customers=counts.customers,
+        placed=counts.placed,
+        moved=counts.moved,
+        nearest=counts.nearest,
+        fallback=counts.fallback,
+        unplaced=counts.unplaced,
+        flagged=counts.flagged,
+        villages_receiving=len(arrivals),
+        managers_notified=await notify_managers(finishing, arrivals),
+    )
 
 
 # --- telling customer managers who came into their grid -------------------------------------------------------
@@ -268,12 +331,13 @@ NOTICE_VILLAGES = 100  # villages listed in a notice's payload, most arrivals fi
 NOTICE_NAMED = 3  # villages named in its text
 
 
-async def notify_managers(job: Job, arrivals: dict[int, int], conn: BaseDBAsyncClient) -> int:
+async def notify_managers(finishing: Finishing[AssignmentParams], arrivals: dict[int, int]) -> int:
     """One notice per customer manager whose grid received customers in this run (placed there for the first
     time or moved in from another village): where they are, so the manager can visit them (走访). Stored on
     the run's connection, pushed once the run's result commits. Returns how many managers were told."""
     if not arrivals:
         return 0
+    conn = finishing.conn
     villages = {
         int(v["id"]): v
         for v in await GridNode.filter(id__in=list(arrivals)).using_db(conn).values("id", "name", "path")
@@ -304,7 +368,7 @@ async def notify_managers(job: Job, arrivals: dict[int, int], conn: BaseDBAsyncC
             f"{named_zh}{'等' if more else ''}（共{len(ranked)}个村） / {named_en}{', …' if more else ''} "
             f"({len(ranked)} village{'s' if len(ranked) > 1 else ''})",
             {
-                "job_id": job.id,
+                "job_id": finishing.job_id,
                 "customers": total,
                 "villages": [
                     {"id": v, "name": villages[v]["name"], "customers": n} for v, n in ranked[:NOTICE_VILLAGES]
@@ -312,47 +376,76 @@ async def notify_managers(job: Job, arrivals: dict[int, int], conn: BaseDBAsyncC
             },
             using_db=conn,
         )
-        jobs.publish_after_finish(note)
+        finishing.publish_after_commit(note)
     return len(received)
 
 
-jobs.register_kind(KIND, run_chunk, finish, title=("网格归属", "assignment run"))
+ASSIGNMENT_KIND = "geo_assign"
+
+ASSIGNMENT = JobKind(
+    name=ASSIGNMENT_KIND,
+    title_zh="网格归属",
+    title_en="assignment run",
+    params=AssignmentParams,
+    chunk=IdRange,
+    chunk_result=PlacementCounts,
+    report=AssignmentReport,
+    plan=plan_chunks,
+    run_chunk=run_chunk,
+    finish=finish,
+    listings=(
+        Listing(
+            field="unplaced_customers",
+            topic=UNPLACED,
+            node_type="Customer",
+            limit=UNPLACED_LISTED,
+            description=f"The first unplaced customers (at most {UNPLACED_LISTED}), smallest id first",
+        ),
+    ),
+    # new or moved customers are placed at five past every hour
+    schedule=KindSchedule(times={"minute": 5}, params=lambda when: AssignmentParams(AssignmentScope.PENDING)),
+)
 
 
-def authorize_run(actor: Actor) -> None:
-    if not policy.may_run_batch_work(actor):
+def authorize_run(actor: Actor, scope: GridScope) -> None:
+    if not policy.may_run_batch_work_over(actor, None if scope.is_bank else scope.path):
         raise forbidden("发起网格归属", "start an assignment run")
 
 
+async def grid_scope(node_id: int | None) -> GridScope:
+    """The scope of a run over a grid node (None: the whole bank)."""
+    if node_id is None:
+        return BANK
+    node = await GridNode.get_or_none(id=node_id)
+    if node is None:
+        raise not_found("网格", "grid node", "gridNode")
+    return GridScope(node.path)
+
+
 async def start_run(
-    scope: AssignmentScope,
+    customers: AssignmentScope,
     *,
+    scope: GridScope = BANK,
     created_by: int | None,
     max_distance_m: float = AssignOptions().max_distance_m,
     chunk_size: int = CHUNK_SIZE,
-    dedup_key: str | None = None,
 ) -> Job:
-    """Record an assignment run cut into chunks and queue them (through the outbox)."""
-    chunks = await plan_chunks(scope, chunk_size)
-    params = {
-        "scope": scope.value,
-        "max_distance_m": max_distance_m,
-        "customers_planned": await _planned(scope),
-    }
-    async with unit_of_work() as uow:
-        job = await jobs.start_job(KIND, params, chunks, created_by=created_by, dedup_key=dedup_key, using_db=uow.conn)
-        uow.on_commit(outbox.wake)
-    return job
+    """Record an assignment run cut into chunks and queue them (through the outbox); or, while one is under
+    way over the same scope, that one."""
+    params = AssignmentParams(customers, max_distance_m, chunk_size)
+    return await jobs.start(ASSIGNMENT, params, scope=scope, created_by=created_by)
 
 
-async def _planned(scope: AssignmentScope) -> int:
-    qs = Customer.all() if scope == AssignmentScope.ALL else Customer.filter(needs_placement=True)
-    return await qs.count()
-
-
-async def start_assignment(actor: Actor, scope: AssignmentScope, max_distance_m: float | None = None) -> Job:
-    """Head office or the administrator starts a run; it is recorded with who started it."""
-    authorize_run(actor)
+async def start_assignment(
+    actor: Actor,
+    customers: AssignmentScope,
+    max_distance_m: float | None = None,
+    node_id: int | None = None,
+) -> Job:
+    """Head office or the administrator starts a run, a branch president one over their grid; it is recorded
+    with who started it."""
+    scope = await grid_scope(node_id)
+    authorize_run(actor, scope)
     distance = AssignOptions().max_distance_m if max_distance_m is None else max_distance_m
     if not 0 <= distance <= 5000:
         raise DomainError(
@@ -362,12 +455,16 @@ async def start_assignment(actor: Actor, scope: AssignmentScope, max_distance_m:
             "maxDistanceM",
         )
     async with unit_of_work() as uow:
-        job = await start_run(scope, created_by=actor.staff_id, max_distance_m=distance)
-        await uow.audit(actor, "assignment.start", "Job", job.id, {"scope": scope.value, "maxDistanceM": distance})
+        job = await start_run(customers, scope=scope, created_by=actor.staff_id, max_distance_m=distance)
+        await uow.audit(
+            actor, "assignment.start", "Job", job.id,
+            {"scope": customers.value, "grid": scope.path, "maxDistanceM": distance},
+        )  # fmt: skip
     return job
 
 
 __all__ = [
-    "KIND", "AssignmentScope", "ChunkCounts", "assign_range", "authorize_run", "load_villages", "merge_counts",
+    "ASSIGNMENT", "AssignmentParams", "AssignmentReport", "AssignmentScope", "IdRange", "Placement",
+    "PlacementCounts", "assign_range", "authorize_run", "grid_scope", "load_villages", "merge_counts",
     "plan_chunks", "start_assignment", "start_run",
 ]  # fmt: skip

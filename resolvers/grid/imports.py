@@ -15,13 +15,14 @@ Every import, refused or not, is a recorded job whose result is the report.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import geopandas as gpd
 import shapely
@@ -34,17 +35,19 @@ from domain.grid.errors import GridErrorCode
 from geo.importing import GridImport, ImportFileError, prepare_villages, read_features
 from models import Customer, GridLevel, GridNode, Job, JobStatus
 from resolvers.grid import policy
+from resolvers.grid.assignment import ASSIGNMENT, AssignmentParams, AssignmentScope
+from resolvers.platform import jobs, outbox
 from resolvers.platform.db import dialect
+from resolvers.platform.job_kinds import Described, RecordedKind
 from resolvers.platform.unit_of_work import unit_of_work
 
-KIND = "grid_import"
 NEAREST_MARGIN_DEG = 0.01  # ≈ 1 km: beyond the assignment's nearest-village distance
 MARK_ALL_ABOVE = 200  # more changed villages than this: mark every located customer instead of per-village boxes
 VILLAGE_PARENT_CODE_FIELD = "parent_code"  # where a village layer names its township when no field is given
 
 
-class ImportLevel(StrEnum):
-    """The levels of the grid that are imported from polygon layers."""
+class GridImportLevel(StrEnum):
+    """The grid level a polygon layer holds: 村 / 乡镇"""
 
     VILLAGE = "VILLAGE"
     TOWNSHIP = "TOWNSHIP"
@@ -55,7 +58,88 @@ class ImportLevel(StrEnum):
 
     @property
     def parent_level(self) -> GridLevel:
-        return GridLevel.TOWNSHIP if self is ImportLevel.VILLAGE else GridLevel.COUNTY
+        return GridLevel.TOWNSHIP if self is GridImportLevel.VILLAGE else GridLevel.COUNTY
+
+
+class GridImportSeverity(StrEnum):
+    """ERROR: the import was refused; WARNING: imported, reported"""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class GridImportParams:
+    file: str
+    level: GridImportLevel
+
+
+@dataclass(frozen=True)
+class GridImportProblem:
+    """One problem found in an imported file, usually of one feature"""
+
+    feature: Annotated[int | None, Described("The feature's 0-based position in the file; null for the file")]
+    code: Annotated[str | None, Described("The feature's code, when it has one")]
+    kind: Annotated[
+        str,
+        Described(
+            "INVALID_GEOMETRY, REPAIRED_GEOMETRY, EMPTY_GEOMETRY, MISSING_ATTRIBUTE, DUPLICATE_CODE, NO_CRS, "
+            "OUTSIDE_CHINA, UNKNOWN_PARENT or CODE_IN_USE"
+        ),
+    ]
+    severity: GridImportSeverity
+    message: Annotated[str, Described("中文 / English")]
+    message_zh: str
+    message_en: str
+
+
+@dataclass(frozen=True)
+class GridImportOverlap:
+    """Two imported areas that overlap"""
+
+    code_a: str
+    code_b: str
+    area_m2: Annotated[float, Described("The overlap's area in square metres")]
+
+
+@dataclass(frozen=True)
+class GridImportCounts:
+    """What an import that went ahead wrote"""
+
+    created: int
+    updated: Annotated[int, Described("Existing nodes whose name, polygon or parent changed; ids kept")]
+    unchanged: int
+    customers_to_place: Annotated[
+        int, Described("Customers marked for placement because a village boundary near them changed (0 for townships)")
+    ]
+
+
+@dataclass(frozen=True)
+class GridImportReport:
+    """The report of a grid import (网格导入报告)"""
+
+    file: Annotated[str, Described("The imported file's name")]
+    level: GridImportLevel
+    features_ok: Annotated[int, Described("Features without errors")]
+    problems: Annotated[tuple[GridImportProblem, ...], Described("Errors first by file, then by feature")]
+    overlaps: tuple[GridImportOverlap, ...]
+    gap_area_m2: Annotated[
+        float | None,
+        Described(
+            "Area the layer should cover and does not, in m²: inside the townships (villages), the county "
+            "outline, or else the layer's convex hull; null when not measured"
+        ),
+    ]
+    counts: Annotated[GridImportCounts | None, Described("Null when the import was refused")] = None
+
+
+GRID_IMPORT = RecordedKind(
+    name="grid_import",
+    title_zh="网格导入",
+    title_en="grid import",
+    params=GridImportParams,
+    report=GridImportReport,
+)
 
 
 @dataclass(frozen=True)
@@ -88,16 +172,19 @@ def authorize(actor: Actor) -> None:
 
 async def import_villages(actor: Actor, path: str | Path, fields: ImportFields = ImportFields()) -> Job:
     """Check and import a village layer; see import_grid."""
-    return await import_grid(actor, path, ImportLevel.VILLAGE, fields)
+    return await import_grid(actor, path, GridImportLevel.VILLAGE, fields)
 
 
 async def import_townships(actor: Actor, path: str | Path, fields: ImportFields = ImportFields()) -> Job:
     """Check and import a township layer; see import_grid."""
-    return await import_grid(actor, path, ImportLevel.TOWNSHIP, fields)
+    return await import_grid(actor, path, GridImportLevel.TOWNSHIP, fields)
 
 
 async def import_grid(
-    actor: Actor, path: str | Path, level: ImportLevel = ImportLevel.VILLAGE, fields: ImportFields = ImportFields()
+    actor: Actor,
+    path: str | Path,
+    level: GridImportLevel = GridImportLevel.VILLAGE,
+    fields: ImportFields = ImportFields(),
 ) -> Job:
     """Check and import a layer of one level; returns the recorded job: SUCCEEDED with counts, or FAILED with
     the problems and nothing written. A file that cannot be read at all, or a grid the layer cannot be placed
@@ -123,33 +210,27 @@ async def import_grid(
         neighbours=await _existing_shapes(level),
     )
     checked = await asyncio.to_thread(check)
-    params = {"file": Path(path).name, "level": level.value}
-    report = _report(checked, params["file"], level)
+    params = GridImportParams(Path(path).name, level)
+    report = _report(checked, params)
     if not checked.ok:
         return await _refuse(actor, params, report)
-    return await _apply(actor, checked, level, parents, params, report)
+    return await _apply(actor, checked, parents, params, report)
 
 
-async def _refuse(actor: Actor, params: dict[str, str], report: dict[str, Any]) -> Job:
+async def _refuse(actor: Actor, params: GridImportParams, report: GridImportReport) -> Job:
     """Record the refused import with its report; nothing else is written."""
-    now = datetime.now(UTC)
-    errors = sum(p["severity"] == "error" for p in report["problems"])
+    errors = sum(p.severity is GridImportSeverity.ERROR for p in report.problems)
     async with unit_of_work() as uow:
-        job = await Job.create(
-            kind=KIND, status=JobStatus.FAILED, params=params, created_by_id=actor.staff_id, started_at=now,
-            finished_at=now, result=report, error=f"{errors} errors: nothing was imported",
+        job = await jobs.record(
+            GRID_IMPORT, params, report, status=JobStatus.FAILED, created_by=actor.staff_id,
+            started_at=datetime.now(UTC), error=f"{errors} errors: nothing was imported", using_db=uow.conn,
         )  # fmt: skip
-        await uow.audit(actor, "grid.import.refused", "Job", job.id, params)
+        await uow.audit(actor, "grid.import.refused", "Job", job.id, {"file": params.file, "level": params.level.value})
     return job
 
 
 async def _apply(
-    actor: Actor,
-    checked: GridImport,
-    level: ImportLevel,
-    parents: _Parents,
-    params: dict[str, str],
-    report: dict[str, Any],
+    actor: Actor, checked: GridImport, parents: _Parents, params: GridImportParams, report: GridImportReport
 ) -> Job:
     """Write the checked layer, the job, the placement it calls for and the audit row in one transaction."""
     started = datetime.now(UTC)
@@ -159,29 +240,33 @@ async def _apply(
             # one import writes at a time: a second one waits, then finds the first's nodes and updates them
             # instead of creating the same codes again (SQLite writers are serialised already)
             await conn.execute_query("SELECT pg_advisory_xact_lock(hashtext('palmcredit.grid_import'))")
-        counts, changed_shapes = await _write_nodes(conn, checked, level, parents)
+        level = params.level
+        written, changed_shapes = await _write_nodes(conn, checked, level, parents)
         # customers are placed by village: a township's new outline moves nobody
-        counts["customers_to_place"] = await _mark_affected(conn, changed_shapes) if level is ImportLevel.VILLAGE else 0
-        report["counts"] = counts
-        job = await Job.create(
-            kind=KIND, status=JobStatus.SUCCEEDED, params=params, created_by_id=actor.staff_id,
-            started_at=started, finished_at=datetime.now(UTC), result=report, using_db=conn,
+        to_place = await _mark_affected(conn, changed_shapes) if level is GridImportLevel.VILLAGE else 0
+        counts = GridImportCounts(**written, customers_to_place=to_place)
+        job = await jobs.record(
+            GRID_IMPORT, params, dataclasses.replace(report, counts=counts), status=JobStatus.SUCCEEDED,
+            created_by=actor.staff_id, started_at=started, using_db=conn,
         )  # fmt: skip
-        if counts["customers_to_place"]:
-            key = f"grid_import:{job.id}:assign"
-            await uow.enqueue("start_assignment", ["PENDING", actor.staff_id, key], key)
-        await uow.audit(actor, "grid.import", "Job", job.id, {"level": level.value, **counts})
+        if to_place:
+            await jobs.start_later(
+                ASSIGNMENT, AssignmentParams(AssignmentScope.PENDING), created_by=actor.staff_id,
+                dedup_key=f"{GRID_IMPORT.name}:{job.id}:assign", using_db=conn,
+            )  # fmt: skip
+            uow.on_commit(outbox.wake)
+        await uow.audit(actor, "grid.import", "Job", job.id, {"level": level.value, **dataclasses.asdict(counts)})
     return job
 
 
-async def _parents(level: ImportLevel, fields: ImportFields) -> _Parents:
+async def _parents(level: GridImportLevel, fields: ImportFields) -> _Parents:
     """The possible parents of the layer's nodes and the attributes that name them; DomainError when a township
     layer names no county and the grid has none, or several."""
     parents = await GridNode.filter(level=level.parent_level)
     code_field, name_field = fields.parent_code or None, fields.parent_name or None
     only = None
     if code_field is None and name_field is None:
-        if level is ImportLevel.VILLAGE:
+        if level is GridImportLevel.VILLAGE:
             code_field = VILLAGE_PARENT_CODE_FIELD
         elif len(parents) == 1:
             only = parents[0]
@@ -202,7 +287,7 @@ async def _parents(level: ImportLevel, fields: ImportFields) -> _Parents:
     return _Parents({p.code: p for p in parents}, only, code_field, name_field, await _outline(level, parents))
 
 
-async def _existing_shapes(level: ImportLevel) -> gpd.GeoDataFrame:
+async def _existing_shapes(level: GridImportLevel) -> gpd.GeoDataFrame:
     """The nodes of the level already in the grid, with their polygons: the layer is checked against those it
     leaves in place (overlaps with them, and the gap they and it leave)."""
     rows = await GridNode.filter(level=level.grid_level, polygon__not_isnull=True).values_list("code", "polygon")
@@ -210,35 +295,35 @@ async def _existing_shapes(level: ImportLevel) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame({"code": [str(code) for code, _ in rows]}, geometry=shapes, crs="EPSG:4326")
 
 
-async def _outline(level: ImportLevel, parents: list[GridNode]) -> Any:
+async def _outline(level: GridImportLevel, parents: list[GridNode]) -> Any:
     """The area the layer should cover: the union of its parents' polygons; for villages whose townships have
     none yet, the county's."""
     shapes = [shapely.geometry.shape(p.polygon) for p in parents if p.polygon]
-    if not shapes and level is ImportLevel.VILLAGE:
+    if not shapes and level is GridImportLevel.VILLAGE:
         counties = await GridNode.filter(level=GridLevel.COUNTY)
         shapes = [shapely.geometry.shape(c.polygon) for c in counties if c.polygon]
     return shapely.union_all(shapes) if shapes else None
 
 
-def _report(checked: GridImport, file_name: str, level: ImportLevel) -> dict[str, Any]:
-    return {
-        "file": file_name,
-        "level": level.value,
-        "features_ok": len(checked.villages),
-        "problems": [
-            {"feature": p.feature, "code": p.code, "kind": p.kind, "severity": p.severity,
-             "message_zh": p.message_zh, "message_en": p.message_en}
+def _report(checked: GridImport, params: GridImportParams) -> GridImportReport:
+    return GridImportReport(
+        file=params.file,
+        level=params.level,
+        features_ok=len(checked.villages),
+        problems=tuple(
+            GridImportProblem(
+                feature=p.feature, code=p.code, kind=p.kind, severity=GridImportSeverity(p.severity),
+                message=f"{p.message_zh} / {p.message_en}", message_zh=p.message_zh, message_en=p.message_en,
+            )
             for p in checked.problems
-        ],
-        "overlaps": [
-            {"code_a": o.code_a, "code_b": o.code_b, "area_m2": round(o.area_m2, 1)} for o in checked.overlaps
-        ],
-        "gap_area_m2": None if math.isnan(checked.gap_area_m2) else round(checked.gap_area_m2, 1),
-    }  # fmt: skip
+        ),
+        overlaps=tuple(GridImportOverlap(o.code_a, o.code_b, round(o.area_m2, 1)) for o in checked.overlaps),
+        gap_area_m2=None if math.isnan(checked.gap_area_m2) else round(checked.gap_area_m2, 1),
+    )  # fmt: skip
 
 
 async def _write_nodes(
-    conn: BaseDBAsyncClient, checked: GridImport, level: ImportLevel, parents: _Parents
+    conn: BaseDBAsyncClient, checked: GridImport, level: GridImportLevel, parents: _Parents
 ) -> tuple[dict[str, int], list[tuple[Any, Any]]]:
     """Create or update every checked feature by its code; returns the counts and the (old, new) shapes of the
     nodes whose polygon is new or changed."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
@@ -30,10 +30,11 @@ from domain.grid.kpi import (
     roll_up,
 )
 from geo.maps import choropleth_png, feature_collection
-from models import GridKpi, GridNode, Job, JobChunk
+from models import GridKpi, GridNode, Job
 from resolvers.grid import browse, policy
-from resolvers.platform import jobs, outbox
+from resolvers.platform import jobs
 from resolvers.platform.db import dialect, fetch
+from resolvers.platform.job_kinds import BANK, ChunkRun, Described, Finishing, GridScope, JobKind, KindSchedule
 from resolvers.platform.unit_of_work import unit_of_work
 
 KPI_FIELDS = [
@@ -74,8 +75,10 @@ def _village_figures_sql(conn: BaseDBAsyncClient) -> str:
 
 @dataclass(frozen=True)
 class RollupReport:
-    period: str
-    nodes: int
+    """The report of a KPI roll-up (网格指标汇总)"""
+
+    period: Annotated[str, Described("The period rolled up, YYYY-MM")]
+    nodes: Annotated[int, Described("Grid nodes whose figures were written")]
     villages_with_customers: int
     customers: int
 
@@ -113,39 +116,55 @@ async def roll_up_kpis(
 
 # --- the job --------------------------------------------------------------------------------------------------
 
-KIND = "kpi_rollup"
+
+@dataclass(frozen=True)
+class RollupParams:
+    period: str | None = None  # YYYY-MM; None: the month the run starts in
 
 
-async def _run_chunk(job: Job, chunk: JobChunk, conn: BaseDBAsyncClient) -> dict[str, Any]:
-    report = await roll_up_kpis(job.params.get("period"), using_db=conn)
-    return {
-        "period": report.period,
-        "nodes": report.nodes,
-        "villages": report.villages_with_customers,
-        "customers": report.customers,
-    }
+@dataclass(frozen=True)
+class WholeGrid:
+    """The roll-up's one chunk: a single GROUP BY over the customers is cheaper than cutting it up."""
 
 
-async def _finish(job: Job, results: list[dict[str, Any]], conn: BaseDBAsyncClient) -> dict[str, Any]:
-    return results[0] if results else {}
+async def _plan(params: RollupParams, scope: GridScope, conn: BaseDBAsyncClient) -> list[WholeGrid]:
+    return [WholeGrid()]
 
 
-jobs.register_kind(KIND, _run_chunk, _finish, title=("网格指标汇总", "KPI roll-up"))
+async def _run_chunk(run: ChunkRun[RollupParams, WholeGrid]) -> RollupReport:
+    return await roll_up_kpis(run.params.period, using_db=run.conn)
 
 
-async def start_rollup(actor: Actor | None, period: str | None = None, *, dedup_key: str | None = None) -> Job:
-    """Queue a roll-up (one chunk: a single GROUP BY over the customers is cheaper than cutting it up)."""
-    if actor is not None and not policy.may_run_batch_work(actor):
+async def _finish(finishing: Finishing[RollupParams], results: Sequence[RollupReport]) -> RollupReport:
+    (report,) = results
+    return report
+
+
+KPI_ROLLUP = JobKind(
+    name="kpi_rollup",
+    title_zh="网格指标汇总",
+    title_en="KPI roll-up",
+    params=RollupParams,
+    chunk=WholeGrid,
+    chunk_result=RollupReport,
+    report=RollupReport,
+    plan=_plan,
+    run_chunk=_run_chunk,
+    finish=_finish,
+    bank_wide_only=True,  # every node's figures are rolled up from every village's
+    schedule=KindSchedule(times={"hour": 2, "minute": 0}, params=lambda when: RollupParams(current_period(when))),
+)
+
+
+async def start_rollup(actor: Actor, period: str | None = None) -> Job:
+    """Queue a roll-up of the whole grid; or, while one is under way, that one."""
+    if not policy.may_run_batch_work(actor):
         raise forbidden("发起指标汇总", "start a KPI roll-up")
     if period is not None:
         period = parse_period(period, today=datetime.now(UTC).date())
-    params = {"period": period}
     async with unit_of_work() as uow:
-        created_by = actor.staff_id if actor else None
-        job = await jobs.start_job(KIND, params, [{}], created_by=created_by, dedup_key=dedup_key, using_db=uow.conn)
-        uow.on_commit(outbox.wake)
-        if actor is not None:
-            await uow.audit(actor, "kpi.rollup.start", "Job", job.id, params)
+        job = await jobs.start(KPI_ROLLUP, RollupParams(period), scope=BANK, created_by=actor.staff_id)
+        await uow.audit(actor, "kpi.rollup.start", "Job", job.id, {"period": period})
     return job
 
 
@@ -254,7 +273,9 @@ def figures(kpi: GridKpi) -> KpiFigures:
 
 __all__ = [
     "KPI_FIELDS",
+    "KPI_ROLLUP",
     "KpiFigures",
+    "RollupParams",
     "RollupReport",
     "children_map",
     "current_period",

@@ -5,7 +5,8 @@ side, so that what a node page answers and what a list returns can never disagre
 - Anyone else sees their scope's subtrees and the breadcrumb above them (a customer manager sees the county
   and township names above their villages, not their siblings' contents).
 - KPIs: head office everywhere; a branch president or customer manager inside their own subtrees.
-- Batch work over the grid (assignment runs, KPI roll-ups, imports) is started by the whole-grid roles.
+- Batch work over the grid (assignment runs, KPI roll-ups, imports) is started by the whole-grid roles; a
+  branch president may run it over a part of their own grid.
 """
 
 from __future__ import annotations
@@ -58,6 +59,14 @@ def kpis_visible(actor: Actor) -> Q:
 def may_run_batch_work(actor: Actor) -> bool:
     """Assignment runs, KPI roll-ups and grid imports: the whole-grid roles."""
     return actor.has_any(WHOLE_GRID_ROLES)
+
+
+def may_run_batch_work_over(actor: Actor, path: str | None) -> bool:
+    """Batch work over the node at path, or the whole bank (None): the whole-grid roles anywhere, a branch
+    president inside their own subtrees."""
+    if may_run_batch_work(actor):
+        return True
+    return path is not None and actor.has(Role.BRANCH_PRESIDENT) and inside(path, actor.scope_paths)
 
 
 def lists_customers(actor: Actor) -> bool:

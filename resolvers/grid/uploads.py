@@ -21,7 +21,7 @@ from domain.access import Actor
 from domain.errors import DomainError, ErrorCode
 from domain.sizes import size_text
 from models import Job
-from resolvers.grid.imports import ImportFields, ImportLevel, authorize, import_grid
+from resolvers.grid.imports import GridImportLevel, ImportFields, authorize, import_grid
 from settings import SETTINGS
 
 FORMATS = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GeoPackage", ".zip": "Shapefile (zip)"}
@@ -37,7 +37,7 @@ async def import_upload(
     actor: Actor,
     file_name: str,
     content: BinaryIO | None,
-    level: ImportLevel = ImportLevel.VILLAGE,
+    level: GridImportLevel = GridImportLevel.VILLAGE,
     fields: ImportFields = ImportFields(),
 ) -> Job:
     """Check an uploaded file and import it (see the module docstring); returns the recorded job.

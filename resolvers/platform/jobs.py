@@ -3,12 +3,17 @@
 Invariants:
 - A job, its chunks and the outbox messages that run them are written in one transaction (the caller's, when a
   use case starts a job together with its own change), so accepted work is never lost.
-- A chunk's effects and its SUCCEEDED mark commit together. A crash mid-chunk rolls both back; a chunk run
-  again after success finds it done and does nothing. So every chunk's effect happens exactly once.
+- One run of a kind over a scope at a time (single flight): while a job is unfinished it holds its
+  in_flight_key, and a second start of the same kind over the same scope returns it instead.
+- A chunk's effects, its output rows and its SUCCEEDED mark commit together. A crash mid-chunk rolls them all
+  back; a chunk run again after success finds it done and does nothing. So every chunk's effect happens once.
 - A worker claims a chunk with a conditional UPDATE that also counts the attempt; the attempt number fences
-  the final write, so a worker that overran its lease cannot mark a chunk another worker has reclaimed.
-- A chunk whose worker died is reclaimed once its lease has passed (recover_stalled re-dispatches it); one
-  that keeps failing is FAILED after its kind's max_attempts, and so is its job.
+  its heartbeat and its final write, so a worker that lost its lease cannot mark a chunk another worker has
+  reclaimed. While a chunk runs its worker renews the lease every lease/3; a renewal that finds the lease lost
+  stops the chunk.
+- A chunk whose worker died is reclaimed once its last heartbeat is a lease old (recover_stalled re-dispatches
+  it); one that keeps failing is FAILED after its kind's max_attempts, and so is its job. A failed attempt is
+  recorded on a fresh connection, retried, so a connection killed under the chunk does not leave it RUNNING.
 - finish runs once: the job's RUNNING → SUCCEEDED update guards it, in the same transaction as its writes.
 - A chunk's phase timings (timed) are stored with its SUCCEEDED mark, so they describe the attempt that
   counted; a failed or lost attempt leaves none.
@@ -25,7 +30,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
@@ -34,55 +39,70 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from domain.access import Actor
-from domain.errors import not_found
-from models import Job, JobChunk, JobStatus, Notification, OutboxMessage
+from domain.errors import DomainError, ErrorCode, not_found
+from models import Job, JobChunk, JobOutput, JobStatus, Notification, OutboxMessage
 from resolvers.platform import job_policy, outbox
 from resolvers.platform.db import connection, dialect, placeholders
+from resolvers.platform.job_kinds import (
+    BANK,
+    AnyKind,
+    ChunkRun,
+    Finishing,
+    GridScope,
+    JobKind,
+    RecordedKind,
+    job_kind,
+    recorded_kind,
+)
 from resolvers.platform.notifications import notify, publish
 from resolvers.platform.pagination import Page, paginate
+from resolvers.platform.unit_of_work import unit_of_work
+from settings import SETTINGS
 
 log = logging.getLogger("palmcredit.jobs")
 
-ChunkRunner = Callable[[Job, JobChunk, BaseDBAsyncClient], Awaitable[dict[str, Any] | None]]
-Finisher = Callable[[Job, list[dict[str, Any]], BaseDBAsyncClient], Awaitable[dict[str, Any] | None]]
+P = TypeVar("P")
+T = TypeVar("T")
+W = TypeVar("W")
 
 UNFINISHED = (JobStatus.PENDING, JobStatus.RUNNING)
 FINISHED = (JobStatus.SUCCEEDED, JobStatus.FAILED)
-
-
-@dataclass(frozen=True)
-class JobKind:
-    name: str
-    run_chunk: ChunkRunner
-    finish: Finisher
-    max_attempts: int = 3
-    title_zh: str = ""  # what people call it, in notices: 网格归属
-    title_en: str = ""  # assignment run
-
-    def titled(self, zh: str, en: str) -> str:
-        """A notice's title for a run of this kind: "网格归属运行完成 / assignment run finished"."""
-        return f"{self.title_zh or self.name}{zh} / {self.title_en or self.name} {en}"
+BOOKKEEPING_TRIES = 3
 
 
 @dataclass
 class JobPolicy:
-    """How long a claimed chunk is its worker's (lease), and how long a chunk may run (chunk_timeout, kept
-    below the lease so a chunk that is still running never loses it)."""
+    """How long a claimed chunk stays its worker's without a heartbeat (lease; the heartbeat renews it every
+    lease/3), and how long a chunk may run (chunk_timeout).
 
-    lease: timedelta = timedelta(minutes=10)
+    SQLite lets one connection write at a time, so a heartbeat cannot commit while a chunk's transaction is
+    open: there a chunk keeps the lease it claimed, unrenewed_lease, which must outlast chunk_timeout."""
+
+    lease: timedelta = timedelta(seconds=SETTINGS.job_lease_seconds)
     chunk_timeout: timedelta = timedelta(minutes=5)
+    unrenewed_lease: timedelta = timedelta(minutes=10)
+
+    @property
+    def heartbeat_every(self) -> timedelta:
+        return self.lease / 3
 
 
 POLICY = JobPolicy()
-_KINDS: dict[str, JobKind] = {}
-# notifications a finisher stored, pushed once its transaction has committed (see publish_after_finish)
-_AFTER_COMMIT: ContextVar[list[Notification] | None] = ContextVar("palmcredit_job_after_commit", default=None)
 # seconds per phase of the chunk attempt running in this task (see timed)
 _CHUNK_TIMINGS: ContextVar[dict[str, float] | None] = ContextVar("palmcredit_chunk_timings", default=None)
 
 
-class UnknownJobKindError(LookupError):
-    """The job's kind is not registered in this process (its module was not imported)."""
+def renews_leases(conn: BaseDBAsyncClient | None = None) -> bool:
+    return dialect(conn) == "postgres"
+
+
+def lease() -> timedelta:
+    """How long a running chunk's last heartbeat (its claim, where leases are not renewed) holds it."""
+    return POLICY.lease if renews_leases() else POLICY.unrenewed_lease
+
+
+def _title(kind: str, zh: str, en: str) -> str:
+    return recorded_kind(kind).titled(zh, en)
 
 
 class ChunkOutcome(StrEnum):
@@ -90,35 +110,7 @@ class ChunkOutcome(StrEnum):
     FAILED = "FAILED"  # this attempt failed (retried later, or the chunk and its job are FAILED)
     BUSY = "BUSY"  # another worker holds it within its lease
     SKIPPED = "SKIPPED"  # already done, or its job is finished
-    LOST = "LOST"  # ran past its lease and another worker reclaimed it; nothing was kept
-
-
-def register_kind(
-    kind: str,
-    run_chunk: ChunkRunner,
-    finish: Finisher,
-    *,
-    max_attempts: int = 3,
-    title: tuple[str, str] = ("", ""),
-) -> JobKind:
-    """Declare a kind of job: run_chunk(job, chunk, conn) does one chunk's writes on conn and returns its
-    result; finish(job, chunk_results, conn) reduces them to the job's result. Both run inside a
-    transaction, and must not commit anything elsewhere."""
-    registered = JobKind(kind, run_chunk, finish, max_attempts, *title)
-    _KINDS[kind] = registered
-    return registered
-
-
-def _title(kind: str, zh: str, en: str) -> str:
-    registered = _KINDS.get(kind)
-    return registered.titled(zh, en) if registered else f"{kind}{zh} / {kind} {en}"
-
-
-def job_kind(kind: str) -> JobKind:
-    try:
-        return _KINDS[kind]
-    except KeyError:
-        raise UnknownJobKindError(f"job kind {kind!r} is not registered in this process") from None
+    LOST = "LOST"  # its lease was lost and another worker may have reclaimed it; nothing was kept
 
 
 def _now() -> datetime:
@@ -129,58 +121,73 @@ def chunk_key(job_id: int, number: int) -> str:
     return f"job:{job_id}:chunk:{number}"
 
 
+def in_flight_key(kind: str, scope: GridScope) -> str:
+    return f"{kind}@{scope.path}"
+
+
 # --- starting ---------------------------------------------------------------------------------------------
 
 
-async def start_job(
-    kind: str,
-    params: dict[str, Any],
-    chunks: Sequence[dict[str, Any]],
+async def start(
+    kind: JobKind[P, Any, Any, Any],
+    params: P,
     *,
+    scope: GridScope = BANK,
     created_by: int | None,
     dedup_key: str | None = None,
     using_db: BaseDBAsyncClient | None = None,
 ) -> Job:
-    """Record a job, its chunks and the outbox messages that will run them, in one transaction: the caller's
-    when using_db is given (then call outbox.wake() after it commits), else its own.
+    """Plan a run of kind over scope and record it, its chunks and the outbox messages that will run them, in
+    one transaction: the caller's when using_db is given (then call outbox.wake() after it commits), else the
+    open unit of work's or one of its own. Returns the job, or the one that makes this start unnecessary:
 
-    A dedup_key names one piece of work: while a job with that key is unfinished or has succeeded, asking
-    again returns that job. A failed job gives its key up, so the work can be asked for again.
+    - a job holding dedup_key (one piece of work: while it is unfinished or has succeeded, asking again
+      returns it; a failed job gives its key up, so the work can be asked for again);
+    - the unfinished job of the same kind over the same scope (single flight).
     """
-    job_kind(kind)
+    if kind.bank_wide_only and not scope.is_bank:
+        raise DomainError(
+            ErrorCode.INVALID_VALUE,
+            f"{kind.title_zh}只能全行运行",
+            f"a {kind.title_en} runs for the whole bank only",
+            "scope",
+        )
     if using_db is not None:
-        return await _start(using_db, kind, params, chunks, created_by, dedup_key)
-    async with in_transaction() as conn:
-        job = await _start(conn, kind, params, chunks, created_by, dedup_key)
-    outbox.wake()
+        return await _start(using_db, kind, params, scope, created_by, dedup_key)
+    async with unit_of_work() as uow:
+        job = await _start(uow.conn, kind, params, scope, created_by, dedup_key)
+        uow.on_commit(outbox.wake)
     return job
 
 
 async def _start(
     conn: BaseDBAsyncClient,
-    kind: str,
-    params: dict[str, Any],
-    chunks: Sequence[dict[str, Any]],
+    kind: JobKind[P, Any, Any, Any],
+    params: P,
+    scope: GridScope,
     created_by: int | None,
     dedup_key: str | None,
 ) -> Job:
-    if dedup_key is not None:
-        existing = await Job.filter(dedup_key=dedup_key).using_db(conn).first()
-        if existing is not None:
-            return existing
+    flight = in_flight_key(kind.name, scope)
+    existing = await _existing(conn, dedup_key, flight)
+    if existing is not None:
+        return existing
+    chunks = [kind.chunk_codec.dump(chunk) for chunk in await kind.plan(params, scope, conn)]
     try:
-        # a savepoint: losing the race for the key must not abort the caller's transaction
-        async with conn._in_transaction():
+        # a savepoint: losing the race for a key must not abort the caller's transaction
+        async with in_transaction():
             job = await Job.create(
-                kind=kind,
-                params=params,
+                kind=kind.name,
+                params=kind.params_codec.dump(params),
+                scope=scope.path,
                 created_by_id=created_by,
                 dedup_key=dedup_key,
+                in_flight_key=flight,
                 chunks_total=len(chunks),
                 using_db=conn,
             )
     except IntegrityError:
-        existing = await Job.filter(dedup_key=dedup_key).using_db(conn).first()
+        existing = await _existing(conn, dedup_key, flight)
         if existing is None:
             raise
         return existing
@@ -194,6 +201,66 @@ async def _start(
     return job
 
 
+async def _existing(conn: BaseDBAsyncClient, dedup_key: str | None, flight: str) -> Job | None:
+    if dedup_key is not None:
+        found = await Job.filter(dedup_key=dedup_key).using_db(conn).first()
+        if found is not None:
+            return found
+    return await Job.filter(in_flight_key=flight).using_db(conn).first()
+
+
+async def start_later(
+    kind: JobKind[P, Any, Any, Any],
+    params: P,
+    *,
+    scope: GridScope = BANK,
+    created_by: int | None,
+    dedup_key: str,
+    using_db: BaseDBAsyncClient,
+) -> None:
+    """Chain a job from a change: queue its start in the caller's transaction (the outbox's start_job task
+    plans and starts it once that has committed). dedup_key names it, so a second delivery finds it."""
+    args = [kind.name, kind.params_codec.dump(params), scope.path, created_by, dedup_key]
+    await outbox.enqueue("start_job", args, f"start:{dedup_key}", using_db=using_db)
+
+
+async def start_queued(kind: str, params: Any, scope: str, created_by: int | None, dedup_key: str) -> Job:
+    """The start queued by start_later."""
+    registered = job_kind(kind)
+    return await start(
+        registered,
+        registered.params_codec.load(params),
+        scope=GridScope(scope),
+        created_by=created_by,
+        dedup_key=dedup_key,
+    )
+
+
+async def record(
+    kind: RecordedKind[P, T],
+    params: P,
+    report: T,
+    *,
+    status: JobStatus,
+    created_by: int | None,
+    started_at: datetime,
+    error: str = "",
+    using_db: BaseDBAsyncClient | None = None,
+) -> Job:
+    """Record a run done while its user waited (a grid import), finished, with its report."""
+    return await Job.create(
+        kind=kind.name,
+        status=status,
+        params=kind.params_codec.dump(params),
+        created_by_id=created_by,
+        started_at=started_at,
+        finished_at=_now(),
+        result=kind.report_codec.dump(report),
+        error=error,
+        using_db=using_db,
+    )
+
+
 # --- running ----------------------------------------------------------------------------------------------
 
 
@@ -205,22 +272,22 @@ async def run_job_chunk(job_id: int, number: int) -> ChunkOutcome:
         return ChunkOutcome.SKIPPED
     kind = job_kind(job.kind)
     now = _now()
-    cutoff = now - POLICY.lease
-    if chunk.status == JobStatus.RUNNING and chunk.started_at is not None and chunk.started_at >= cutoff:
+    cutoff = now - lease()
+    if chunk.status == JobStatus.RUNNING and chunk.heartbeat_at is not None and chunk.heartbeat_at >= cutoff:
         return ChunkOutcome.BUSY
-    claimable = Q(status=JobStatus.PENDING) | Q(status=JobStatus.RUNNING, started_at__lt=cutoff)
+    claimable = Q(status=JobStatus.PENDING) | Q(status=JobStatus.RUNNING, heartbeat_at__lt=cutoff)
     if chunk.attempts >= kind.max_attempts:
         reason = f"{chunk.attempts}次尝试均未完成 / {chunk.attempts} attempts did not finish (worker killed?)"
         await _chunk_failed(job, chunk, reason, JobChunk.filter(claimable, id=chunk.id, attempts=chunk.attempts))
         return ChunkOutcome.FAILED
     attempt = chunk.attempts + 1
     claimed = await JobChunk.filter(claimable, id=chunk.id, attempts=chunk.attempts).update(
-        status=JobStatus.RUNNING, started_at=now, attempts=attempt
+        status=JobStatus.RUNNING, started_at=now, heartbeat_at=now, attempts=attempt
     )
     if not claimed:
         return ChunkOutcome.BUSY
     await Job.filter(id=job.id, status=JobStatus.PENDING).update(status=JobStatus.RUNNING, started_at=now)
-    chunk.status, chunk.started_at, chunk.attempts = JobStatus.RUNNING, now, attempt
+    chunk.status, chunk.started_at, chunk.heartbeat_at, chunk.attempts = JobStatus.RUNNING, now, now, attempt
     return await _run_claimed(job, chunk, kind, attempt)
 
 
@@ -242,27 +309,71 @@ class _LeaseLostError(Exception):
     pass
 
 
-async def _run_claimed(job: Job, chunk: JobChunk, kind: JobKind, attempt: int) -> ChunkOutcome:
+@dataclass
+class _Heartbeat:
+    """Renews a claimed chunk's lease every POLICY.heartbeat_every, fenced by the attempt; once a renewal finds
+    the lease lost it cancels the chunk's task. Runs outside the chunk's transaction, on a connection of its
+    own, so each renewal commits at once."""
+
+    mine: QuerySet[JobChunk]
+    runner: asyncio.Task[Any]
+    lost: bool = False
+    _task: asyncio.Task[None] | None = field(default=None, init=False)
+
+    def start(self) -> None:
+        if renews_leases():
+            self._task = asyncio.get_running_loop().create_task(self._beat())
+
+    async def _beat(self) -> None:
+        while True:
+            await asyncio.sleep(POLICY.heartbeat_every.total_seconds())
+            try:
+                renewed = await self.mine.update(heartbeat_at=_now())
+            except Exception:  # the database away for a moment: the lease has two more beats to go
+                log.warning("could not renew a chunk's lease", exc_info=True)
+                continue
+            if not renewed:
+                self.lost = True
+                self.runner.cancel()
+                return
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+
+async def _run_claimed(job: Job, chunk: JobChunk, kind: AnyKind, attempt: int) -> ChunkOutcome:
     mine = JobChunk.filter(id=chunk.id, status=JobStatus.RUNNING, attempts=attempt)
     timings: dict[str, float] = {}
     token = _CHUNK_TIMINGS.set(timings)
+    heartbeat = _Heartbeat(mine, asyncio.current_task())  # type: ignore[arg-type]
+    heartbeat.start()
     try:
         async with in_transaction() as conn:
+            run = ChunkRun(
+                job_id=job.id,
+                number=chunk.number,
+                attempt=attempt,
+                params=kind.params_codec.load(job.params),
+                chunk=kind.chunk_codec.load(chunk.params),
+                scope=GridScope(job.scope),
+                conn=conn,
+            )
             async with asyncio.timeout(POLICY.chunk_timeout.total_seconds()):
-                result = await kind.run_chunk(job, chunk, conn)
+                result = kind.result_codec.dump(await kind.run_chunk(run))
+            await heartbeat.stop()
             marked = await mine.using_db(conn).update(
-                status=JobStatus.SUCCEEDED, result=result or {}, finished_at=_now(), timings=timings
+                status=JobStatus.SUCCEEDED, result=result, finished_at=_now(), timings=timings
             )
             if not marked:
                 raise _LeaseLostError
     except _LeaseLostError:
-        log.warning(
-            "job %s chunk %s ran past its lease and was reclaimed; its work was rolled back",
-            job.id,
-            chunk.number,
-        )
-        return ChunkOutcome.LOST
+        return _lost(job, chunk)
     except asyncio.CancelledError:
+        if heartbeat.lost:
+            asyncio.current_task().uncancel()  # type: ignore[union-attr]
+            return _lost(job, chunk)
         # stopped, not failed: give the claim back uncounted so the retry can start at once
         await asyncio.shield(_release(mine, attempt))
         raise
@@ -275,43 +386,71 @@ async def _run_claimed(job: Job, chunk: JobChunk, kind: JobKind, attempt: int) -
             await _retry_later(job, chunk, reason, mine, attempt)
         return ChunkOutcome.FAILED
     finally:
+        await heartbeat.stop()
         _CHUNK_TIMINGS.reset(token)
     await _record_progress(job)
     return ChunkOutcome.SUCCEEDED
 
 
+def _lost(job: Job, chunk: JobChunk) -> ChunkOutcome:
+    log.warning("job %s chunk %s lost its lease and may be reclaimed; its work was rolled back", job.id, chunk.number)
+    return ChunkOutcome.LOST
+
+
 async def _release(mine: QuerySet[JobChunk], attempt: int) -> None:
     try:
-        await mine.update(status=JobStatus.PENDING, started_at=None, attempts=attempt - 1)
+        await mine.update(status=JobStatus.PENDING, started_at=None, heartbeat_at=None, attempts=attempt - 1)
     except Exception:  # the lease brings the chunk back anyway
         log.exception("could not give a stopped chunk back")
 
 
+async def _bookkeeping(write: Callable[[BaseDBAsyncClient], Awaitable[W]]) -> W:
+    """Run write in a transaction of its own, trying again on a fresh connection when the database fails it:
+    the chunk's failure may have been its connection being killed, and the pool may hand that one out once
+    more."""
+    for tries in range(1, BOOKKEEPING_TRIES + 1):
+        try:
+            async with in_transaction() as conn:
+                return await write(conn)
+        except Exception:
+            if tries == BOOKKEEPING_TRIES:
+                raise
+            log.warning("recording a chunk's failure failed; trying again", exc_info=True)
+            await asyncio.sleep(0.05 * tries)
+    raise AssertionError("unreachable")
+
+
 async def _retry_later(job: Job, chunk: JobChunk, reason: str, mine: QuerySet[JobChunk], attempt: int) -> None:
-    async with in_transaction() as conn:
-        released = await mine.using_db(conn).update(status=JobStatus.PENDING, started_at=None, result={"error": reason})
+    async def write(conn: BaseDBAsyncClient) -> None:
+        released = await mine.using_db(conn).update(
+            status=JobStatus.PENDING, started_at=None, heartbeat_at=None, result={"error": reason}
+        )
         if released:
             key = f"{chunk_key(job.id, chunk.number)}:attempt:{attempt + 1}"
             await outbox.enqueue("run_job_chunk", [job.id, chunk.number], key, using_db=conn)
+
+    await _bookkeeping(write)
     outbox.wake()
 
 
 async def _chunk_failed(job: Job, chunk: JobChunk, reason: str, mine: QuerySet[JobChunk]) -> None:
-    note: Notification | None = None
-    async with in_transaction() as conn:
+    async def write(conn: BaseDBAsyncClient) -> Notification | None:
         failed = await mine.using_db(conn).update(status=JobStatus.FAILED, result={"error": reason}, finished_at=_now())
-        if failed:
-            note = await _fail_job(job, f"第{chunk.number}块失败 / chunk {chunk.number} failed: {reason}", conn)
+        if not failed:
+            return None
+        return await _fail_job(job, f"第{chunk.number}块失败 / chunk {chunk.number} failed: {reason}", conn)
+
+    note = await _bookkeeping(write)
     if note is not None:
         await publish(note)
 
 
 async def _fail_job(job: Job, error: str, conn: BaseDBAsyncClient) -> Notification | None:
-    """Mark the job FAILED (giving up its dedup key) and tell whoever started it."""
+    """Mark the job FAILED (giving up its keys) and tell whoever started it."""
     failed = (
         await Job.filter(id=job.id, status__in=UNFINISHED)
         .using_db(conn)
-        .update(status=JobStatus.FAILED, error=error, finished_at=_now(), dedup_key=None)
+        .update(status=JobStatus.FAILED, error=error, finished_at=_now(), dedup_key=None, in_flight_key=None)
     )
     if not failed or job.created_by_id is None:
         return None
@@ -343,7 +482,7 @@ async def _record_progress(job: Job) -> None:
 
 
 async def finish_job(job_id: int) -> bool:
-    """Reduce the chunk results to the job's result and mark it SUCCEEDED, once, then tell whoever started it.
+    """Reduce the chunk results to the job's report and mark it SUCCEEDED, once, then tell whoever started it.
     Does nothing unless every chunk has succeeded. Returns whether this call finished the job."""
     job = await Job.get_or_none(id=job_id)
     if job is None or job.status in FINISHED:
@@ -353,21 +492,29 @@ async def finish_job(job_id: int) -> bool:
     if len(chunks) != job.chunks_total or any(c.status != JobStatus.SUCCEEDED for c in chunks):
         return False
     note: Notification | None = None
-    after_commit: list[Notification] = []
-    token = _AFTER_COMMIT.set(after_commit)
     try:
         async with in_transaction() as conn:
             now = _now()
             won = (
                 await Job.filter(id=job_id, status__in=UNFINISHED)
                 .using_db(conn)
-                .update(status=JobStatus.SUCCEEDED, finished_at=now, chunks_done=len(chunks))
+                .update(status=JobStatus.SUCCEEDED, finished_at=now, chunks_done=len(chunks), in_flight_key=None)
             )
             if not won:
                 return False
-            job.status, job.finished_at, job.chunks_done = JobStatus.SUCCEEDED, now, len(chunks)
-            result = await kind.finish(job, [c.result for c in chunks], conn)
-            await Job.filter(id=job_id).using_db(conn).update(result=result or {}, started_at=job.started_at or now)
+            finishing = Finishing(
+                job_id=job.id,
+                created_by=job.created_by_id,
+                params=kind.params_codec.load(job.params),
+                scope=GridScope(job.scope),
+                conn=conn,
+            )
+            report = await kind.finish(finishing, [kind.result_codec.load(c.result) for c in chunks])
+            await (
+                Job.filter(id=job_id)
+                .using_db(conn)
+                .update(result=kind.report_codec.dump(report), started_at=job.started_at or now)
+            )
             if job.created_by_id is not None:
                 note = await notify(
                     job.created_by_id,
@@ -384,20 +531,9 @@ async def finish_job(job_id: int) -> bool:
         if note is not None:
             await publish(note)
         return False
-    finally:
-        _AFTER_COMMIT.reset(token)
-    for pushed in [*after_commit, *([note] if note is not None else [])]:
+    for pushed in [*finishing.after_commit, *([note] if note is not None else [])]:
         await publish(pushed)
     return True
-
-
-def publish_after_finish(notification: Notification) -> None:
-    """For a finisher: push this notification (stored on the finisher's connection) once the job's result has
-    committed; if finishing fails, it is rolled back with everything else and never pushed."""
-    pending = _AFTER_COMMIT.get()
-    if pending is None:
-        raise RuntimeError("publish_after_finish is for a job kind's finisher")
-    pending.append(notification)
 
 
 # --- recovery ---------------------------------------------------------------------------------------------
@@ -419,7 +555,7 @@ class _Recovery:
 async def recover_stalled(now: datetime | None = None) -> int:
     """Hand stalled work to the queue again; returns how many messages that took.
 
-    - a RUNNING chunk whose lease has passed (its worker was killed);
+    - a RUNNING chunk whose last heartbeat is a lease old (its worker was killed);
     - the PENDING chunks of a job on which nothing has started or finished for a lease (their queue entries
       were lost, say Redis was wiped), or its finish when every chunk is done.
     Keys carry the lease period, so several processes recovering at once enqueue each message once (the count
@@ -427,16 +563,16 @@ async def recover_stalled(now: datetime | None = None) -> int:
     every task is idempotent.
     """
     now = now or _now()
-    lease = POLICY.lease
-    cutoff = now - lease
-    recovery = _Recovery(bucket=int(now.timestamp() / max(lease.total_seconds(), 0.001)))
+    period = lease()
+    cutoff = now - period
+    recovery = _Recovery(bucket=int(now.timestamp() / max(period.total_seconds(), 0.001)))
     candidates = await _ids(Job.filter(status__in=UNFINISHED, created_at__lt=cutoff), "id")
     if not candidates:
         return 0
-    stale = JobChunk.filter(job_id__in=candidates, status=JobStatus.RUNNING, started_at__lt=cutoff)
+    stale = JobChunk.filter(job_id__in=candidates, status=JobStatus.RUNNING, heartbeat_at__lt=cutoff)
     for job_id, number in await stale.values_list("job_id", "number"):
         recovery.chunk(job_id, number)
-    busy = JobChunk.filter(Q(started_at__gte=cutoff) | Q(finished_at__gte=cutoff), job_id__in=candidates)
+    busy = JobChunk.filter(Q(heartbeat_at__gte=cutoff) | Q(finished_at__gte=cutoff), job_id__in=candidates)
     idle = candidates - await _ids(busy, "job_id")
     # while the outbox has a backlog (Redis down, the relay behind) the queue has not lost anything yet:
     # re-dispatching idle jobs then would only pile copies behind it
@@ -492,3 +628,11 @@ async def list_jobs(
 async def recent_jobs(limit: int = 20) -> list[Job]:
     """The latest jobs, for operators (the palmcredit jobs command)."""
     return await Job.all().order_by("-created_at", "-id").limit(limit)
+
+
+async def listed_outputs(job_id: int, topic: str, limit: int) -> list[int]:
+    """The refs a job's chunks wrote under topic, smallest first: the records its report lists."""
+    rows: list[Any] = (
+        await JobOutput.filter(job_id=job_id, topic=topic).order_by("ref").limit(limit).values_list("ref", flat=True)
+    )
+    return [int(ref) for ref in rows]

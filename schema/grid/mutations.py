@@ -6,6 +6,7 @@ from typing import Annotated
 
 import strawberry
 from starlette.datastructures import UploadFile
+from strawberry import relay
 from strawberry.file_uploads import Upload
 
 from domain.errors import DomainError
@@ -15,7 +16,11 @@ from resolvers.grid import uploads as grid_upload
 from schema.grid.kpis import Period
 from schema.platform.context import Info
 from schema.platform.errors import JobError
+from schema.platform.ids import decode_pk
+from schema.platform.job_reports import graphql_enum
 from schema.platform.jobs import Job
+
+graphql_enum(grid_import.GridImportLevel)
 
 AssignmentScope = strawberry.enum(
     assignment.AssignmentScope,
@@ -29,9 +34,14 @@ async def start_assignment(
     info: Info,
     scope: assignment.AssignmentScope = assignment.AssignmentScope.PENDING,
     max_distance_m: float | None = None,
+    grid_node: Annotated[
+        relay.GlobalID | None,
+        strawberry.argument(description="Only the customers now in this node's villages; default the whole bank"),
+    ] = None,
 ) -> JobResult:
     try:
-        job = await assignment.start_assignment(info.context.require_actor(), scope, max_distance_m)
+        node_id = decode_pk(str(grid_node), "GridNode", "gridNode") if grid_node is not None else None
+        job = await assignment.start_assignment(info.context.require_actor(), scope, max_distance_m, node_id)
     except DomainError as error:
         return JobError.from_domain(error)  # type: ignore[no-any-return]
     return Job.from_model(job)
@@ -50,7 +60,7 @@ async def import_grid(
     file: Annotated[
         Upload, strawberry.argument(description="GeoJSON (.geojson/.json), GeoPackage (.gpkg) or zipped Shapefile")
     ],
-    level: grid_import.ImportLevel = grid_import.ImportLevel.VILLAGE,
+    level: grid_import.GridImportLevel = grid_import.GridImportLevel.VILLAGE,
     code_field: Annotated[str, strawberry.argument(description="Attribute with the code")] = "code",
     name_field: Annotated[str, strawberry.argument(description="Attribute with the name")] = "name",
     parent_code_field: Annotated[
@@ -85,7 +95,8 @@ __all__ = ["AssignmentScope", "JobResult", "import_grid", "roll_up_kpis", "start
 class Mutation:
     start_assignment: JobResult = strawberry.mutation(
         resolver=start_assignment,
-        description="Place customers in villages by location (网格归属), as a recorded run; head office and admin",
+        description="Place customers in villages by location (网格归属), as a recorded run: head office and admin "
+        "anywhere, a branch president over a node of their grid; while a run over the same scope is under way, that",
     )
     roll_up_kpis: JobResult = strawberry.mutation(
         resolver=roll_up_kpis,

@@ -1,26 +1,34 @@
-"""Background jobs in the graph: a run's status and progress while it runs, its report when it is done."""
+"""Background jobs in the graph: a run's status and progress while it runs, its report when it is done.
+
+The Job type knows no kind: its report is the union of the report types derived from resolvers.kinds.KINDS,
+and each kind's report is also a field of its own, named after its report type (AssignmentReport:
+assignment), null for the other kinds.
+"""
 
 from __future__ import annotations
 
 import datetime
+import logging
+import re
 from collections.abc import Iterable
 from typing import Annotated, Any
 
 import strawberry
+from pydantic import ValidationError
 from strawberry import relay
 from strawberry.scalars import JSON
 
 from domain.errors import DomainError, ErrorCode
 from models import Job as JobModel
 from models import JobStatus as JobStatusModel
-from resolvers.grid import assignment
-from resolvers.grid import imports as grid_import
+from resolvers.kinds import KINDS
 from resolvers.platform import jobs as cases
-from schema.grid.reports import AssignmentReport, GridImportReport
+from resolvers.platform.job_kinds import AnyRecorded
 from schema.platform.context import Info
 from schema.platform.errors import query_error
 from schema.platform.ids import decode_pk
 from schema.platform.input_limits import max_length
+from schema.platform.job_reports import report_type, report_union, to_graphql
 from schema.platform.pagination import CountedConnection, Cursor
 from schema.staff.types import Staff
 
@@ -28,12 +36,52 @@ JOB_KIND_LENGTH = 32
 
 # registers the model's enum with strawberry in place, so fields can be annotated with the model enum itself
 JobStatus = strawberry.enum(JobStatusModel, name="JobStatus", description="待运行 / 运行中 / 成功 / 失败")
+JobReport = report_union(KINDS, "JobReport")
+_SHOWN = {kind.name: kind for kind in KINDS}
+log = logging.getLogger("palmcredit.schema.jobs")
+
+
+def _report(job: Job) -> Any:
+    """The job's report as its kind's GraphQL type; None before it has one, or for a run recorded before
+    reports were typed (its result stays readable as JSON)."""
+    kind = _SHOWN.get(job.kind)
+    if kind is None or not job.result_data:
+        return None
+    try:
+        report = kind.report_codec.load(job.result_data)
+    except ValidationError:
+        log.info("job %s: its result is not a %s report", job.pk, kind.name)
+        return None
+    return to_graphql(report, job.pk)
+
+
+def _field_name(kind: AnyRecorded) -> str:
+    """AssignmentReport → assignment, GridImportReport → grid_import."""
+    name = kind.report.__name__.removesuffix("Report")
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _kind_report_field(kind: AnyRecorded) -> Any:
+    def resolve(root: Job) -> Any:
+        return _report(root) if root.kind == kind.name else None
+
+    resolve.__annotations__["return"] = report_type(kind) | None
+    return strawberry.field(
+        resolver=resolve, description=f"The {kind.title_en}'s report, typed; null for other kinds and until it has one"
+    )
+
+
+KindReports = strawberry.type(
+    type("KindReports", (), {_field_name(kind): _kind_report_field(kind) for kind in KINDS}),
+    name="KindReports",
+)
 
 
 @strawberry.type(name="Job", description="A recorded run of background work (任务), cut into chunks")
-class Job(relay.Node):
+class Job(KindReports, relay.Node):  # type: ignore[valid-type,misc]
     pk: relay.NodeID[int]
     kind: str = strawberry.field(description="What kind of work, e.g. kpi_rollup or geo_assign")
+    scope: str = strawberry.field(description="The part of the grid it runs over: a node's path, / for the bank")
     status: JobStatusModel
     chunks_total: int = strawberry.field(description="How many chunks the run is cut into")
     chunks_done: int = strawberry.field(description="How many chunks have succeeded")
@@ -49,6 +97,7 @@ class Job(relay.Node):
         return cls(
             pk=job.id,
             kind=job.kind,
+            scope=job.scope,
             status=job.status,
             chunks_total=job.chunks_total,
             chunks_done=job.chunks_done,
@@ -71,26 +120,13 @@ class Job(relay.Node):
             return 1.0 if self.status == JobStatusModel.SUCCEEDED else 0.0
         return min(1.0, self.chunks_done / self.chunks_total)
 
-    @strawberry.field(description="The run's report once it has succeeded; its shape depends on the kind")
+    @strawberry.field(description="The run's report as JSON once it has one; its shape depends on the kind")
     def result(self) -> JSON:
         return self.result_data  # type: ignore[no-any-return]
 
-    @strawberry.field(
-        description="A grid import's report, typed (problems by feature, overlaps, gap, counts); null for other kinds"
-    )
-    def grid_import(self) -> GridImportReport | None:
-        if self.kind != grid_import.KIND or not self.result_data:
-            return None
-        return GridImportReport.from_result(self.result_data)
-
-    @strawberry.field(
-        description="An assignment run's report, typed (placed, moved, unplaced and why, managers told); null "
-        "for other kinds and until the run has succeeded"
-    )
-    def assignment(self) -> AssignmentReport | None:
-        if self.kind != assignment.KIND or self.status != JobStatusModel.SUCCEEDED:
-            return None
-        return AssignmentReport.from_result(self.result_data or {})
+    @strawberry.field(description="The run's report, typed by its kind; null until it has one")
+    def report(self) -> JobReport | None:  # type: ignore[valid-type]
+        return _report(self)  # type: ignore[no-any-return]
 
     @strawberry.field(description="Who started the run; null for scheduled runs")
     async def created_by(self, info: Info) -> Staff | None:

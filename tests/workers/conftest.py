@@ -12,6 +12,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -22,13 +23,27 @@ from redis.asyncio import Redis
 
 import tests.workers.kinds as kinds
 from models import AuditLog, Job, JobStatus
-from resolvers.platform import outbox
+from resolvers.platform import job_kinds, jobs, outbox
 from resolvers.platform.jobs import FINISHED
 from workers.tasks import FUNCTIONS, by_name
 
 REDIS_URL = os.environ.get("PALMCREDIT_TEST_REDIS", "redis://127.0.0.1:6379/15")
 DEAD_REDIS_URL = "redis://127.0.0.1:6390/15"  # nothing listens there: Redis "down"
 T = TypeVar("T")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def test_kind() -> None:
+    """The worker tests' job kind, runnable beside the product's."""
+    job_kinds.register([kinds.TEST_SUM])
+
+
+def short_lease(monkeypatch: pytest.MonkeyPatch, seconds: float) -> timedelta:
+    """Leases of `seconds` in this process, renewed or not (SQLite cannot renew them)."""
+    period = timedelta(seconds=seconds)
+    monkeypatch.setattr(jobs.POLICY, "lease", period)
+    monkeypatch.setattr(jobs.POLICY, "unrenewed_lease", period)
+    return period
 
 
 @pytest.fixture(scope="session")
@@ -191,10 +206,13 @@ async def worker_process(
     queue: Queue, database_url: str, log_folder: Path, **env: str
 ) -> AsyncIterator[asyncio.subprocess.Process]:
     """A real `palmcredit worker` process on the test's queue and database (tests/workers/worker_process.py),
-    with env added to its environment; killed when the block ends if it still runs. Its output goes to
-    worker.log in log_folder."""
-    environment = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": queue.url, "PYTHONPATH": str(ROOT), **env}
-    with (log_folder / "worker.log").open("wb") as log:
+    running one task at a time unless env says otherwise, with env added to its environment; killed when the
+    block ends if it still runs. Its output goes to worker-<pid>.log in log_folder."""
+    environment = {
+        **os.environ, "DATABASE_URL": database_url, "REDIS_URL": queue.url, "PYTHONPATH": str(ROOT),
+        "PALMCREDIT_WORKER_CONCURRENCY": "1", **env,
+    }  # fmt: skip
+    with (log_folder / f"worker-{uuid.uuid4().hex[:8]}.log").open("wb") as log:
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "tests.workers.worker_process", queue.name, queue.namespace,
             cwd=ROOT, env=environment, stdout=log, stderr=log,

@@ -2,10 +2,11 @@
 "test.chunk", target "<job>:<chunk>:<item>"), so that "exactly once" can be counted, timed as its phase
 "items", and returns the sum.
 
-Chunk params steer it: fail_times=k raises on the first k attempts (after writing, so the rollback is seen),
-hold=true waits for HOLD (in-process tests), steal=true takes its own claim away (the fence), and
+Chunks steer it: fail_times=k raises on the first k attempts (after writing, so the rollback is seen),
+hold=true waits for HOLD (in-process tests), steal=true takes its own claim away (the fence),
+terminate_backend=true has PostgreSQL end the chunk's connection mid-query on its first attempt, and
 PALMCREDIT_TEST_BLOCK_CHUNKS=1 in the environment blocks every chunk forever (the process to be killed).
-Job params: fail_finish=true makes the reduction fail.
+Params: fail_finish=true makes the reduction fail.
 
 PALMCREDIT_TEST_BLOCK_ASSIGNMENT=<file> does the same to the real assignment job: the first chunk a worker
 runs writes its customers' villages, touches <file> (so the test knows the writes are made, uncommitted) and
@@ -15,16 +16,22 @@ blocks forever.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import os
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import F
 
 from models import AuditLog, Job, JobChunk
 from resolvers.grid import assignment
-from resolvers.platform.jobs import register_kind, timed
+from resolvers.platform import jobs
+from resolvers.platform.job_kinds import BANK, ChunkRun, Finishing, GridScope, JobKind
+from resolvers.platform.jobs import timed
 
 KIND = "test_sum"
 BLOCK_ENV = "PALMCREDIT_TEST_BLOCK_CHUNKS"
@@ -42,36 +49,124 @@ class Gates:
 GATES = Gates()
 
 
-async def run_chunk(job: Job, chunk: JobChunk, conn: BaseDBAsyncClient) -> dict[str, Any]:
-    items: list[int] = chunk.params.get("items", [])
+@dataclass(frozen=True)
+class SumChunk:
+    items: tuple[int, ...]
+    fail_times: int = 0
+    hold: bool = False
+    steal: bool = False
+    terminate_backend: bool = False
+
+
+@dataclass(frozen=True)
+class SumParams:
+    chunks: tuple[SumChunk, ...]
+    label: str = ""
+    fail_finish: bool = False
+
+
+@dataclass(frozen=True)
+class SumResult:
+    sum: int
+    count: int
+
+
+@dataclass(frozen=True)
+class SumReport:
+    total: int
+    items: int
+
+
+async def plan(params: SumParams, scope: GridScope, conn: BaseDBAsyncClient) -> tuple[SumChunk, ...]:
+    return params.chunks
+
+
+async def run_chunk(run: ChunkRun[SumParams, SumChunk]) -> SumResult:
+    chunk = run.chunk
     with timed("items"):
-        for item in items:
+        for item in chunk.items:
             await AuditLog.create(
                 action="test.chunk",
                 target_type="Job",
-                target_id=f"{job.id}:{chunk.number}:{item}",
-                changes={"attempt": chunk.attempts},
-                using_db=conn,
+                target_id=f"{run.job_id}:{run.number}:{item}",
+                changes={"attempt": run.attempt},
+                using_db=run.conn,
             )
     if os.environ.get(BLOCK_ENV):
         await asyncio.Event().wait()
-    if chunk.params.get("hold"):
+    if chunk.hold:
         GATES.started.set()
         await GATES.hold.wait()
-    if chunk.params.get("steal"):
-        await JobChunk.filter(id=chunk.id).using_db(conn).update(attempts=F("attempts") + 1)
-    if chunk.attempts <= chunk.params.get("fail_times", 0):
-        raise RuntimeError(f"planned failure on attempt {chunk.attempts}")
-    return {"sum": sum(items), "count": len(items)}
+    if chunk.steal:
+        await (
+            JobChunk.filter(job_id=run.job_id, number=run.number).using_db(run.conn).update(attempts=F("attempts") + 1)
+        )
+    if chunk.terminate_backend and run.attempt == 1:
+        await _terminated_mid_query(run.conn)
+    if run.attempt <= chunk.fail_times:
+        raise RuntimeError(f"planned failure on attempt {run.attempt}")
+    return SumResult(sum=sum(chunk.items), count=len(chunk.items))
 
 
-async def finish(job: Job, results: list[dict[str, Any]], conn: BaseDBAsyncClient) -> dict[str, Any]:
-    if job.params.get("fail_finish"):
+async def finish(finishing: Finishing[SumParams], results: Sequence[SumResult]) -> SumReport:
+    if finishing.params.fail_finish:
         raise RuntimeError("planned failure of the reduction")
-    return {"total": sum(r["sum"] for r in results), "items": sum(r["count"] for r in results)}
+    return SumReport(total=sum(r.sum for r in results), items=sum(r.count for r in results))
 
 
-register_kind(KIND, run_chunk, finish, title=("测试求和", "test sum"))
+TEST_SUM = JobKind(
+    name=KIND,
+    title_zh="测试求和",
+    title_en="test sum",
+    params=SumParams,
+    chunk=SumChunk,
+    chunk_result=SumResult,
+    report=SumReport,
+    plan=plan,
+    run_chunk=run_chunk,
+    finish=finish,
+)
+
+
+def sum_params(chunks: Sequence[dict[str, Any]], **params: Any) -> SumParams:
+    return SumParams(tuple(SumChunk(**{**c, "items": tuple(c.get("items", ()))}) for c in chunks), **params)
+
+
+async def start_sum(
+    chunks: Sequence[dict[str, Any]],
+    *,
+    created_by: int | None,
+    scope: GridScope = BANK,
+    dedup_key: str | None = None,
+    using_db: BaseDBAsyncClient | None = None,
+    **params: Any,
+) -> Job:
+    """Start a test_sum job with these chunks (dicts of SumChunk's fields)."""
+    return await jobs.start(
+        TEST_SUM,
+        sum_params(chunks, **params),
+        scope=scope,
+        created_by=created_by,
+        dedup_key=dedup_key,
+        using_db=using_db,
+    )
+
+
+async def _terminate_soon(pid: int) -> None:
+    await asyncio.sleep(0.2)
+    await connections.get("default").execute_query(f"SELECT pg_terminate_backend({int(pid)})")
+
+
+async def _terminated_mid_query(conn: BaseDBAsyncClient) -> None:
+    """PostgreSQL ends this connection from another one while it waits in a query (an operator's
+    pg_terminate_backend, a failover)."""
+    (row,) = await conn.execute_query_dict("SELECT pg_backend_pid() AS pid")
+    # a context of its own: outside this chunk's transaction, on a connection of the pool
+    killer = asyncio.get_running_loop().create_task(_terminate_soon(row["pid"]), context=contextvars.Context())
+    try:
+        await conn.execute_query("SELECT pg_sleep(10)")
+    finally:
+        await killer
 
 
 def _block_assignment_after_writing(marker: str) -> None:

@@ -12,12 +12,12 @@ from resolvers.grid import assignment, bulk
 from resolvers.grid.assignment import AssignmentScope
 from resolvers.platform import jobs
 from tests.factories import World
-from tests.workers.kinds import KIND
+from tests.workers.kinds import start_sum
 from tests.workers.test_grid_jobs import located_customers, with_polygons
 
 
 async def test_a_chunk_s_timings_are_stored_with_its_success_and_a_failed_attempt_stores_none(world: World) -> None:
-    job = await jobs.start_job(KIND, {}, [{"items": [1, 2], "fail_times": 1}], created_by=None)
+    job = await start_sum([{"items": [1, 2], "fail_times": 1}], created_by=None)
     assert await jobs.run_job_chunk(job.id, 0) == jobs.ChunkOutcome.FAILED
     failed = await JobChunk.get(job_id=job.id, number=0)
     assert (failed.status, failed.attempts, failed.timings) == (JobStatus.PENDING, 1, None)

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from models import Job
-from resolvers.platform import jobs
+from resolvers.platform.job_kinds import GridScope
 from tests.factories import Api, World, gid
 from tests.workers.conftest import finished, in_process
-from tests.workers.kinds import KIND
+from tests.workers.kinds import KIND, start_sum
 
 JOB = """query($id: ID!) { job(id: $id) { id kind status chunksTotal chunksDone progress result error
   createdBy { username } startedAt finishedAt } }"""
@@ -17,7 +17,7 @@ JOBS = "query($kind: String) { jobs(kind: $kind) { totalCount edges { node { id 
 
 
 async def manager_job(world: World) -> Job:
-    return await jobs.start_job(KIND, {}, [{"items": [1]}, {"items": [2]}], created_by=world.staff["manager1a"].id)
+    return await start_sum([{"items": [1]}, {"items": [2]}], created_by=world.staff["manager1a"].id)
 
 
 async def test_a_job_shows_its_progress_and_report(api: Api, world: World) -> None:
@@ -46,7 +46,7 @@ async def test_a_job_shows_its_progress_and_report(api: Api, world: World) -> No
 )  # fmt: skip
 async def test_who_sees_a_job(api: Api, world: World, user: str, visible: bool) -> None:
     job = await manager_job(world)
-    scheduled = await jobs.start_job(KIND, {}, [{"items": [3]}], created_by=None)
+    scheduled = await start_sum([{"items": [3]}], created_by=None, scope=GridScope("/1/"))
     body = await api.as_(user, JOB, {"id": gid("Job", job.id)})
     node = await api.as_(user, "query($id: ID!) { node(id: $id) { id } }", {"id": gid("Job", job.id)})
     listed = (await api.as_(user, JOBS))["data"]["jobs"]

@@ -6,12 +6,15 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from pydantic import ValidationError
 from tortoise.transactions import in_transaction
 
 from models import AuditLog, Job, JobChunk, JobStatus, Notification, OutboxMessage
 from resolvers.platform import jobs, outbox
+from resolvers.platform.job_kinds import GridScope
 from resolvers.platform.jobs import ChunkOutcome
 from tests.conftest import Database
 from tests.factories import World
@@ -26,16 +29,16 @@ from tests.workers.conftest import (
     finished,
     in_process,
     kill,
+    short_lease,
     worker_process,
 )
-from tests.workers.kinds import BLOCK_ENV, KIND, Gates
+from tests.workers.kinds import BLOCK_ENV, KIND, Gates, start_sum
 
 CHUNKS = [{"items": [1, 2, 3]}, {"items": [4, 5]}, {"items": [6]}]
 
 
-async def start(world: World, chunks: list[dict[str, object]] = CHUNKS, **options: object) -> Job:
-    creator = world.staff["manager1a"].id
-    return await jobs.start_job(KIND, {"label": "test"}, chunks, created_by=creator, **options)  # type: ignore[arg-type]
+async def start(world: World, chunks: list[dict[str, Any]] = CHUNKS, **options: Any) -> Job:
+    return await start_sum(chunks, created_by=world.staff["manager1a"].id, label="test", **options)
 
 
 async def drain(queue: Queue, job_id: int, rounds: int = 10) -> Job:
@@ -173,7 +176,7 @@ async def test_work_lost_from_redis_is_recovered_after_the_lease(
     assert (await Job.get(id=job.id)).status == JobStatus.PENDING
 
     assert await jobs.recover_stalled() == 0  # within the lease nothing is stalled
-    monkeypatch.setattr(jobs.POLICY, "lease", timedelta(seconds=0.2))
+    short_lease(monkeypatch, 0.2)
     assert await eventually(jobs.recover_stalled) == 3
     assert await jobs.recover_stalled() == 0  # while those wait in the outbox, nothing piles up behind them
     assert await outbox.relay_once(queue.dispatcher) == 3
@@ -189,12 +192,13 @@ async def test_work_lost_from_redis_is_recovered_after_the_lease(
 async def test_processes_recovering_in_the_same_lease_period_enqueue_once(world: World) -> None:
     job = await start(world, [{"items": [1]}])
     await OutboxMessage.all().update(dispatched_at=datetime.now(UTC))
-    await JobChunk.filter(job_id=job.id).update(status=JobStatus.RUNNING, started_at=datetime.now(UTC), attempts=1)
-    moment = datetime.now(UTC) + jobs.POLICY.lease + timedelta(seconds=1)
+    now = datetime.now(UTC)
+    await JobChunk.filter(job_id=job.id).update(status=JobStatus.RUNNING, started_at=now, heartbeat_at=now, attempts=1)
+    moment = datetime.now(UTC) + jobs.lease() + timedelta(seconds=1)
     assert await jobs.recover_stalled(moment) == 1
     assert await jobs.recover_stalled(moment) == 1
     keys = await OutboxMessage.filter(key__contains=":recover:").values_list("key", flat=True)
-    bucket = int(moment.timestamp() / jobs.POLICY.lease.total_seconds())
+    bucket = int(moment.timestamp() / jobs.lease().total_seconds())
     assert keys == [f"job:{job.id}:chunk:0:recover:{bucket}"]
 
 
@@ -208,7 +212,7 @@ async def test_a_killed_worker_s_chunk_is_reclaimed_after_the_lease(
         await kill(process)  # mid-chunk: its writes are made, not committed
     assert running.attempts == 1
 
-    monkeypatch.setattr(jobs.POLICY, "lease", timedelta(seconds=1))
+    short_lease(monkeypatch, 1)
     assert await eventually(jobs.recover_stalled) >= 1
     async with queue.running():
         await outbox.relay_once(queue.dispatcher)
@@ -230,7 +234,7 @@ async def test_a_stopped_chunk_is_given_back_uncounted(world: World, gates: Gate
     with pytest.raises(asyncio.CancelledError):
         await runner
     chunk = await JobChunk.get(job_id=job.id, number=0)
-    assert (chunk.status, chunk.attempts, chunk.started_at) == (JobStatus.PENDING, 0, None)
+    assert (chunk.status, chunk.attempts, chunk.started_at, chunk.heartbeat_at) == (JobStatus.PENDING, 0, None, None)
     assert await effects(job.id) == []
     gates.hold.set()
     assert await jobs.run_job_chunk(job.id, 0) == ChunkOutcome.SUCCEEDED
@@ -240,9 +244,9 @@ async def test_a_stopped_chunk_is_given_back_uncounted(world: World, gates: Gate
 async def test_a_chunk_held_elsewhere_is_busy_until_its_lease_passes(world: World) -> None:
     job = await start(world, [{"items": [7]}])
     now = datetime.now(UTC)
-    await JobChunk.filter(job_id=job.id).update(status=JobStatus.RUNNING, started_at=now, attempts=1)
+    await JobChunk.filter(job_id=job.id).update(status=JobStatus.RUNNING, started_at=now, heartbeat_at=now, attempts=1)
     assert await jobs.run_job_chunk(job.id, 0) == ChunkOutcome.BUSY
-    await JobChunk.filter(job_id=job.id).update(started_at=now - jobs.POLICY.lease - timedelta(seconds=1))
+    await JobChunk.filter(job_id=job.id).update(heartbeat_at=now - jobs.lease() - timedelta(seconds=1))
     assert await jobs.run_job_chunk(job.id, 0) == ChunkOutcome.SUCCEEDED
     chunk = await JobChunk.get(job_id=job.id)
     assert (chunk.status, chunk.attempts) == (SUCCEEDED, 2)
@@ -251,8 +255,10 @@ async def test_a_chunk_held_elsewhere_is_busy_until_its_lease_passes(world: Worl
 
 async def test_a_chunk_whose_workers_keep_dying_fails_its_job(world: World) -> None:
     job = await start(world, [{"items": [7]}, {"items": [8]}])
-    stale = datetime.now(UTC) - jobs.POLICY.lease - timedelta(seconds=1)
-    await JobChunk.filter(job_id=job.id, number=0).update(status=JobStatus.RUNNING, started_at=stale, attempts=3)
+    stale = datetime.now(UTC) - jobs.lease() - timedelta(seconds=1)
+    await JobChunk.filter(job_id=job.id, number=0).update(
+        status=JobStatus.RUNNING, started_at=stale, heartbeat_at=stale, attempts=3
+    )
     assert await jobs.run_job_chunk(job.id, 0) == ChunkOutcome.FAILED
     failed = await Job.get(id=job.id)
     assert failed.status == FAILED
@@ -289,7 +295,7 @@ async def test_a_chunk_that_keeps_failing_fails_the_job_and_tells_its_creator(wo
     assert failed.status == FAILED
     assert "chunk 0 failed" in failed.error
     assert "planned failure on attempt 3" in failed.error
-    assert failed.dedup_key is None  # given up, so the work can be asked for again
+    assert (failed.dedup_key, failed.in_flight_key) == (None, None)  # given up, so the work can be asked for again
     chunk = await JobChunk.get(job_id=job.id, number=0)
     assert (chunk.status, chunk.attempts) == (FAILED, 3)
     assert "planned failure" in chunk.result["error"]
@@ -302,7 +308,7 @@ async def test_a_chunk_that_keeps_failing_fails_the_job_and_tells_its_creator(wo
 
 
 async def test_a_failing_reduction_fails_the_job(world: World) -> None:
-    job = await jobs.start_job(KIND, {"fail_finish": True}, [{"items": [1]}], created_by=None)
+    job = await start_sum([{"items": [1]}], created_by=None, fail_finish=True)
     async with in_process():
         failed = await finished(job.id)
     assert failed.status == FAILED
@@ -313,7 +319,7 @@ async def test_a_failing_reduction_fails_the_job(world: World) -> None:
 async def test_the_same_dedup_key_gives_the_same_job(world: World) -> None:
     first = await start(world, dedup_key="geo_assign:village:1")
     second = await start(world, dedup_key="geo_assign:village:1")
-    racing = await asyncio.gather(*(start(world, dedup_key="kpi:2026-11-28") for _ in range(3)))
+    racing = await asyncio.gather(*(start(world, dedup_key="kpi:2026-11-28", scope=TOWNSHIP) for _ in range(3)))
     assert first.id == second.id
     assert len({j.id for j in racing}) == 1
     assert await Job.all().count() == 2
@@ -321,6 +327,24 @@ async def test_the_same_dedup_key_gives_the_same_job(world: World) -> None:
     async with in_process():
         await finished(first.id)
     assert (await start(world, dedup_key="geo_assign:village:1")).id == first.id  # succeeded: done already
+
+
+TOWNSHIP = GridScope("/1/2/")
+
+
+async def test_one_run_of_a_kind_over_a_scope_at_a_time(world: World) -> None:
+    racing = await asyncio.gather(*(start(world) for _ in range(4)))
+    (running,) = {job.id for job in racing}
+    elsewhere = await start(world, scope=TOWNSHIP)  # another part of the grid runs beside it
+    assert elsewhere.id != running
+    assert await Job.filter(id=running).values_list("in_flight_key", flat=True) == [f"{KIND}@/"]
+    assert await Job.all().count() == 2
+    assert await OutboxMessage.all().count() == 6
+    async with in_process():
+        done = await finished(running)
+    assert (done.status, done.in_flight_key) == (SUCCEEDED, None)
+    again = await start(world)  # once it has finished, the next start is a run of its own
+    assert again.id not in (running, elsewhere.id)
 
 
 async def test_a_use_case_starts_a_job_in_the_same_transaction_as_its_change(world: World) -> None:
@@ -351,6 +375,30 @@ async def test_in_process_mode_runs_a_job_to_completion(world: World) -> None:
     assert await Notification.filter(kind="job.succeeded").count() == 1
 
 
+async def test_a_chunk_whose_connection_is_killed_is_retried_at_once(
+    world: World, queue: Queue, database: Database
+) -> None:
+    if database.backend != "postgres":
+        pytest.skip("pg_terminate_backend is PostgreSQL's")
+    chunks = [{"items": [1, 2], "terminate_backend": True}, {"items": [3]}]
+    job = await start(world, chunks)
+    async with queue.running():
+        await outbox.relay_once(queue.dispatcher)
+
+        async def retried() -> bool:
+            await outbox.relay_once(queue.dispatcher)
+            return await JobChunk.filter(job_id=job.id, number=0, attempts=2).exists()
+
+        # the failed attempt is recorded at once (no lease to wait out), on a connection that works
+        await eventually(retried, within=10)
+        done = await finished(job.id, within=10)
+    assert (done.status, done.result) == (SUCCEEDED, {"total": 6, "items": 3})
+    assert await effects(job.id) == expected_effects(job.id, chunks)
+    chunk = await JobChunk.get(job_id=job.id, number=0)
+    assert (chunk.status, chunk.attempts) == (SUCCEEDED, 2)
+    assert await OutboxMessage.filter(key=f"job:{job.id}:chunk:0:attempt:2").count() == 1
+
+
 async def test_a_job_without_chunks_is_finished_through_the_outbox(world: World) -> None:
     job = await start(world, [])
     assert await OutboxMessage.all().values_list("task", flat=True) == ["finish_job"]
@@ -359,7 +407,13 @@ async def test_a_job_without_chunks_is_finished_through_the_outbox(world: World)
     assert (done.status, done.result, done.chunks_total) == (SUCCEEDED, {"total": 0, "items": 0}, 0)
 
 
-async def test_an_unknown_kind_is_refused_at_the_start(world: World) -> None:
+async def test_a_queued_start_of_an_unknown_kind_is_refused(world: World) -> None:
     with pytest.raises(LookupError):
-        await jobs.start_job("no_such_kind", {}, [{}], created_by=None)
+        await jobs.start_queued("no_such_kind", {}, "/", None, "some:key")
+    assert await Job.all().count() == 0
+
+
+async def test_parameters_that_do_not_fit_the_kind_are_refused(world: World) -> None:
+    with pytest.raises(ValidationError):
+        await jobs.start_queued(KIND, {"chunks": [{"items": ["1"]}]}, "/", None, "some:key")
     assert await Job.all().count() == 0

@@ -12,7 +12,7 @@ import shapely
 from domain.access import Actor
 from domain.errors import DomainError
 from models import AuditLog, Customer, GridKpi, GridLevel, GridNode, Job, JobStatus, OutboxMessage, Staff
-from resolvers.grid.imports import ImportFields, ImportLevel, import_grid, import_townships, import_villages
+from resolvers.grid.imports import GridImportLevel, ImportFields, import_grid, import_townships, import_villages
 from resolvers.grid.kpis import roll_up_kpis
 from resolvers.platform.auth import actor_for
 from tests.factories import World, make_customer, make_node, new_id_number
@@ -128,7 +128,7 @@ async def test_a_bad_township_file_is_refused_and_changes_nothing(world: World, 
         (5, world.village1a.code, "CODE_IN_USE"),
         (6, "320324105", "OUTSIDE_CHINA"),
     ]
-    assert "counts" not in job.result
+    assert job.result["counts"] is None  # refused: nothing was written
     assert await grid_snapshot() == before
     assert await OutboxMessage.all().count() == 0
     assert await AuditLog.filter(action="grid.import.refused", target_id=str(job.id)).count() == 1
@@ -159,7 +159,7 @@ async def test_villages_are_checked_against_the_townships_once_imported(world: W
     )
     admin = await as_user(world, "admin")
 
-    against_county = await import_grid(admin, villages, ImportLevel.VILLAGE)
+    against_county = await import_grid(admin, villages, GridImportLevel.VILLAGE)
     assert against_county.result["gap_area_m2"] > 500_000_000  # the county outside these three villages
 
     township_layer = [f for f in townships() if f["code"] != GUANSHAN]

@@ -109,7 +109,7 @@ async def test_an_administrator_uploads_villages(api: Api, world: World, tmp_pat
     new = await GridNode.get(code=NEW_VILLAGE)
     assert (new.level, new.path) == (GridLevel.VILLAGE, f"{world.township1.path}{new.id}/")
     assert (await Customer.get(id=located.id)).needs_placement is True
-    assert await OutboxMessage.filter(task="start_assignment").count() == 1
+    assert await OutboxMessage.filter(task="start_job").count() == 1
     assert leftovers(temp_folder) == []  # the upload was deleted
 
 

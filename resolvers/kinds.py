@@ -1,0 +1,12 @@
+"""Every kind of recorded run, in one list. The workers, the API process's background, the schedules and the
+GraphQL reports all take the kinds from here: adding a kind is its declaration (a JobKind beside its use case)
+and one line below."""
+
+from __future__ import annotations
+
+from resolvers.grid.assignment import ASSIGNMENT
+from resolvers.grid.imports import GRID_IMPORT
+from resolvers.grid.kpis import KPI_ROLLUP
+from resolvers.platform.job_kinds import AnyRecorded
+
+KINDS: list[AnyRecorded] = [ASSIGNMENT, KPI_ROLLUP, GRID_IMPORT]
