@@ -417,3 +417,66 @@ async def test_parameters_that_do_not_fit_the_kind_are_refused(world: World) -> 
     with pytest.raises(ValidationError):
         await jobs.start_queued(KIND, {"chunks": [{"items": ["1"]}]}, "/", None, "some:key")
     assert await Job.all().count() == 0
+
+
+async def test_a_killed_worker_s_chunk_is_reclaimed_at_its_next_heartbeat_expiry(
+    world: World, queue: Queue, database: Database, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    if database.backend != "postgres":
+        pytest.skip("SQLite cannot renew a lease while a chunk's transaction is open")
+    period = short_lease(monkeypatch, 1.5)
+    chunks = [{"items": [1, 2]}]
+    job = await start(world, chunks)
+    assert await outbox.relay_once(queue.dispatcher) == 1
+    lease_env = {BLOCK_ENV: "1", "PALMCREDIT_JOB_LEASE": str(period.total_seconds())}
+    async with worker_process(queue, database.url, tmp_path, **lease_env) as process:
+        claimed = await eventually(lambda: JobChunk.filter(job_id=job.id, status=JobStatus.RUNNING).first(), 30)
+
+        async def renewed_past_two_leases() -> bool:
+            chunk = await JobChunk.get(id=claimed.id)
+            assert chunk.heartbeat_at is not None
+            assert chunk.started_at is not None
+            return chunk.heartbeat_at - chunk.started_at > 2 * period
+
+        # a live worker keeps its chunk however long it runs: the heartbeat renews the lease
+        await eventually(renewed_past_two_leases, within=15)
+        assert await jobs.run_job_chunk(job.id, 0) == ChunkOutcome.BUSY
+        await kill(process)
+    last_beat = (await JobChunk.get(id=claimed.id)).heartbeat_at
+    assert last_beat is not None
+
+    async def reclaimed() -> bool:
+        return await jobs.run_job_chunk(job.id, 0) == ChunkOutcome.SUCCEEDED
+
+    await eventually(reclaimed, within=10)
+    chunk = await JobChunk.get(id=claimed.id)
+    assert (chunk.status, chunk.attempts) == (SUCCEEDED, 2)
+    assert chunk.started_at is not None
+    assert chunk.started_at >= last_beat + period  # reclaimed once the last heartbeat had expired, not before
+    assert chunk.started_at < last_beat + 2 * period
+    assert await effects(job.id) == expected_effects(job.id, chunks)
+
+
+async def test_workers_share_a_run_each_taking_only_what_it_can_run(
+    world: World, queue: Queue, database: Database, tmp_path: Path
+) -> None:
+    if database.backend != "postgres":
+        pytest.skip("SQLite lets one worker write at a time")
+    job = await start(world)
+    assert await outbox.relay_once(queue.dispatcher) == 3
+    one_at_a_time = {BLOCK_ENV: "1", "PALMCREDIT_WORKER_CONCURRENCY": "1"}
+    async with (
+        worker_process(queue, database.url, tmp_path, **one_at_a_time) as first,
+        worker_process(queue, database.url, tmp_path, **one_at_a_time) as second,
+    ):
+
+        async def both_busy() -> bool:
+            return await JobChunk.filter(job_id=job.id, status=JobStatus.RUNNING).count() == 2
+
+        await eventually(both_busy, within=30)
+        # neither took the third chunk from the queue while busy: it waits for whichever is free first
+        for _ in range(20):
+            assert await JobChunk.filter(job_id=job.id, status=JobStatus.PENDING, attempts=0).count() == 1
+            await asyncio.sleep(0.05)
+        await kill(first)
+        await kill(second)
