@@ -495,3 +495,36 @@ async def test_grid_import_needs_admin_or_head_office(world: World, tmp_path: Pa
     with pytest.raises(DomainError) as refused:
         await import_villages(actor_for(staff), tmp_path / "whatever.geojson", ImportFields())
     assert refused.value.code == "FORBIDDEN"
+
+
+START_OVER = (
+    "mutation($node: ID) { startAssignment(scope: ALL, gridNode: $node) { __typename "
+    "... on Job { id scope } ... on JobError { code } } }"
+)
+
+
+async def test_a_branch_president_places_the_customers_of_their_own_township(api: Api, world: World) -> None:
+    await with_polygons(world)
+    people = await located_customers(world)
+    own = await api.as_("president1", START_OVER, {"node": _gid("GridNode", world.township1.id)})
+    started = own["data"]["startAssignment"]
+    assert (started["__typename"], started["scope"]) == ("Job", world.township1.path)
+    job_id = int(_pk(started["id"]))
+    in_township = await Customer.filter(village__path__startswith=world.township1.path).values_list("id", flat=True)
+    (chunk,) = await JobChunk.filter(job_id=job_id).values_list("params", flat=True)
+    assert chunk["customers"] == len(in_township)
+    again = await api.as_("head", START_OVER, {"node": _gid("GridNode", world.township1.id)})
+    assert again["data"]["startAssignment"]["id"] == started["id"]  # under way: that run
+    await jobs.run_job_chunk(job_id, 0)
+    done = await Job.get(id=job_id)
+    assert (done.status, done.result["customers"]) == (JobStatus.SUCCEEDED, len(in_township))
+    # 丙 is filed under 张庄村 (in the township) and lies by 王庄村 (outside it): the run may move them out
+    assert (await Customer.get(id=people["near_2a"].id)).village_id == world.village2a.id  # type: ignore[attr-defined]
+    # 己 has no village, so is in no township's run
+    assert (await Customer.get(id=people["by_address"].id)).village_id is None  # type: ignore[attr-defined]
+
+    elsewhere = await api.as_("president1", START_OVER, {"node": _gid("GridNode", world.township2.id)})
+    bank = await api.as_("president1", START_OVER, {"node": None})
+    for refused in (elsewhere, bank):
+        assert refused["data"]["startAssignment"] == {"__typename": "JobError", "code": "FORBIDDEN"}
+    assert await Job.all().count() == 1
