@@ -5,7 +5,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('palmcredit', '0008_staff_sessions_throttle')]
+    dependencies = [('palmcredit', '0007_staff_sessions_throttle')]
 
     initial = False
 
