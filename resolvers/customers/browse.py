@@ -7,29 +7,38 @@ customer's detail is audited.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from functools import reduce
-from operator import or_
+from typing import Any, Literal
 
-from tortoise.expressions import Q
 from tortoise.functions import Count
-from tortoise.queryset import QuerySet
+from tortoise.queryset import QuerySet, ValuesQuery
 
 from domain.access import Actor
 from domain.customers.idcard import shaped_id_number
 from domain.customers.phone import normalize_phone
 from domain.customers.validation import MAX_TAGS
 from domain.errors import DomainError, ErrorCode, forbidden, not_found
-from domain.grid.paths import ancestor_paths, covering_paths
+from domain.grid.paths import covering_paths, inside
 from models import Customer, GridNode, Household, Staff
 from resolvers.customers import policy
-from resolvers.customers.views import CustomerView, HouseholdView, customer_view, household_view
+from resolvers.customers.views import (
+    VIEW_COLUMNS,
+    CustomerRow,
+    CustomerView,
+    HouseholdView,
+    customer_view,
+    household_view,
+    row_of,
+)
 from resolvers.grid import browse as grid
+from resolvers.grid import policy as grid_policy
 from resolvers.platform.audit import record
+from resolvers.platform.db import fetch, statement
 from resolvers.platform.pagination import Page, paginate
+from resolvers.staff.directory import STAFF_CARD
 
 
 class CustomerOrder(StrEnum):
@@ -102,30 +111,31 @@ async def list_under(
     first: int | None = None,
     after: str | None = None,
 ) -> Page[CustomerView]:
-    """Customers at any depth under a grid node that the actor may list, as views."""
+    """Customers at any depth under a grid node that the actor may list, as views. The page reads the
+    customers' own columns as plain values; the total is counted only when someone asks for it."""
     node = await grid.get_node(actor, node_id, field="nodeId")
-    qs = _apply_filter(actor, visible_customers(actor), filters).filter(village__path__startswith=node.path)
-    page = await paginate(qs, ((order.value, descending), ("id", False)), first, after)
+    qs = _apply_filter(actor, visible_customers(actor), filters).filter(policy.living_under([node.path]))
+    page = await paginate(qs, ((order.value, descending), ("id", False)), first, after, columns=VIEW_COLUMNS)
     return page.with_items(await views_of(actor, page.items))
 
 
-async def views_of(actor: Actor, customers: Sequence[Customer]) -> list[CustomerView]:
-    """Views of customers the actor may see, with their villages (as far as the actor may see them) and their
-    managing officers attached in one batch each."""
-    village_ids = sorted({c.village_id for c in customers if c.village_id})  # type: ignore[attr-defined]
-    villages = {v.id: v for v in await grid.nodes_by_ids(actor, village_ids) if v is not None}
-    paths = dict(await GridNode.filter(id__in=village_ids).values_list("id", "path")) if village_ids else {}
-    manager_ids = sorted({c.manager_id for c in customers if c.manager_id})  # type: ignore[attr-defined]
+async def views_of(actor: Actor, customers: Sequence[Customer | CustomerRow]) -> list[CustomerView]:
+    """Views of customers the actor may see (loaded models or rows of VIEW_COLUMNS), with their villages (as
+    far as the actor may see them) and their managing officers attached in one statement each."""
+    rows = [c if isinstance(c, Mapping) else row_of(c) for c in customers]
+    village_ids = sorted({r["village_id"] for r in rows if r["village_id"]})
+    villages = {v["id"]: v for v in await grid.node_rows(village_ids)}
+    manager_ids = sorted({r["manager_id"] for r in rows if r["manager_id"]})
     # the managing officer of a customer you may see is part of that customer's record
-    managers = {s.id: s for s in await Staff.filter(id__in=manager_ids)} if manager_ids else {}
+    managers = {s.id: s for s in await Staff.filter(id__in=manager_ids).only(*STAFF_CARD)} if manager_ids else {}
     today = datetime.now(UTC).date()
     views = []
-    for customer in customers:
-        village_id = customer.village_id  # type: ignore[attr-defined]
-        view = customer_view(
-            customer, clear=policy.sees_personal_data(actor, facts(customer, paths.get(village_id))), today=today
-        )
-        view.village_node = villages.get(village_id)
+    for row in rows:
+        village = villages.get(row["village_id"])
+        path = village["path"] if village else None
+        rules = policy.CustomerFacts(village_path=path, manager_id=row["manager_id"])
+        view = customer_view(row, clear=policy.sees_personal_data(actor, rules), today=today)
+        view.village_node = village if village and grid_policy.may_see(actor, village["path"]) else None
         view.manager_staff = managers.get(view.manager_pk) if view.manager_pk else None
         views.append(view)
     return views
@@ -151,8 +161,8 @@ async def get_customer(actor: Actor, customer_id: int) -> CustomerView:
 
 async def customers_by_ids(actor: Actor, ids: Sequence[int]) -> list[CustomerView | None]:
     """Batch body: views in key order, None where absent or out of reach."""
-    found = {c.id: c for c in await visible_customers(actor).filter(id__in=list(ids))}
-    views = {v.pk: v for v in await views_of(actor, list(found.values()))}
+    found = await visible_customers(actor).filter(id__in=list(ids)).values(*VIEW_COLUMNS)
+    views = {v.pk: v for v in await views_of(actor, found)}
     return [views.get(i) for i in ids]
 
 
@@ -170,26 +180,61 @@ async def households_by_ids(actor: Actor, ids: Sequence[int]) -> list[HouseholdV
     return [household_view(found[i], clear=clear[i]) if i in found else None for i in ids]
 
 
-async def counts_under(actor: Actor, node_paths: Sequence[str]) -> list[int]:
-    """Batch body: for each node, the customers under it (any depth) the actor may see.
+class CustomerCounts:
+    """One request's customer counts down the grid, for one actor: each subtree counted once.
 
-    One GROUP BY per village under the requested nodes, filtered by the customer policy's own query filter,
-    then each village's count is added to every node on its path: the customer table is read once however
-    many nodes (a whole drill-down) are asked for."""
-    if not node_paths:
-        return []
-    roots = covering_paths(node_paths)
-    under = reduce(or_, [Q(village__path__startswith=root) for root in roots], Q(id=-1))
-    rows = await (
-        visible_customers(actor)
-        .filter(under)
-        .annotate(customers=Count("id"))
-        .group_by("village__path")
-        .values("village__path", "customers")
+    Counting a node's customers reads every customer under it grouped by village (one statement, filtered by
+    the customer policy's own query filter), and that same reading answers every node below it too: a
+    drill-down from the county to its villages, asked level by level, costs one statement in all. The counts
+    are live, never cached beyond the request."""
+
+    def __init__(self, actor: Actor) -> None:
+        self.actor = actor
+        self.statements = 0
+        self._counted: list[str] = []  # subtree roots whose totals below are complete
+        self._totals: dict[str, int] = {}
+
+    async def under(self, node_paths: Sequence[str]) -> list[int]:
+        """For each node, the customers under it (any depth) the actor may see."""
+        missing = [p for p in node_paths if not inside(p, self._counted)]
+        if missing:
+            await self._count(covering_paths(missing))
+        return [self._totals.get(p, 0) for p in node_paths]
+
+    async def _count(self, roots: list[str]) -> None:
+        per_village = (
+            visible_customers(self.actor)
+            .filter(policy.living_under(roots))
+            .annotate(customers=Count("id"))
+            .group_by("village_id")
+            .values("village_id", "customers")
+        )
+        self.statements += 1
+        rows = await with_village_paths(per_village)
+        # a root counted now replaces whatever was counted inside it before
+        self._counted = [p for p in self._counted if not inside(p, roots)] + roots
+        self._totals = {p: n for p, n in self._totals.items() if not inside(p, roots)}
+        for row in rows:
+            village_path, count = row["village_path"], int(row["customers"])
+            root = next(r for r in roots if village_path.startswith(r))
+            # the village and every node above it up to the counted root: "/1/7/42/" under "/1/" adds to
+            # "/1/", "/1/7/" and "/1/7/42/"
+            end = len(root) - 1
+            while end != -1:
+                node_path = village_path[: end + 1]
+                self._totals[node_path] = self._totals.get(node_path, 0) + count
+                end = village_path.find("/", end + 1)
+
+
+async def with_village_paths(per_village: ValuesQuery[Literal[False]]) -> list[dict[str, Any]]:
+    """Rows counted per village (village_id, customers) with each village's path, in the same statement: the
+    count grouped on the customer table alone, the paths joined to its few hundred rows afterwards."""
+    sql, params = statement(per_village)
+    return await fetch(
+        f"SELECT v.path AS village_path, t.customers FROM ({sql}) t JOIN grid_node v ON v.id = t.village_id", params
     )
-    totals: dict[str, int] = defaultdict(int)
-    for row in rows:
-        village_path, count = row["village__path"], int(row["customers"])
-        for ancestor in [*ancestor_paths(village_path), village_path]:
-            totals[ancestor] += count
-    return [totals.get(p, 0) for p in node_paths]
+
+
+async def counts_under(actor: Actor, node_paths: Sequence[str]) -> list[int]:
+    """For each node, the customers under it (any depth) the actor may see, in one statement."""
+    return await CustomerCounts(actor).under(node_paths) if node_paths else []

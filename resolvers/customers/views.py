@@ -4,13 +4,15 @@ the village and managing officer attached. The GraphQL layer shows a view as it 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from domain.customers.enums import CustomerSource, Sex
 from domain.customers.masking import age_band, mask_address, mask_id_number, mask_phone
 from domain.customers.validation import split_tags
-from models import Customer, GridNode, Household, Staff
+from models import Customer, Household, Staff
 
 
 @dataclass
@@ -39,7 +41,7 @@ class CustomerView:
     village_pk: int | None
     manager_pk: int | None
     household_pk: int | None
-    village_node: GridNode | None = None  # attached when the actor may see the village
+    village_node: Mapping[str, Any] | None = None  # the village's row, attached when the actor may see it
     manager_staff: Staff | None = None
 
 
@@ -50,34 +52,49 @@ class HouseholdView:
     masked: bool
 
 
-def customer_view(customer: Customer, *, clear: bool, today: datetime.date) -> CustomerView:
-    """The customer as shown to someone who may (clear) or may not see their personal data."""
-    c = customer
+# What a view is made of: the customer's own columns, read as plain values (lists read exactly these).
+VIEW_COLUMNS = (
+    "id", "id_number", "name", "sex", "birth_date", "phone", "address", "lon", "lat", "deposit_balance",
+    "loan_balance", "has_ebanking", "has_third_party_payment", "has_social_security_card", "tags", "source",
+    "version", "created_at", "updated_at", "village_id", "manager_id", "household_id",
+)  # fmt: skip
+
+CustomerRow = Mapping[str, Any]
+
+
+def row_of(customer: Customer) -> dict[str, Any]:
+    """A loaded customer as the plain row a list would have read."""
+    return {column: getattr(customer, column) for column in VIEW_COLUMNS}
+
+
+def customer_view(c: CustomerRow, *, clear: bool, today: datetime.date) -> CustomerView:
+    """The customer (a row of VIEW_COLUMNS) as shown to someone who may (clear) or may not see their personal
+    data."""
     return CustomerView(
-        pk=c.id,
-        id_number=c.id_number if clear else mask_id_number(c.id_number),
-        name=c.name,
-        sex=c.sex if clear else None,
-        birth_date=c.birth_date if clear else None,
-        age_band=age_band(c.birth_date, today),
-        phone=c.phone if clear else mask_phone(c.phone),
-        address=c.address if clear else mask_address(c.address),
-        lon=c.lon if clear else None,
-        lat=c.lat if clear else None,
-        deposit_balance=c.deposit_balance,
-        loan_balance=c.loan_balance,
-        has_ebanking=c.has_ebanking,
-        has_third_party_payment=c.has_third_party_payment,
-        has_social_security_card=c.has_social_security_card,
-        tags=split_tags(c.tags),
-        source=c.source,
-        version=c.version,
+        pk=c["id"],
+        id_number=c["id_number"] if clear else mask_id_number(c["id_number"]),
+        name=c["name"],
+        sex=c["sex"] if clear else None,
+        birth_date=c["birth_date"] if clear else None,
+        age_band=age_band(c["birth_date"], today),
+        phone=c["phone"] if clear else mask_phone(c["phone"]),
+        address=c["address"] if clear else mask_address(c["address"]),
+        lon=c["lon"] if clear else None,
+        lat=c["lat"] if clear else None,
+        deposit_balance=c["deposit_balance"],
+        loan_balance=c["loan_balance"],
+        has_ebanking=c["has_ebanking"],
+        has_third_party_payment=c["has_third_party_payment"],
+        has_social_security_card=c["has_social_security_card"],
+        tags=split_tags(c["tags"]),
+        source=c["source"],
+        version=c["version"],
         masked=not clear,
-        created_at=c.created_at,
-        updated_at=c.updated_at,
-        village_pk=c.village_id,  # type: ignore[attr-defined]
-        manager_pk=c.manager_id,  # type: ignore[attr-defined]
-        household_pk=c.household_id,  # type: ignore[attr-defined]
+        created_at=c["created_at"],
+        updated_at=c["updated_at"],
+        village_pk=c["village_id"],
+        manager_pk=c["manager_id"],
+        household_pk=c["household_id"],
     )
 
 

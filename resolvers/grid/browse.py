@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from functools import reduce
+from operator import or_
 from typing import Any
+
+from tortoise.expressions import Q
 
 from domain.access import Actor
 from domain.errors import not_found
@@ -40,6 +44,14 @@ async def nodes_by_ids(actor: Actor, ids: Sequence[int]) -> list[GridNode | None
     return [n if n is not None and policy.may_see(actor, n.path) else None for n in (found.get(i) for i in ids)]
 
 
+async def node_rows(node_ids: Sequence[int]) -> list[dict[str, Any]]:
+    """Plain rows (NODE_FIELDS) of the nodes with these ids, whoever may see them: the caller applies
+    policy.may_see to each (a customer's village shown on their record)."""
+    if not node_ids:
+        return []
+    return await GridNode.filter(id__in=list(node_ids)).values(*NODE_FIELDS)
+
+
 async def children_of(actor: Actor, parent_ids: Sequence[int]) -> list[list[GridNode]]:
     """Batch loader body: each parent's visible children, ordered by code."""
     rows = (
@@ -49,6 +61,20 @@ async def children_of(actor: Actor, parent_ids: Sequence[int]) -> list[list[Grid
     for node in rows:
         by_parent[node.parent_id].append(node)  # type: ignore[attr-defined]
     return [by_parent.get(pid, []) for pid in parent_ids]
+
+
+async def subtrees(actor: Actor, tops: Sequence[tuple[str, int]], levels: int) -> dict[int, list[dict[str, Any]]]:
+    """The visible nodes down to `levels` levels below each top (given by its path and depth), read in one
+    statement as plain rows (NODE_FIELDS), as each node's children ordered by code, keyed by parent id: a
+    drill-down's tree at once."""
+    if levels < 1 or not tops:
+        return {}
+    below = reduce(or_, [Q(path__startswith=path, depth__gt=depth, depth__lte=depth + levels) for path, depth in tops])
+    rows = await GridNode.filter(policy.visible(actor)).filter(below).order_by("code").values(*NODE_FIELDS)
+    by_parent: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        by_parent[row["parent_id"]].append(row)
+    return by_parent
 
 
 async def ancestors_of(node: GridNode) -> list[GridNode]:

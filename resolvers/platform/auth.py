@@ -14,7 +14,9 @@ lookups, the same hashing, the same counting and the same answers — so nothing
 from __future__ import annotations
 
 import logging
+import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,13 +24,13 @@ from typing import Any
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from tortoise.expressions import F
+from tortoise.expressions import F, Subquery
 
 from domain.access import Actor, Role
 from domain.errors import DomainError
 from domain.staff.accounts import check_password
 from domain.staff.errors import AuthErrorCode
-from models import LoginPairThrottle, LoginThrottle, RevokedToken, Staff
+from models import GridNode, LoginPairThrottle, LoginThrottle, RevokedToken, Staff
 from resolvers.platform.unit_of_work import unit_of_work
 from settings import SETTINGS
 
@@ -183,18 +185,61 @@ def _claims(token: str) -> dict[str, Any]:
     return claims
 
 
+# The grid scope of a signed-in member of staff, kept per process for a short while under their token version:
+# a change of roles, outlet or scope bumps the version (so the next request reads it afresh), and every
+# request still reads the staff row itself and the token's revocation — one statement — so signing out,
+# deactivation and password resets take effect at once in every process.
+SCOPE_CACHE_SECONDS = 30.0
+SCOPE_CACHE_SIZE = 4096
+_ACTOR_COLUMNS = (
+    "id", "username", "roles", "is_active", "token_version", "must_change_password", "display_name", "outlet_id"
+)  # fmt: skip
+_scopes: OrderedDict[tuple[int, int], tuple[float, tuple[str, ...]]] = OrderedDict()
+
+
 async def actor_from_token(token: str) -> Actor:
     """The actor a bearer token stands for, or AuthenticationError."""
     claims = _claims(token)
-    staff = await Staff.get_or_none(id=claims["sub"]).prefetch_related("scope")
+    revoked = Subquery(RevokedToken.filter(jti=claims["jti"][:_KEY_LENGTH]).values("staff_id"))
+    rows = await Staff.filter(id=claims["sub"]).annotate(revoked=revoked).values(*_ACTOR_COLUMNS, "revoked")
+    staff = rows[0] if rows else None
     if (
         staff is None
-        or not staff.is_active
-        or staff.token_version != claims["ver"]
-        or await RevokedToken.exists(jti=claims["jti"][:_KEY_LENGTH])
+        or not staff["is_active"]
+        or staff["token_version"] != claims["ver"]
+        or staff["revoked"] is not None
     ):
         raise AuthenticationError("登录凭证已失效,请重新登录", "the token has been revoked; sign in again")
-    return actor_for(staff)
+    return Actor(
+        staff_id=staff["id"],
+        username=staff["username"],
+        roles=frozenset(Role(r) for r in staff["roles"]),
+        scope_paths=await _scope_of(staff["id"], staff["token_version"]),
+        outlet_id=staff["outlet_id"],
+        display_name=staff["display_name"],
+        must_change_password=staff["must_change_password"],
+    )
+
+
+async def _scope_of(staff_id: int, token_version: int) -> tuple[str, ...]:
+    key = (staff_id, token_version)
+    now = time.monotonic()
+    cached = _scopes.get(key)
+    if cached is not None and now - cached[0] < SCOPE_CACHE_SECONDS:
+        _scopes.move_to_end(key)
+        return cached[1]
+    paths = await GridNode.filter(scoped_staff__id=staff_id).values_list("path", flat=True)
+    scope = tuple(sorted(str(p) for p in paths))
+    _scopes[key] = (now, scope)
+    _scopes.move_to_end(key)
+    while len(_scopes) > SCOPE_CACHE_SIZE:
+        _scopes.popitem(last=False)
+    return scope
+
+
+def forget_scopes() -> None:
+    """Drop every cached scope (tests that rewrite the grid underneath a signed-in user)."""
+    _scopes.clear()
 
 
 def actor_for(staff: Staff) -> Actor:

@@ -7,6 +7,7 @@ from typing import Any, cast
 
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.queryset import AwaitableQuery
 
 
 def connection() -> BaseDBAsyncClient:
@@ -27,3 +28,12 @@ def placeholders(conn: BaseDBAsyncClient, start: int, count: int) -> list[str]:
 async def fetch(sql: str, params: Sequence[Any] = (), conn: BaseDBAsyncClient | None = None) -> list[dict[str, Any]]:
     conn = conn or connection()
     return list(await conn.execute_query_dict(sql, list(params)))
+
+
+def statement(query: AwaitableQuery[Any]) -> tuple[str, list[Any]]:
+    """The SQL and parameters the ORM would run for a query, to wrap in a statement of our own (a derived
+    table) while the query's filters stay the ORM's — the access policies' own filters included."""
+    query._choose_db_if_not_chosen()
+    query._make_query()
+    sql, params = query.query.get_parameterized_sql()
+    return sql, list(params)

@@ -4,7 +4,7 @@ Cursors are keyset cursors: an opaque token holding the ordering's values of the
 key and its id, the tie-breaker). The next page is the rows after that key in the ordering, read straight from
 an index however deep the page: no OFFSET, so page 5,000 of a million customers costs what page 1 does, and a
 customer added or removed while someone pages on neither repeats nor skips anyone else. A page is read with one
-extra row to know whether another follows, and the total comes from one COUNT.
+extra row to know whether another follows; the total comes from one COUNT, run only when asked for.
 """
 
 from __future__ import annotations
@@ -12,16 +12,16 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from functools import reduce
 from operator import or_
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 from tortoise import fields
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
@@ -43,19 +43,22 @@ class Page(Generic[Item]):
     cursors: list[str]
     has_next: bool
     has_previous: bool
-    total: int
+    count_total: Callable[[], Awaitable[int]]  # counts every result when called: only when someone asks
 
     def with_items(self, items: list[Other]) -> Page[Other]:
         """The same page holding other items for the same rows (views of the models, in the same order)."""
-        return Page(items, self.cursors, self.has_next, self.has_previous, self.total)
+        return Page(items, self.cursors, self.has_next, self.has_previous, self.count_total)
 
 
 def _invalid() -> DomainError:
     return DomainError(ErrorCode.INVALID_CURSOR, "分页游标无效", "the cursor is not valid", "after")
 
 
-def encode_cursor(ordering: Ordering, row: Model) -> str:
-    values = [_plain(getattr(row, name)) for name, _ in ordering]
+def encode_cursor(ordering: Ordering, row: Model | Mapping[str, Any]) -> str:
+    if isinstance(row, Mapping):
+        values = [_plain(row[name]) for name, _ in ordering]
+    else:
+        values = [_plain(getattr(row, name)) for name, _ in ordering]
     payload = {"v": _VERSION, "o": [f"-{n}" if d else n for n, d in ordering], "k": values}
     return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode()
 
@@ -127,19 +130,46 @@ def page_size(first: int | None) -> int:
     return size
 
 
-async def paginate(queryset: QuerySet[T], ordering: Ordering, first: int | None, after: str | None) -> Page[T]:
-    """One page of queryset in `ordering` (which must end with a unique field, the id), after the cursor."""
+@overload
+async def paginate(
+    queryset: QuerySet[T], ordering: Ordering, first: int | None, after: str | None, columns: None = None
+) -> Page[T]: ...
+
+
+@overload
+async def paginate(
+    queryset: QuerySet[T], ordering: Ordering, first: int | None, after: str | None, columns: Sequence[str]
+) -> Page[dict[str, Any]]: ...
+
+
+async def paginate(
+    queryset: QuerySet[T],
+    ordering: Ordering,
+    first: int | None,
+    after: str | None,
+    columns: Sequence[str] | None = None,
+) -> Page[T] | Page[dict[str, Any]]:
+    """One page of queryset in `ordering` (which must end with a unique field, the id), after the cursor: as
+    models, or as plain rows of `columns` (which must hold the ordering's fields). The total is not counted
+    here: the page's count_total counts it when someone asks for it."""
     size = page_size(first)
     page = queryset
     if after:
         page = page.filter(_after(ordering, decode_cursor(queryset.model, ordering, after)))
-    rows = await page.order_by(*(f"-{n}" if d else n for n, d in ordering)).limit(size + 1)
-    total = await queryset.count()
-    items = list(rows[:size])
+    sort = [f"-{n}" if d else n for n, d in ordering]
+    ordered = page.order_by(*sort).limit(size + 1)
+    rows: list[Any]
+    if columns is None:
+        rows = list(await ordered)
+    else:
+        # a deferred join: the sort carries only the keys, then the page's own rows are read whole
+        keys = Subquery(ordered.values("id"))
+        rows = list(await queryset.model.filter(id__in=keys).order_by(*sort).values(*columns))
+    items = rows[:size]
     return Page(
         items=items,
         cursors=[encode_cursor(ordering, row) for row in items],
         has_next=len(rows) > size,
         has_previous=after is not None,
-        total=total,
+        count_total=queryset.count,
     )

@@ -14,6 +14,9 @@ from resolvers.customers import policy as customer_policy
 from resolvers.platform.pagination import Page, paginate
 from resolvers.staff import policy
 
+# What a colleague's card shows (schema.staff.types.Staff): never the password hash.
+STAFF_CARD = ("id", "username", "display_name", "roles", "is_active")
+
 
 @dataclass(frozen=True)
 class ManagedCustomer:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, TypeVar, cast
 
@@ -13,7 +13,6 @@ from strawberry import relay
 from domain.customers.enums import CustomerSource as CustomerSourceModel
 from domain.customers.enums import Sex as SexModel
 from domain.errors import DomainError
-from models import GridNode as GridNodeModel
 from models import Staff as StaffModel
 from resolvers.customers import browse
 from resolvers.customers.views import CustomerView
@@ -69,7 +68,7 @@ class Customer(relay.Node):
     village_pk: strawberry.Private[int | None]
     manager_pk: strawberry.Private[int | None]
     household_pk: strawberry.Private[int | None]
-    village_node: strawberry.Private[GridNodeModel | None]
+    village_node: strawberry.Private[Mapping[str, Any] | None]
     manager_staff: strawberry.Private[StaffModel | None]
 
     @classmethod
@@ -125,7 +124,7 @@ class Customer(relay.Node):
 
     @strawberry.field(description="The village (村) the customer belongs to")
     def village(self) -> GridNode | None:
-        return GridNode.from_model(self.village_node) if self.village_node else None
+        return GridNode.from_row(self.village_node) if self.village_node else None
 
     @strawberry.field(description="The managing customer manager (管户客户经理)")
     def manager(self, info: Info) -> Staff | None:

@@ -88,11 +88,21 @@ class GridKpi:
         return [KpiChange(**vars(change)) for change in changes(kpi_cases.figures(self.row), before)]
 
 
-async def node_kpi(info: Info, node_pk: int, path: str, period: str | None) -> GridKpi | None:
+async def chosen_period(info: Info, period: str | None) -> str | None:
+    """The period asked for (checked), or the latest rolled up — looked up once per request."""
     try:
-        chosen = await kpi_cases.period_or_latest(period)
+        if period is None:
+            return await info.context.loaders.latest_kpi_period.load(LATEST)
+        return await kpi_cases.period_or_latest(period)
     except DomainError as error:
         raise query_error(error) from None
+
+
+LATEST = "latest"
+
+
+async def node_kpi(info: Info, node_pk: int, path: str, period: str | None) -> GridKpi | None:
+    chosen = await chosen_period(info, period)
     if chosen is None:
         return None
     row = await info.context.loaders.kpi_by_node_period.load((node_pk, path, chosen))

@@ -3,8 +3,8 @@ customers under it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Annotated
+from collections.abc import Awaitable, Iterable, Mapping
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -22,11 +22,13 @@ from schema.grid.kpis import (
     Period,
     children_choropleth,
     children_geojson,
+    chosen_period,
     node_kpi,
 )
 from schema.platform.context import Info
 from schema.platform.errors import query_error
 from schema.platform.input_limits import max_length
+from schema.platform.lookahead import current_field, nesting, selects_anywhere
 from schema.platform.pagination import CountedConnection, Cursor
 
 if TYPE_CHECKING:
@@ -48,6 +50,10 @@ class GridNode(relay.Node):
     centroid_lat: float | None
     parent_pk: strawberry.Private[int | None]
     path: strawberry.Private[str]
+    # set when the parent built this node's part of a drill-down: then children and customerCount are plain
+    # values, resolved synchronously, instead of a batch each
+    kids: strawberry.Private[list[GridNode] | None] = None
+    count: strawberry.Private[int | None] = None
 
     @classmethod
     def from_model(cls, node: GridNodeModel) -> GridNode:
@@ -61,6 +67,21 @@ class GridNode(relay.Node):
             centroid_lat=node.centroid_lat,
             parent_pk=node.parent_id,  # type: ignore[attr-defined]
             path=node.path,
+        )
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> GridNode:
+        """A node from a plain row of resolvers.grid.browse.NODE_FIELDS."""
+        return cls(
+            pk=row["id"],
+            level=row["level"],
+            name=row["name"],
+            code=row["code"],
+            depth=row["depth"],
+            centroid_lon=row["centroid_lon"],
+            centroid_lat=row["centroid_lat"],
+            parent_pk=row["parent_id"],
+            path=row["path"],
         )
 
     @classmethod
@@ -82,9 +103,15 @@ class GridNode(relay.Node):
         node = await info.context.loaders.grid_node_by_id.load(self.parent_pk)
         return GridNode.from_model(node) if node else None
 
-    @strawberry.field(description="The visible child nodes, ordered by code")
-    async def children(self, info: Info) -> list[GridNode]:
-        return [GridNode.from_model(n) for n in await info.context.loaders.children_by_parent.load(self.pk)]
+    @strawberry.field(description="The visible child nodes, ordered by code", graphql_type=list["GridNode"])
+    def children(self, info: Info) -> list[GridNode] | Awaitable[list[GridNode]]:
+        if self.kids is not None:
+            return self.kids
+        return self._load_children(info)
+
+    async def _load_children(self, info: Info) -> list[GridNode]:
+        found = await info.context.loaders.children_by_parent.load(self.pk)
+        return [GridNode.from_model(n) for n in found]
 
     @strawberry.field(description="The breadcrumb: root first, down to the parent (面包屑)")
     async def ancestors(self, info: Info) -> list[GridNode]:
@@ -92,9 +119,11 @@ class GridNode(relay.Node):
         model = GridNodeModel(id=self.pk, path=self.path)
         return [GridNode.from_model(n) for n in await grid_cases.ancestors_of(model)]
 
-    @strawberry.field(description="Customers under this node at any depth that you may see")
-    async def customer_count(self, info: Info) -> int:
-        return await info.context.loaders.customer_count_by_path.load(self.path)
+    @strawberry.field(description="Customers under this node at any depth that you may see", graphql_type=int)
+    def customer_count(self, info: Info) -> int | Awaitable[int]:
+        if self.count is not None:
+            return self.count
+        return info.context.loaders.customer_count_by_path.load(self.path)
 
     @strawberry.field(description="Customers under this node at any depth, filtered and ordered")
     async def customers(
@@ -144,29 +173,50 @@ class GridNode(relay.Node):
 class RankedNode:
     rank: int
     value: float
-    node_pk: strawberry.Private[int]
-
-    @strawberry.field(description="The ranked node")
-    async def node(self, info: Info) -> GridNode:
-        found = await info.context.loaders.grid_node_by_id.load(self.node_pk)
-        assert found is not None  # ranked nodes were loaded through the same scope
-        return GridNode.from_model(found)
+    node: GridNode = strawberry.field(description="The ranked node")
 
 
 async def child_ranking(
     info: Info, node_pk: int, metric: KpiMetricModel, descending: bool, period: str | None
 ) -> list[RankedNode]:
+    chosen = await chosen_period(info, period)
     try:
         ranked = await kpi_cases.child_ranking(
-            info.context.require_actor(), node_pk, metric, descending=descending, period=period
+            info.context.require_actor(), node_pk, metric, descending=descending, period=chosen
         )
     except DomainError as error:
         raise query_error(error) from None
-    return [RankedNode(rank=r.rank, value=r.value, node_pk=r.node.id) for r in ranked]
+    # the ranked nodes are the node's visible children, read by the ranking itself
+    return [RankedNode(rank=r.rank, value=r.value, node=GridNode.from_model(r.node)) for r in ranked]
+
+
+async def with_trees(info: Info, nodes: list[GridNode]) -> list[GridNode]:
+    """The nodes with as much of their drill-down as the client selected below them (children within children,
+    customer counts at any level) built here at once: one statement for the nodes, one for the counts, and
+    every field below resolved from plain values."""
+    selections = current_field(info).selections
+    levels = nesting(selections, "children")
+    tree: list[GridNode] = list(nodes)
+    if levels:
+        by_parent = await grid_cases.subtrees(info.context.require_actor(), [(n.path, n.depth) for n in nodes], levels)
+        layer = nodes
+        for _ in range(levels):
+            below: list[GridNode] = []
+            for node in layer:
+                node.kids = [GridNode.from_row(child) for child in by_parent.get(node.pk, ())]
+                below.extend(node.kids)
+            tree.extend(below)
+            layer = below
+    if tree and selects_anywhere(selections, "customerCount", "children"):
+        counts = await info.context.loaders.customer_counts.under([n.path for n in tree])
+        for node, count in zip(tree, counts, strict=True):
+            node.count = count
+    return nodes
 
 
 async def grid_roots(info: Info) -> list[GridNode]:
-    return [GridNode.from_model(n) for n in await grid_cases.roots(info.context.require_actor())]
+    roots = [GridNode.from_model(n) for n in await grid_cases.roots(info.context.require_actor())]
+    return await with_trees(info, roots)
 
 
 async def grid_node_by_code(
@@ -176,7 +226,7 @@ async def grid_node_by_code(
         node = await grid_cases.get_node_by_code(info.context.require_actor(), code)
     except DomainError as error:
         raise query_error(error) from None
-    return GridNode.from_model(node)
+    return (await with_trees(info, [GridNode.from_model(node)]))[0]
 
 
 __all__ = ["GridLevel", "GridNode", "grid_node_by_code", "grid_roots"]

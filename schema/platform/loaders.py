@@ -33,6 +33,11 @@ def scoped(actor: Actor, batch: Callable[[Actor, Sequence[K]], Awaitable[Sequenc
     return DataLoader(load_fn=load)
 
 
+async def _latest_period(keys: list[str]) -> list[str | None]:
+    latest = await kpis.latest_period()
+    return [latest for _ in keys]
+
+
 @dataclass
 class Loaders:
     grid_node_by_id: DataLoader[int, GridNodeModel | None]
@@ -40,17 +45,22 @@ class Loaders:
     polygon_by_node: DataLoader[int, Any]
     kpi_by_node_period: DataLoader[tuple[int, str, str], GridKpiModel | None]
     customer_count_by_path: DataLoader[str, int]
+    customer_counts: customers.CustomerCounts
     household_by_id: DataLoader[int, HouseholdView | None]
     staff_by_id: DataLoader[int, StaffModel | None]
+    latest_kpi_period: DataLoader[str, str | None]  # one key, "latest": the period looked up once per request
 
     @classmethod
     def for_actor(cls, actor: Actor) -> Loaders:
+        counts = customers.CustomerCounts(actor)
         return cls(
             grid_node_by_id=scoped(actor, grid.nodes_by_ids),
             children_by_parent=scoped(actor, grid.children_of),
             polygon_by_node=scoped(actor, grid.polygons),
             kpi_by_node_period=scoped(actor, kpis.kpis_by_keys),
-            customer_count_by_path=scoped(actor, customers.counts_under),
+            customer_count_by_path=DataLoader(load_fn=counts.under),
+            customer_counts=counts,
             household_by_id=scoped(actor, customers.households_by_ids),
             staff_by_id=scoped(actor, staff.staff_by_ids),
+            latest_kpi_period=DataLoader(load_fn=_latest_period),
         )

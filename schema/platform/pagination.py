@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Generic, TypeVar
 
 import strawberry
@@ -24,7 +24,11 @@ ItemType = TypeVar("ItemType")
 
 @strawberry.type(description="A page of results with cursors (first/after) and the total count")
 class CountedConnection(relay.Connection[NodeType], Generic[NodeType]):
-    total_count: int = strawberry.field(description="How many results there are in all")
+    count_total: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="How many results there are in all (counted only when you ask for it)")
+    async def total_count(self) -> int:
+        return await self.count_total()
 
     @classmethod
     def from_page(cls, page: Page[ItemType], convert: Callable[[ItemType], NodeType]) -> "CountedConnection[NodeType]":  # noqa: UP037
@@ -39,5 +43,5 @@ class CountedConnection(relay.Connection[NodeType], Generic[NodeType]):
                 start_cursor=page.cursors[0] if page.cursors else None,
                 end_cursor=page.cursors[-1] if page.cursors else None,
             ),
-            total_count=page.total,
+            count_total=page.count_total,
         )

@@ -1,0 +1,112 @@
+"""The load run: the real server (`palmcredit serve --workers N`) on a real database, and a bounded asyncio load
+generator of C concurrent clients, each sending the next request as soon as its last one is answered, drawn
+from a mix of operations, for a fixed time. Reports requests per second, p50/p99 latency and errors (a failed
+connection, a status other than 200, or a GraphQL error in the answer)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Call:
+    name: str
+    body: dict[str, Any]
+    headers: dict[str, str]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def server(database_url: str, workers: int, port: int) -> Iterator[str]:
+    """`palmcredit serve` in its own process group, on the database, without Redis (jobs in-process)."""
+    env = {**os.environ, "DATABASE_URL": database_url, "PALMCREDIT_LOG_LEVEL": "warning"}
+    env.pop("REDIS_URL", None)
+    command = [str(Path(sys.executable).parent / "palmcredit"), "serve", "--port", str(port), "--workers", str(workers)]
+    process = subprocess.Popen(  # noqa: S603 — our own command line, no outside input
+        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the server did not start: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+            time.sleep(0.3)
+        yield base
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+async def run_load(base: str, calls: Sequence[Call], clients: int, seconds: float, seed: int = 7) -> dict[str, Any]:
+    """C clients for `seconds`, each picking its next call at random from `calls`."""
+    latencies: dict[str, list[float]] = {c.name: [] for c in calls}
+    errors: dict[str, int] = {c.name: 0 for c in calls}
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as http:
+        stop = time.monotonic() + seconds
+
+        async def client(n: int) -> None:
+            pick = random.Random(seed + n)
+            while time.monotonic() < stop:
+                call = pick.choice(calls)
+                t0 = time.perf_counter()
+                try:
+                    response = await http.post("/graphql", json=call.body, headers=call.headers)
+                    failed = response.status_code != 200 or "errors" in response.json()
+                except httpx.HTTPError:
+                    failed = True
+                latencies[call.name].append(time.perf_counter() - t0)
+                errors[call.name] += failed
+
+        started = time.monotonic()
+        await asyncio.gather(*(client(n) for n in range(clients)))
+        elapsed = time.monotonic() - started
+    every = sorted(x for xs in latencies.values() for x in xs)
+    return {
+        "clients": clients,
+        "seconds": round(elapsed, 1),
+        "requests": len(every),
+        "rps": round(len(every) / elapsed, 1),
+        "p50_ms": round(statistics.median(every) * 1000, 1) if every else None,
+        "p99_ms": round(statistics.quantiles(every, n=100)[98] * 1000, 1) if len(every) > 1 else None,
+        "errors": sum(errors.values()),
+        "by_operation": {
+            name: {
+                "requests": len(xs),
+                "p50_ms": round(statistics.median(xs) * 1000, 1) if xs else None,
+                "errors": errors[name],
+            }
+            for name, xs in latencies.items()
+        },
+    }
