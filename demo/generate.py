@@ -22,6 +22,7 @@ from demo.writer import Links, Objects, Progress, Rows, Write, refuse_unless_emp
 from domain.access import Role
 from geo.demo_grid import COUNTY_NAME, build_demo_grid, read_county_outline
 from models import Customer, GridNode, Household, Outlet, Staff
+from resolvers.platform.db import connection
 
 VILLAGES_PER_SCALE = 400
 CUSTOMERS_PER_SCALE = 50_000
@@ -115,6 +116,9 @@ async def generate_demo(*, seed: int, scale: float = 1.0, progress: Progress = p
     async with in_transaction() as conn:
         await refuse_unless_empty(conn, tables_of(writes))
         await write_all(conn, writes, progress)
+    # the planner's statistics, as after any bulk load: without them PostgreSQL (whose autovacuum may be off,
+    # or not yet round) plans the grid pages for empty tables
+    await connection().execute_script("ANALYZE")
     progress("演示数据已写入 / the demo county is written")
     return DemoSummary(seed=seed, scale=scale, password=DEMO_PASSWORD, logins=plan.staffing.logins, counts=plan.counts)
 
