@@ -41,12 +41,6 @@ from domain.errors import DomainError, ErrorCode
 DAYS_IN_YEAR = 360
 
 
-class RepaymentMethod(StrEnum):
-    EQUAL_INSTALMENTS = "EQUAL_INSTALMENTS"  # 等额本息
-    EQUAL_PRINCIPAL = "EQUAL_PRINCIPAL"  # 等额本金
-    INTEREST_MONTHLY_PRINCIPAL_AT_MATURITY = "INTEREST_MONTHLY_PRINCIPAL_AT_MATURITY"  # 按月付息到期还本
-
-
 @dataclass(frozen=True)
 class Instalment:
     """One row of the schedule: principal + interest = total, opening − principal = closing."""
