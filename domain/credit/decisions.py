@@ -4,8 +4,8 @@ A DecisionBook reads the decision files once, compiles each into the engine's pr
 every evaluation from it: the engine asks its loader for a decision by key and the loader hands back the compiled
 content, so no evaluation parses or compiles anything. (Creating a decision from the JSON text on every call costs
 the compilation each time; benchmarks/decision_chain.py measures both.) The engine's `evaluate` is synchronous
-and finishes in tens of microseconds, so use cases call it directly rather than through a thread or the engine's
-`async_evaluate`, both of which cost more than the evaluation itself.
+and finishes well within a millisecond, so use cases call it directly rather than through a thread or the engine's
+`async_evaluate`, both of which cost more than the evaluation itself (the benchmark prints each way).
 
 Every evaluation records what a loan officer or an auditor needs to trust it later: the decision, its file
 version and content hash, the facts it read, what it answered, the table rules that fired (from the engine's
@@ -41,7 +41,8 @@ class Evaluation:
     content_sha256: str
     inputs: Mapping[str, Any]
     outputs: Mapping[str, Any]
-    fired_rules: tuple[DecisionRule, ...]
+    fired_rules: tuple[DecisionRule, ...]  # empty when evaluated without trace
+    traced: bool
     elapsed_ms: float
     content: str = field(repr=False, compare=False)  # the exact file text evaluated (shared, not copied)
 
@@ -54,9 +55,10 @@ class Evaluation:
             "content_sha256": self.content_sha256,
             "inputs": dict(self.inputs),
             "outputs": dict(self.outputs),
-            "fired_rules": [{"node_id": rule.node_id, "rule_id": rule.rule_id} for rule in self.fired_rules],
             "elapsed_ms": self.elapsed_ms,
         }
+        if self.traced:
+            record["fired_rules"] = [{"node_id": rule.node_id, "rule_id": rule.rule_id} for rule in self.fired_rules]
         if include_content:
             record["content"] = self.content
         return record
@@ -65,7 +67,7 @@ class Evaluation:
 @dataclass(frozen=True, slots=True)
 class Replay:
     evaluation: Evaluation
-    matches: bool  # same outputs and, where recorded, the same rules fired
+    matches: bool  # the same outputs and, if the record was traced, the same rules fired
 
 
 class DecisionBook:
@@ -156,6 +158,7 @@ class DecisionBook:
             inputs=facts,
             outputs=response["result"],
             fired_rules=fired,
+            traced=trace,
             elapsed_ms=elapsed_ms,
             content=decision_file.text,
         )

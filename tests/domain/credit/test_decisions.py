@@ -132,6 +132,14 @@ def test_replay_gives_the_same_outputs(book: DecisionBook) -> None:
         assert replay.evaluation.content_sha256 == evaluation.content_sha256
 
 
+def test_replay_of_an_untraced_record_compares_its_outputs(book: DecisionBook) -> None:
+    stored = json.loads(json.dumps(book.evaluate("rating", APPLICATION, trace=False).to_dict()))
+    assert "fired_rules" not in stored
+    replay = book.replay(stored)
+    assert replay.matches is True
+    assert [rule.rule_id for rule in replay.evaluation.fired_rules] == ["I03", "D01", "S02", "H03", "V03", "G03"]
+
+
 def test_replay_notices_outputs_that_differ_from_the_record(book: DecisionBook) -> None:
     stored = book.evaluate("pricing", {**APPLICATION, "grade": "A"}).to_dict()
     stored["outputs"] = {**stored["outputs"], "annual_rate": 0.05}
