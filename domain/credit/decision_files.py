@@ -46,7 +46,7 @@ class DecisionFile:
     key: str  # what the engine's loader is asked for: the name, or name@sha256 for a historical version
     fields: tuple[str, ...]  # the facts the decision reads (the input schema's properties)
     required: tuple[str, ...]
-    table_nodes: tuple[str, ...]
+    table_nodes: tuple[str, ...]  # in the order the engine runs them
     rules: Mapping[tuple[str, str], DecisionRule] = field(repr=False)
     compiled: zen.ZenDecisionContent = field(repr=False, compare=False)
 
@@ -82,7 +82,7 @@ def read_decision_file(file_name: str, data: bytes, *, historical: bool = False)
     fields, required = _input_schema(file_name, nodes)
     rules: dict[tuple[str, str], DecisionRule] = {}
     table_nodes: list[str] = []
-    for node in nodes.values():
+    for node in _in_running_order(nodes, graph["edges"]):
         if node["type"] == "decisionTableNode":
             table_nodes.append(node["id"])
             rules.update(_table_rules(file_name, node))
@@ -138,6 +138,26 @@ def _nodes(file_name: str, graph: dict[str, Any]) -> dict[str, dict[str, Any]]:
             if end not in nodes:
                 raise invalid_file(file_name, f"连线指向不存在的节点{end}", f"an edge points to no node ({end})")
     return nodes
+
+
+def _in_running_order(nodes: Mapping[str, dict[str, Any]], edges: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The nodes in the order the engine runs them: each after every node with an edge into it (ties in file
+    order). Nodes on a cycle come last; the engine's own check then refuses the graph."""
+    waiting = dict.fromkeys(nodes, 0)
+    for edge in edges:
+        waiting[edge["targetId"]] += 1
+    ready = [node_id for node_id, count in waiting.items() if count == 0]
+    ordered: list[dict[str, Any]] = []
+    while ready:
+        node_id = ready.pop(0)
+        ordered.append(nodes[node_id])
+        for edge in edges:
+            if edge["sourceId"] == node_id:
+                waiting[edge["targetId"]] -= 1
+                if waiting[edge["targetId"]] == 0:
+                    ready.append(edge["targetId"])
+    placed = {node["id"] for node in ordered}
+    return ordered + [node for node_id, node in nodes.items() if node_id not in placed]
 
 
 def _input_schema(file_name: str, nodes: Mapping[str, dict[str, Any]]) -> tuple[tuple[str, ...], tuple[str, ...]]:

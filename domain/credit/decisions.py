@@ -165,16 +165,20 @@ class DecisionBook:
 
 
 def _fired_rules(decision_file: DecisionFile, trace: Mapping[str, Any] | None) -> tuple[DecisionRule, ...]:
-    """The table rules that fired, in the order the engine ran their tables, looked up in the file's rules."""
+    """The table rules that fired, in the order the engine ran their tables, looked up in the file's rules.
+    (A first-hit table traces its one hit as an object, a collect table its hits as a list.)"""
     if not trace:
         return ()
-    ran = sorted((trace[node_id]["order"], node_id) for node_id in decision_file.table_nodes if node_id in trace)
+    rules = decision_file.rules
     fired: list[DecisionRule] = []
-    for _, node_id in ran:
-        data = trace[node_id].get("traceData")
-        hits: Iterable[Mapping[str, Any]] = (data,) if isinstance(data, dict) else (data or ())
+    for node_id in decision_file.table_nodes:
+        node = trace.get(node_id)
+        if node is None:
+            continue
+        data = node["traceData"]
+        hits: Iterable[Mapping[str, Any]] = (data,) if type(data) is dict else (data or ())
         for hit in hits:
-            rule = decision_file.rules.get((node_id, hit["rule"]["_id"]))
+            rule = rules.get((node_id, hit["rule"]["_id"]))
             if rule is not None:
                 fired.append(rule)
     return tuple(fired)

@@ -282,6 +282,14 @@ def test_explain_lists_the_rules_that_fired(book: DecisionBook) -> None:
     ]
 
 
+def test_rules_are_listed_in_the_order_the_tables_ran_whatever_the_order_in_the_file() -> None:
+    graph = json.loads((DECISIONS_DIRECTORY / "pricing.json").read_text(encoding="utf-8"))
+    graph["nodes"].reverse()
+    shuffled = DecisionBook(_files(**{"pricing.json": json.dumps(graph, ensure_ascii=False).encode("utf-8")}))
+    evaluation = shuffled.evaluate("pricing", {**APPLICATION, "grade": "A"})
+    assert [rule.rule_id for rule in evaluation.fired_rules] == ["K03", "Q03", "W03", "E01", "L03"]
+
+
 def test_without_trace_the_outputs_are_the_same_and_no_rules_are_listed(book: DecisionBook) -> None:
     traced = book.evaluate("rating", APPLICATION)
     untraced = book.evaluate("rating", APPLICATION, trace=False)
