@@ -31,7 +31,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from enum import StrEnum
 from fractions import Fraction
 
 from domain.credit.due_dates import due_dates, is_repayment_date
