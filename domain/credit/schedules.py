@@ -34,6 +34,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from domain.credit.due_dates import due_dates, is_repayment_date
+from domain.credit.enums import RepaymentMethod
 from domain.credit.loan_terms import checked_repayment_day, checked_term, exact_annual_rate, principal_in_fen
 from domain.errors import DomainError, ErrorCode
 
