@@ -59,3 +59,4 @@ schema: $(STAMP)
 bench-small: $(STAMP)
 	$(BIN)/python benchmarks/graphql_api.py --small
 	$(BIN)/python benchmarks/geo_assign.py --small
+	$(BIN)/python benchmarks/decision_chain.py --small

@@ -192,3 +192,20 @@ async def test_changing_ones_own_password_revokes_the_other_tokens(
     assert changed["data"]["changePassword"]["__typename"] == "LoginSuccess"
     assert await status(client, old_token) == 401
     assert await status(client, changed["data"]["changePassword"]["token"]) == 200
+
+
+async def test_a_new_scope_is_seen_at_the_first_request_after_signing_in_again(api: Api, world: World) -> None:
+    villages = "{ gridRoots { children { children { name } } } }"
+
+    def names(body: Any) -> list[str]:
+        return [v["name"] for t in body["data"]["gridRoots"][0]["children"] for v in t["children"]]
+
+    assert names(await api.as_("manager1a", villages)) == ["张庄村"]  # the scope is now cached for this process
+    moved = await api.as_(
+        "admin",
+        "mutation($id: ID!, $s: [ID!]) { updateStaff(input: {id: $id, scopeIds: $s}) { __typename } }",
+        {"id": gid("Staff", world.staff["manager1a"].id), "s": [gid("GridNode", world.village1b.id)]},
+    )
+    assert moved["data"]["updateStaff"]["__typename"] == "Staff"
+    api.tokens.pop("manager1a")  # the old token is refused; sign in again
+    assert names(await api.as_("manager1a", villages)) == ["李庄村"]
