@@ -77,8 +77,12 @@ async def database(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Da
 
 @pytest.fixture(autouse=True)
 async def clean(database: Database) -> None:
-    """Every test starts from empty tables."""
+    """Every test starts from empty tables, and with no grid scope remembered from an earlier test's staff (the
+    tables restart their ids, so an earlier test's staff id and token version come round again)."""
+    from resolvers.platform.auth import forget_scopes
+
     await empty_tables(connections.get("default"), database.backend)
+    forget_scopes()
 
 
 @pytest.fixture
