@@ -20,6 +20,7 @@ from starlette.routing import Route
 
 from app import RequestContextMiddleware
 from domain.access import Actor
+from domain.customers.masking import mask_id_number, mask_phone
 from resolvers.platform.db import connection, placeholders
 
 
@@ -105,8 +106,8 @@ def _edge(actor: Actor, c: dict[str, Any], villages: dict[int, str], managers: d
     return {
         "node": {
             "id": c["id"], "name": c["name"],
-            "idNumber": c["id_number"][:6] + "********" + c["id_number"][-4:] if masked else c["id_number"],
-            "phone": (c["phone"][:3] + "****" + c["phone"][-4:] if c["phone"] else None) if masked else c["phone"],
+            "idNumber": mask_id_number(c["id_number"]) if masked else c["id_number"],
+            "phone": mask_phone(c["phone"]) if masked else c["phone"],
             "depositBalance": str(c["deposit_balance"]), "loanBalance": str(c["loan_balance"]), "masked": masked,
             "village": {"id": c["village_id"], "name": villages.get(c["village_id"])},
             "manager": {"id": c["manager_id"], "displayName": managers.get(c["manager_id"])},

@@ -190,7 +190,6 @@ class CustomerCounts:
 
     def __init__(self, actor: Actor) -> None:
         self.actor = actor
-        self.statements = 0
         self._counted: list[str] = []  # subtree roots whose totals below are complete
         self._totals: dict[str, int] = {}
 
@@ -209,7 +208,6 @@ class CustomerCounts:
             .group_by("village_id")
             .values("village_id", "customers")
         )
-        self.statements += 1
         rows = await with_village_paths(per_village)
         # a root counted now replaces whatever was counted inside it before
         self._counted = [p for p in self._counted if not inside(p, roots)] + roots
@@ -233,8 +231,3 @@ async def with_village_paths(per_village: ValuesQuery[Literal[False]]) -> list[d
     return await fetch(
         f"SELECT v.path AS village_path, t.customers FROM ({sql}) t JOIN grid_node v ON v.id = t.village_id", params
     )
-
-
-async def counts_under(actor: Actor, node_paths: Sequence[str]) -> list[int]:
-    """For each node, the customers under it (any depth) the actor may see, in one statement."""
-    return await CustomerCounts(actor).under(node_paths) if node_paths else []
