@@ -10,6 +10,8 @@ bank's hand-written endpoint would have to as well.
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -213,14 +215,39 @@ async def township_dashboard(request: Request) -> JSONResponse:
     return JSONResponse({"data": {"gridNode": body}})
 
 
+ROUTES = [
+    Route("/drilldown", drilldown),
+    Route("/page", page),
+    Route("/village_page", village_page),
+    Route("/township_dashboard", township_dashboard),
+]
+
+
 def baseline_app() -> Starlette:
-    app = Starlette(
-        routes=[
-            Route("/drilldown", drilldown),
-            Route("/page", page),
-            Route("/village_page", village_page),
-            Route("/township_dashboard", township_dashboard),
-        ]
-    )
+    """In process, on the ORM connection the caller opened."""
+    app = Starlette(routes=ROUTES)
+    app.add_middleware(RequestContextMiddleware)
+    return app
+
+
+def served_app() -> Starlette:
+    """As a server of its own (`uvicorn --factory benchmarks.api.baseline:served_app`), for the load run: the
+    same start-up as the service (the database on DATABASE_URL, the same GC tuning) and the same /readyz."""
+    from tortoise import Tortoise
+
+    from app import readyz, tune_gc
+    from settings import SETTINGS, tortoise_config
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await Tortoise.init(config=tortoise_config(SETTINGS.database_url), _enable_global_fallback=True)
+        tune_gc()
+        try:
+            yield
+        finally:
+            await Tortoise.close_connections()
+
+    app = Starlette(routes=[*ROUTES, Route("/readyz", readyz)], lifespan=lifespan)
+    app.state.settings = SETTINGS
     app.add_middleware(RequestContextMiddleware)
     return app

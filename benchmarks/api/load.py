@@ -28,8 +28,9 @@ ROOT = Path(__file__).resolve().parents[2]
 @dataclass(frozen=True)
 class Call:
     name: str
-    body: dict[str, Any]
+    body: dict[str, Any] | None  # a GraphQL request posted to /graphql; None: a GET of `path`
     headers: dict[str, str]
+    path: str = "/graphql"
 
 
 def free_port() -> int:
@@ -39,11 +40,26 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(database_url: str, workers: int, port: int) -> Iterator[str]:
-    """`palmcredit serve` in its own process group, on the database, without Redis (jobs in-process)."""
+def server(database_url: str, workers: int, port: int, *, baseline: bool = False) -> Iterator[str]:
+    """`palmcredit serve` in its own process group, on the database, without Redis (jobs in-process); with
+    `baseline`, the hand-written endpoints served the same way by uvicorn."""
     env = {**os.environ, "DATABASE_URL": database_url, "PALMCREDIT_LOG_LEVEL": "warning"}
     env.pop("REDIS_URL", None)
-    command = [str(Path(sys.executable).parent / "palmcredit"), "serve", "--port", str(port), "--workers", str(workers)]
+    bin_dir = Path(sys.executable).parent
+    if baseline:
+        command = [
+            str(bin_dir / "uvicorn"),
+            "--factory",
+            "benchmarks.api.baseline:served_app",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "info",
+        ]  # as `palmcredit serve`; fmt: skip
+    else:
+        command = [str(bin_dir / "palmcredit"), "serve", "--port", str(port), "--workers", str(workers)]
     process = subprocess.Popen(  # noqa: S603 — our own command line, no outside input
         command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
     )
@@ -82,7 +98,10 @@ async def run_load(base: str, calls: Sequence[Call], clients: int, seconds: floa
                 call = pick.choice(calls)
                 t0 = time.perf_counter()
                 try:
-                    response = await http.post("/graphql", json=call.body, headers=call.headers)
+                    if call.body is None:
+                        response = await http.get(call.path, headers=call.headers)
+                    else:
+                        response = await http.post(call.path, json=call.body, headers=call.headers)
                     failed = response.status_code != 200 or "errors" in response.json()
                 except httpx.HTTPError:
                     failed = True
