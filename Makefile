@@ -60,3 +60,4 @@ bench-small: $(STAMP)
 	$(BIN)/python benchmarks/graphql_api.py --small
 	$(BIN)/python benchmarks/geo_assign.py --small
 	$(BIN)/python benchmarks/decision_chain.py --small
+	$(BIN)/python benchmarks/credit/assign_investigators.py --small
