@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from domain.errors import DomainError, ErrorCode
+
 # Unicode categories nobody means to put in a name or an address: controls (C0, DEL, C1), format characters
 # (bidi overrides such as U+202E, zero-width spaces and joiners, the BOM), lone surrogates, private use,
 # unassigned code points, and line or paragraph separators.
@@ -37,3 +39,27 @@ def has_lone_surrogate(text: str) -> bool:
     except UnicodeEncodeError:
         return True
     return False
+
+
+def checked_text(raw: str, *, field: str, what_zh: str, what_en: str, max_length: int, required: bool = False) -> str:
+    """A free-text field (a reason, a purpose, an investigator's note) as stored: trimmed, with no invisible
+    characters, at most `max_length` characters, and not empty when `required`."""
+    text = raw.strip()
+    char = first_invisible(text)
+    if char is not None:
+        raise DomainError(
+            ErrorCode.INVALID_VALUE,
+            f"{what_zh}含有控制字符或不可见字符(U+{ord(char):04X})",
+            f"{what_en} contains a control or invisible character (U+{ord(char):04X})",
+            field,
+        )
+    if required and not text:
+        raise DomainError(ErrorCode.INVALID_VALUE, f"请填写{what_zh}", f"give the {what_en}", field)
+    if len(text) > max_length:
+        raise DomainError(
+            ErrorCode.VALUE_TOO_LONG,
+            f"{what_zh}最多{max_length}个字",
+            f"the {what_en} is at most {max_length} characters",
+            field,
+        )
+    return text

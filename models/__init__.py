@@ -2,6 +2,14 @@
 
 from models import json_filters  # noqa: F401  (registers JSON containment on SQLite)
 from models.audit import AuditLog
+from models.credit import (
+    ApplicationEvent,
+    CreditApplication,
+    CreditLine,
+    CreditReport,
+    DecisionFileVersion,
+    DecisionRecord,
+)
 from models.customer import Customer, Household
 from models.grid import GridLevel, GridNode, Outlet
 from models.jobs import Job, JobChunk, JobOutput, JobStatus, Notification, OutboxMessage
@@ -10,8 +18,14 @@ from models.staff import RevokedToken, Staff
 from models.throttle import LoginPairThrottle, LoginThrottle
 
 __all__ = [
+    "ApplicationEvent",
     "AuditLog",
+    "CreditApplication",
+    "CreditLine",
+    "CreditReport",
     "Customer",
+    "DecisionFileVersion",
+    "DecisionRecord",
     "GridKpi",
     "GridLevel",
     "GridNode",

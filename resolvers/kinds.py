@@ -4,9 +4,10 @@ and one line below."""
 
 from __future__ import annotations
 
+from resolvers.credit.assignment import CREDIT_ASSIGNMENT
 from resolvers.grid.assignment import ASSIGNMENT
 from resolvers.grid.imports import GRID_IMPORT
 from resolvers.grid.kpis import KPI_ROLLUP
 from resolvers.platform.job_kinds import AnyRecorded
 
-KINDS: list[AnyRecorded] = [ASSIGNMENT, KPI_ROLLUP, GRID_IMPORT]
+KINDS: list[AnyRecorded] = [ASSIGNMENT, KPI_ROLLUP, GRID_IMPORT, CREDIT_ASSIGNMENT]

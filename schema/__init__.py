@@ -6,6 +6,9 @@ from __future__ import annotations
 import strawberry
 from strawberry.tools import merge_types
 
+from schema.credit import mutations as credit_mutations
+from schema.credit import queries as credit_queries
+from schema.credit.types import CreditApplication
 from schema.customers import mutations as customer_mutations
 from schema.customers import queries as customer_queries
 from schema.customers.types import Customer
@@ -27,6 +30,7 @@ Query = merge_types(
         staff_types.Query,
         grid_types.Query,
         customer_queries.Query,
+        credit_queries.Query,
         jobs.Query,
         notifications.Query,
         audit.Query,
@@ -38,6 +42,7 @@ Mutation = merge_types(
         auth.Mutation,
         staff_admin.Mutation,
         customer_mutations.Mutation,
+        credit_mutations.Mutation,
         notifications.Mutation,
         grid_mutations.Mutation,
     ),
@@ -50,7 +55,7 @@ def build_schema(settings: Settings = SETTINGS) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[staff_types.Staff, grid_types.GridNode, Customer, audit.AuditEntry],
+        types=[staff_types.Staff, grid_types.GridNode, Customer, CreditApplication, audit.AuditEntry],
         extensions=[*build_extensions(settings), PasswordChangeGate, InputLimits],
     )
 

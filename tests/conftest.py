@@ -79,10 +79,12 @@ async def database(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Da
 async def clean(database: Database) -> None:
     """Every test starts from empty tables, and with no grid scope remembered from an earlier test's staff (the
     tables restart their ids, so an earlier test's staff id and token version come round again)."""
+    from resolvers.credit.decision_records import forget_kept
     from resolvers.platform.auth import forget_scopes
 
     await empty_tables(connections.get("default"), database.backend)
     forget_scopes()
+    forget_kept()
 
 
 @pytest.fixture

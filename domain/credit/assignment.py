@@ -52,7 +52,7 @@ class Investigator:
     """A credit investigator (授信经理) as the assignment sees them."""
 
     staff_id: int
-    outlet_id: int
+    outlet_id: int | None  # None: works from no outlet (a central post), covers by grid only
     scope_paths: tuple[str, ...]  # grid subtrees they work in, e.g. ("/1/4/",)
     product_skills: frozenset[str]  # product codes they may investigate
     open_cases: int
@@ -78,7 +78,7 @@ class WaitingApplication:
     application_id: int
     product_code: str
     village_path: str  # the applicant's village, e.g. "/1/4/17/"
-    outlet_id: int  # the outlet that took the application
+    outlet_id: int | None  # the outlet that took the application (None: taken outside any outlet)
     marketer_id: int  # the staff member who marketed it
     waiting_since: datetime
     sla_due: datetime
@@ -142,13 +142,16 @@ def exclusion(investigator: Investigator, application: WaitingApplication) -> Ex
         return Exclusion.INACTIVE
     if application.product_code not in investigator.product_skills:
         return Exclusion.NO_PRODUCT_SKILL
-    if investigator.outlet_id != application.outlet_id and not inside(
-        application.village_path, investigator.scope_paths
-    ):
+    if not same_outlet(investigator, application) and not inside(application.village_path, investigator.scope_paths):
         return Exclusion.NOT_COVERING
     if investigator.staff_id == application.marketer_id:
         return Exclusion.MARKETER
     return None
+
+
+def same_outlet(investigator: Investigator, application: WaitingApplication) -> bool:
+    """Both at one outlet; nobody shares "no outlet"."""
+    return investigator.outlet_id is not None and investigator.outlet_id == application.outlet_id
 
 
 def eligible(investigator: Investigator, application: WaitingApplication) -> bool:
@@ -157,7 +160,7 @@ def eligible(investigator: Investigator, application: WaitingApplication) -> boo
 
 def tier(investigator: Investigator, application: WaitingApplication) -> Tier:
     """For an eligible investigator: same outlet, else covering the village by grid."""
-    return Tier.SAME_OUTLET if investigator.outlet_id == application.outlet_id else Tier.GRID
+    return Tier.SAME_OUTLET if same_outlet(investigator, application) else Tier.GRID
 
 
 def exclusion_text(reason: Exclusion, product_zh: str, product_code: str) -> tuple[str, str]:
@@ -248,7 +251,9 @@ class _Board:
         self.groups: dict[int, list[list[_Entry]]] = {}
         for i in active:
             entry = (i.load, i.staff_id)
-            heaps = [self.by_outlet.setdefault((i.outlet_id, skill), []) for skill in i.product_skills]
+            heaps: list[list[_Entry]] = []
+            if i.outlet_id is not None:
+                heaps = [self.by_outlet.setdefault((i.outlet_id, skill), []) for skill in i.product_skills]
             heaps += [
                 self.by_scope.setdefault((p, skill), []) for p in set(i.scope_paths) for skill in i.product_skills
             ]
@@ -257,7 +262,7 @@ class _Board:
             self.groups[i.staff_id] = heaps
         for heap in (*self.by_outlet.values(), *self.by_scope.values()):
             heapq.heapify(heap)
-        self._heaps_for: dict[tuple[str, str, int], list[list[_Entry]]] = {}
+        self._heaps_for: dict[tuple[str, str, int | None], list[list[_Entry]]] = {}
 
     def heaps_for(self, application: WaitingApplication) -> list[list[_Entry]]:
         """The groups whose members cover the application: its outlet's and those of its village's paths."""
@@ -267,7 +272,7 @@ class _Board:
             product, path = application.product_code, application.village_path
             keys = [(path[: i + 1], product) for i, char in enumerate(path) if char == "/" and i > 0]
             heaps = [self.by_scope[k] for k in keys if k in self.by_scope]
-            outlet = self.by_outlet.get((application.outlet_id, product))
+            outlet = self.by_outlet.get((application.outlet_id, product)) if application.outlet_id is not None else None
             if outlet is not None:
                 heaps.append(outlet)
             self._heaps_for[key] = heaps
@@ -285,7 +290,8 @@ class _Board:
             for load, staff_id in self._two_best(heap, marketer):
                 seen[staff_id] = load
         ranked = sorted(
-            (load, Tier.SAME_OUTLET if self.by_id[s].outlet_id == outlet else Tier.GRID, s) for s, load in seen.items()
+            (load, Tier.SAME_OUTLET if outlet is not None and self.by_id[s].outlet_id == outlet else Tier.GRID, s)
+            for s, load in seen.items()
         )
         return ranked[:2]
 

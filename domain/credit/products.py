@@ -232,6 +232,9 @@ class ProductSpec(_Part):
             "stage",
         )
 
+    def has_stage(self, name: StageName) -> bool:
+        return any(stage.name == name for stage in self.stages)
+
     def next_stage(self, name: StageName) -> Stage | None:
         """The stage after `name` in this product's process; None after the last one."""
         at = self.stages.index(self.stage(name))

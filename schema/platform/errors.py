@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 import strawberry
 from graphql import GraphQLError
 
+from domain.credit.errors import CreditErrorCode
 from domain.customers.errors import CustomerErrorCode
 from domain.errors import DomainError
 from domain.errors import ErrorCode as SharedCode
@@ -32,6 +33,7 @@ CustomerErrorCodes = code_enum(
 StaffErrorCodes = code_enum(
     "StaffErrorCode", "What administering staff accounts can answer", StaffErrorCode, AuthErrorCode, GridErrorCode
 )
+CreditErrorCodes = code_enum("CreditErrorCode", "What a credit application's steps can answer", CreditErrorCode)
 JobErrorCodes = code_enum("JobErrorCode", "What starting a background run can answer", GridErrorCode)
 
 
@@ -71,6 +73,12 @@ class StaffError(Error):
 class CustomerError(Error):
     code: CustomerErrorCodes = strawberry.field(description="Machine-readable code")  # type: ignore[valid-type]
     codes: ClassVar[type[Enum]] = CustomerErrorCodes
+
+
+@strawberry.type(description="A credit application's step was refused; the application is unchanged")
+class CreditError(Error):
+    code: CreditErrorCodes = strawberry.field(description="Machine-readable code")  # type: ignore[valid-type]
+    codes: ClassVar[type[Enum]] = CreditErrorCodes
 
 
 @strawberry.type(description="A run could not be started; nothing was queued")

@@ -1,0 +1,286 @@
+"""Automatic assignment (自动分配) of admitted applications to credit investigators, as a job: every application
+waiting for assignment goes to an eligible investigator (by outlet and grid, by product skill, never its
+marketer), the least loaded first, by the rule in domain/credit/assignment.py; each assignment is a step of the
+application's state machine, explained in words in its history. Intake queues a run once its application has
+committed; a run every minute picks up what a run under way missed. A branch president reassigns, one or in
+bulk, with a reason."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Annotated
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.functions import Count
+
+from domain.access import Actor, Role
+from domain.credit import assignment as rule
+from domain.credit.process import StageName
+from domain.credit.workflow import Action, ApplicationState
+from domain.errors import DomainError, ErrorCode, not_found
+from domain.text import checked_text
+from models import ApplicationEvent, CreditApplication, GridNode, Staff
+from resolvers.credit import applications as apps
+from resolvers.platform import audit, jobs
+from resolvers.platform.job_kinds import (
+    ChunkRun,
+    Described,
+    Finishing,
+    GridScope,
+    JobKind,
+    KindSchedule,
+)
+from resolvers.platform.notifications import notify
+from resolvers.platform.unit_of_work import UnitOfWork, unit_of_work
+
+KIND = "credit_assignment"
+ASSIGNED = "assigned"  # job output: ref the application, amount the investigator
+NOTICE_KIND = "credit.application_assigned"
+MAX_BULK = 500
+MAX_REASON_LENGTH = 200
+# an open case whose SLA runs out within this long weighs on its investigator's load (see domain assignment)
+AT_RISK_WITHIN = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class AssignmentParams:
+    """Every application waiting for assignment in the run's scope."""
+
+
+@dataclass(frozen=True)
+class WaitingPart:
+    """The run is one chunk: balancing needs every waiting application and every investigator at once."""
+
+    part: int = 0
+
+
+@dataclass(frozen=True)
+class AssignmentCounts:
+    assigned: int
+    unassigned: int
+
+
+@dataclass(frozen=True)
+class CreditAssignmentReport:
+    assigned: Annotated[int, Described("Applications given to an investigator")]
+    unassigned: Annotated[int, Described("Applications no eligible investigator could take (still waiting)")]
+    investigators_notified: Annotated[int, Described("Investigators told of their new cases")]
+
+
+async def _plan(params: AssignmentParams, scope: GridScope, conn: BaseDBAsyncClient) -> list[WaitingPart]:
+    return [WaitingPart()]
+
+
+async def investigators(conn: BaseDBAsyncClient, at: datetime) -> list[rule.Investigator]:
+    """Every active credit investigator with their outlet, grid, product skills and open cases."""
+    staff = [
+        s
+        for s in await Staff.filter(is_active=True).using_db(conn).prefetch_related("scope")
+        if Role.CREDIT_INVESTIGATOR.value in s.roles
+    ]
+    open_cases = dict(
+        await CreditApplication.filter(state=ApplicationState.INVESTIGATING, investigator_id__not_isnull=True)
+        .using_db(conn)
+        .annotate(n=Count("id"))
+        .group_by("investigator_id")
+        .values_list("investigator_id", "n")
+    )
+    at_risk = dict(
+        await CreditApplication.filter(state=ApplicationState.INVESTIGATING, sla_due__lt=at + AT_RISK_WITHIN)
+        .using_db(conn)
+        .annotate(n=Count("id"))
+        .group_by("investigator_id")
+        .values_list("investigator_id", "n")
+    )
+    return [
+        rule.Investigator(
+            staff_id=s.id,
+            outlet_id=s.outlet_id,  # type: ignore[attr-defined]
+            scope_paths=tuple(sorted(n.path for n in s.scope)),
+            product_skills=frozenset(s.product_skills or ()),
+            open_cases=int(open_cases.get(s.id, 0)),
+            at_risk_cases=int(at_risk.get(s.id, 0)),
+            active=True,
+        )
+        for s in staff
+    ]
+
+
+async def waiting(conn: BaseDBAsyncClient, scope: GridScope) -> list[rule.WaitingApplication]:
+    query = CreditApplication.filter(state=ApplicationState.AWAITING_ASSIGNMENT).using_db(conn)
+    rows = await query.values("id", "product_code", "village_id", "outlet_id", "marketer_id", "state_since", "sla_due")
+    paths = dict(
+        await GridNode.filter(id__in={r["village_id"] for r in rows if r["village_id"]})
+        .using_db(conn)
+        .values_list("id", "path")
+    )
+    return [
+        rule.WaitingApplication(
+            application_id=r["id"],
+            product_code=r["product_code"],
+            village_path=paths.get(r["village_id"], "/"),
+            outlet_id=r["outlet_id"],
+            marketer_id=r["marketer_id"],
+            waiting_since=r["state_since"],
+            sla_due=r["sla_due"] or r["state_since"],
+        )
+        for r in rows
+        if scope.is_bank or paths.get(r["village_id"], "/").startswith(scope.path)
+    ]
+
+
+async def _run_chunk(run: ChunkRun[AssignmentParams, WaitingPart]) -> AssignmentCounts:
+    at = apps.now()
+    names = {p.code: p.name_zh for p in apps.catalogue().on_sale(at.date())}
+    plan = rule.assign(await waiting(run.conn, run.scope), await investigators(run.conn, at), now=at,
+                       product_names_zh=names)  # fmt: skip
+    written = await write_assignments(run.conn, plan.assignments, at)
+    await run.write_outputs(ASSIGNED, ((a.application_id, a.staff_id) for a in written))
+    return AssignmentCounts(assigned=len(written), unassigned=len(plan.unassigned))
+
+
+async def write_assignments(
+    conn: BaseDBAsyncClient, assignments: Sequence[rule.Assignment], at: datetime
+) -> list[rule.Assignment]:
+    """Each assignment as the state machine's `assign` step by the system, only where the application still
+    waits (an application withdrawn meanwhile keeps its state)."""
+    written = []
+    products = {}
+    for a in assignments:
+        application = await CreditApplication.get(id=a.application_id).using_db(conn)
+        key = (application.product_code, application.product_version)
+        if key not in products:
+            products[key] = apps.product_of(application).stage(StageName.INVESTIGATION).sla
+        changed = (
+            await CreditApplication.filter(id=a.application_id, state=ApplicationState.AWAITING_ASSIGNMENT)
+            .using_db(conn)
+            .update(
+                state=ApplicationState.INVESTIGATING,
+                investigator_id=a.staff_id,
+                version=application.version + 1,
+                state_since=at,
+                sla_due=at + products[key],
+            )
+        )
+        if changed != 1:
+            continue
+        await ApplicationEvent.create(
+            application_id=a.application_id,
+            action=Action.ASSIGN.value,
+            from_state=ApplicationState.AWAITING_ASSIGNMENT.value,
+            to_state=ApplicationState.INVESTIGATING.value,
+            actor_id=None,
+            at=at,
+            reason=f"{a.reason_zh} / {a.reason_en}",
+            detail={"investigator_id": a.staff_id, "open_cases_before": a.open_cases_before},
+            using_db=conn,
+        )
+        await audit.record(
+            None, "credit_application.assign", "CreditApplication", a.application_id,
+            {"investigator_id": a.staff_id, "reason": a.reason_en}, using_db=conn,
+        )  # fmt: skip
+        written.append(a)
+    return written
+
+
+async def _finish(
+    finishing: Finishing[AssignmentParams], results: Sequence[AssignmentCounts]
+) -> CreditAssignmentReport:
+    per_investigator = await finishing.output_totals(ASSIGNED)  # application: investigator
+    cases: dict[int, list[int]] = {}
+    for application_id, staff_id in per_investigator.items():
+        cases.setdefault(staff_id, []).append(application_id)
+    for staff_id, ids in sorted(cases.items()):
+        note = await notify(
+            staff_id,
+            NOTICE_KIND,
+            f"新分配授信调查{len(ids)}件 / {len(ids)} new application{'s' if len(ids) > 1 else ''} to investigate",
+            "请在时限内完成调查 / please investigate them within their time limit",
+            {"application_ids": sorted(ids)[:100]},
+            using_db=finishing.conn,
+        )
+        finishing.publish_after_commit(note)
+    return CreditAssignmentReport(
+        assigned=sum(r.assigned for r in results),
+        unassigned=sum(r.unassigned for r in results),
+        investigators_notified=len(cases),
+    )
+
+
+CREDIT_ASSIGNMENT = JobKind(
+    name=KIND,
+    title_zh="授信调查分配",
+    title_en="investigator assignment",
+    params=AssignmentParams,
+    chunk=WaitingPart,
+    chunk_result=AssignmentCounts,
+    report=CreditAssignmentReport,
+    plan=_plan,
+    run_chunk=_run_chunk,
+    finish=_finish,
+    bank_wide_only=True,
+    schedule=KindSchedule(times={"second": 0}, params=lambda _when: AssignmentParams()),
+)
+
+
+async def start_assignment_later(uow: UnitOfWork, application_id: int) -> None:
+    """Queue a run with the application's intake; it starts once that has committed."""
+    await jobs.start_later(
+        CREDIT_ASSIGNMENT, AssignmentParams(), created_by=None, dedup_key=f"{KIND}:{application_id}", using_db=uow.conn
+    )
+
+
+async def reassign(
+    actor: Actor, application_ids: Sequence[int], investigator_id: int, reason: str
+) -> list[CreditApplication]:
+    """A branch president gives applications of their branch to another investigator, with a reason: all of
+    them or none (an application out of reach, in the wrong state or not eligible for that investigator refuses
+    the whole request)."""
+    text = checked_text(
+        reason, field="reason", what_zh="改派原因", what_en="reason", max_length=MAX_REASON_LENGTH, required=True
+    )
+    if not 1 <= len(application_ids) <= MAX_BULK or len(set(application_ids)) != len(application_ids):
+        raise DomainError(
+            ErrorCode.INVALID_VALUE,
+            f"一次改派1至{MAX_BULK}件不重复的申请",
+            f"reassign 1 to {MAX_BULK} distinct applications at a time",
+            "applicationIds",
+        )
+    at = apps.now()
+    async with unit_of_work() as uow:
+        pool = {i.staff_id: i for i in await investigators(uow.conn, at)}
+        chosen = pool.get(investigator_id)
+        moved = []
+        for application_id in application_ids:
+            application, facts = await apps.find_application(actor, application_id, "applicationIds")
+            waiting_one = rule.WaitingApplication(
+                application_id=application.id,
+                product_code=application.product_code,
+                village_path=facts.village_path or "/",
+                outlet_id=application.outlet_id,  # type: ignore[attr-defined]
+                marketer_id=facts.marketer_id,
+                waiting_since=application.state_since,
+                sla_due=application.sla_due or application.state_since,
+            )
+            if chosen is None:
+                raise not_found("授信经理", "credit investigator", "investigatorId")
+            rule.check_reassignment(waiting_one, chosen, text, product_name_zh=apps.product_of(application).name_zh)
+            sla = apps.product_of(application).stage(StageName.INVESTIGATION).sla
+            moved.append(
+                await apps.move(
+                    uow, application, facts, Action.REASSIGN, actor, ApplicationState.INVESTIGATING,
+                    reason=text,
+                    detail={"from_investigator_id": facts.investigator_id, "investigator_id": investigator_id},
+                    changes={"investigator_id": investigator_id, "sla_due": at + sla},
+                )
+            )  # fmt: skip
+        await uow.notify(
+            investigator_id,
+            NOTICE_KIND,
+            f"改派给您的授信调查{len(moved)}件 / {len(moved)} application(s) reassigned to you",
+            text,
+            {"application_ids": [a.id for a in moved]},
+        )
+    return moved
