@@ -32,6 +32,7 @@ class Migration(migrations.Migration):
                 ('repayment_method', fields.CharEnumField(description='EQUAL_INSTALMENTS: EQUAL_INSTALMENTS\nEQUAL_PRINCIPAL: EQUAL_PRINCIPAL\nINTEREST_MONTHLY_PRINCIPAL_AT_MATURITY: INTEREST_MONTHLY_PRINCIPAL_AT_MATURITY', enum_type=RepaymentMethod, max_length=48)),
                 ('guarantee_type', fields.CharEnumField(description='CREDIT: CREDIT\nGUARANTOR: GUARANTOR\nPLEDGE: PLEDGE\nMORTGAGE: MORTGAGE', enum_type=GuaranteeType, max_length=16)),
                 ('purpose', fields.CharField(default='', max_length=200)),
+                ('collateral_value', fields.DecimalField(null=True, description='the pledged deposit or appraised property, yuan', max_digits=16, decimal_places=2)),
                 ('state', fields.CharEnumField(description='ADMISSION_REFUSED: ADMISSION_REFUSED\nAWAITING_ASSIGNMENT: AWAITING_ASSIGNMENT\nINVESTIGATING: INVESTIGATING\nAWAITING_APPROVAL: AWAITING_APPROVAL\nAPPROVED: APPROVED\nREJECTED: REJECTED\nWITHDRAWN: WITHDRAWN', enum_type=ApplicationState, max_length=24)),
                 ('approval_tier', fields.IntField(null=True, description='the tier it waits at, 0 the first')),
                 ('tier_authority', fields.CharField(null=True, description='the role that decides that tier', max_length=24)),

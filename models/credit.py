@@ -73,6 +73,9 @@ class CreditApplication(Model):
     repayment_method = fields.CharEnumField(RepaymentMethod, max_length=48)
     guarantee_type = fields.CharEnumField(GuaranteeType, max_length=16)
     purpose = fields.CharField(max_length=200, default="")
+    collateral_value = fields.DecimalField(
+        max_digits=16, decimal_places=2, null=True, description="the pledged deposit or appraised property, yuan"
+    )
     state = fields.CharEnumField(ApplicationState, max_length=24)
     approval_tier = fields.IntField(null=True, description="the tier it waits at, 0 the first")
     tier_authority = fields.CharField(max_length=24, null=True, description="the role that decides that tier")

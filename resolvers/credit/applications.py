@@ -38,6 +38,21 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def fixed_inputs(product: Product, decision: str) -> dict[str, str]:
+    """The inputs the product's file gives a decision it runs (`inputs = { product = "PUHUI" }`), whichever
+    stage runs it."""
+    for stage in product.stages:
+        for ref in stage.decisions:
+            if ref.name == decision:
+                return dict(ref.inputs)
+    return {}
+
+
+def evaluate(product: Product, decision: str, facts: Mapping[str, Any]) -> Evaluation:
+    """A decision on the application's facts and the inputs the product's file fixes for it."""
+    return decisions().evaluate(decision, {**facts, **fixed_inputs(product, decision)})
+
+
 def product_of(application: CreditApplication) -> Product:
     """The product version the application started with, whatever has taken effect since."""
     return catalogue().get(application.product_code, application.product_version)

@@ -18,6 +18,7 @@ from tortoise.exceptions import IntegrityError
 from domain.access import Actor, Role
 from domain.credit.enums import GuaranteeType, RepaymentMethod
 from domain.credit.errors import CreditErrorCode
+from domain.credit.investigation import yuan
 from domain.credit.process import StageName
 from domain.credit.products import Product, Stage
 from domain.credit.workflow import Action, ApplicationState
@@ -44,6 +45,7 @@ class ApplicationDraft:
     repayment_method: RepaymentMethod
     guarantee_type: GuaranteeType
     purpose: str = ""
+    collateral_value: Decimal | None = None  # the pledged deposit or the appraised property, yuan
 
     def same_terms(self, application: CreditApplication) -> bool:
         return (
@@ -53,6 +55,8 @@ class ApplicationDraft:
             and application.term_months == self.term_months
             and application.repayment_method == self.repayment_method
             and application.guarantee_type == self.guarantee_type
+            and (None if application.collateral_value is None else Decimal(application.collateral_value))
+            == self.collateral_value
         )
 
 
@@ -88,6 +92,27 @@ def _purpose(value: str) -> str:
     return checked_text(value, field="purpose", what_zh="用途", what_en="purpose", max_length=MAX_PURPOSE_LENGTH)
 
 
+SECURED = frozenset({GuaranteeType.PLEDGE, GuaranteeType.MORTGAGE})
+
+
+def _collateral(draft: ApplicationDraft) -> Decimal | None:
+    """A pledge or a mortgage is worth what is pledged (存单金额) or appraised (评估价值); nothing else has one."""
+    if draft.guarantee_type not in SECURED:
+        if draft.collateral_value is not None:
+            raise DomainError(
+                ErrorCode.INVALID_VALUE,
+                "只有质押或抵押方式填写押品价值",
+                "only a pledge or a mortgage has a collateral value",
+                "collateralValue",
+            )
+        return None
+    if draft.collateral_value is None:
+        raise DomainError(
+            ErrorCode.INVALID_VALUE, "质押或抵押方式须填写押品价值", "give the collateral's value", "collateralValue"
+        )
+    return yuan(draft.collateral_value, "collateralValue", positive=True)
+
+
 def _product(code: str, today: date) -> Product:
     try:
         return apps.catalogue().current(code, today)
@@ -100,13 +125,12 @@ def _age(birth: date, today: date) -> int:
     return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
 
 
-def admission_facts(
-    product: Product, customer: Customer, report: CreditReport, term_months: int, today: date
-) -> dict[str, Any]:
+def admission_facts(customer: Customer, report: CreditReport, term_months: int, today: date) -> dict[str, Any]:
     """The admission decision's inputs: the bureau summary, and the figures the bank imports beside it
-    (QR-payment turnover, the car-loan record, social-security contributions) where it has them."""
-    facts: dict[str, Any] = {
-        "product": product.code.upper(),
+    (QR-payment turnover, the car-loan record, social-security contributions, an e-commerce shop's record)
+    where it has them."""
+    return {
+        **(report.feeds or {}),
         "age": _age(customer.birth_date, today),
         "term_months": term_months,
         "on_blacklist": report.on_blacklist,
@@ -115,11 +139,6 @@ def admission_facts(
         "max_consecutive_overdue_24m": report.max_consecutive_overdue_24m,
         "loan_queries_3m": report.loan_queries_3m,
     }
-    for key in ("qr_turnover_months", "qr_monthly_turnover_avg", "car_loan_on_time_months", "social_security_months"):
-        value = (report.feeds or {}).get(key)
-        if value is not None:
-            facts[key] = value
-    return facts
 
 
 async def submit_application(actor: Actor, draft: ApplicationDraft, *, today: date | None = None) -> Intake:
@@ -139,16 +158,30 @@ async def submit_application(actor: Actor, draft: ApplicationDraft, *, today: da
     product.check_method(draft.repayment_method, "repaymentMethod")
     product.check_guarantee(draft.guarantee_type, "guaranteeType")
     purpose = _purpose(draft.purpose)
+    collateral = _collateral(draft)
     customer = await find_customer(actor, draft.customer_id)
     _placed(customer)
     report = await apps.latest_report(customer.id)
-    admission = apps.decisions().evaluate(
-        "admission", admission_facts(product, customer, report, draft.term_months, today)
-    )
+    admission = apps.evaluate(product, "admission", admission_facts(customer, report, draft.term_months, today))
     admitted = bool(admission.outputs["admitted"])
     reasons = [dict(r) for r in admission.outputs.get("reasons") or []]
     state, next_stage = _after_admission(product, admitted)
     tier = product.approval_tiers[0] if state == ApplicationState.AWAITING_APPROVAL else None
+    evaluations = [admission]
+    limit = amount
+    if tier is not None:  # no investigation: the limit is decided on the terms and the collateral
+        evaluation = apps.evaluate(
+            product,
+            "limit",
+            {
+                "guarantee_type": draft.guarantee_type.value,
+                "requested_amount": float(amount),
+                **({"collateral_value": float(collateral)} if collateral else {}),
+            },
+        )
+        evaluations.append(evaluation)
+        limit = min(amount, Decimal(int(evaluation.outputs["suggested_limit"])))
+        product.check_amount(limit, "amount")
     try:
         async with unit_of_work() as uow:
             application = await CreditApplication.create(
@@ -169,13 +202,15 @@ async def submit_application(actor: Actor, draft: ApplicationDraft, *, today: da
                 refusal_reasons=reasons,
                 approval_tier=0 if tier else None,
                 tier_authority=tier.authority.value if tier else None,
-                recommended_limit=amount if tier else None,
+                suggested_limit=limit if tier else None,
+                recommended_limit=limit if tier else None,
+                collateral_value=collateral,
                 submitted_at=at,
                 state_since=at,
                 sla_due=at + next_stage.sla if next_stage else None,
                 decided_at=None if admitted else at,
             )
-            await apps.record_decisions(application.id, StageName.ADMISSION.value, [admission])
+            await apps.record_decisions(application.id, StageName.ADMISSION.value, evaluations)
             action = Action.ADMIT if admitted else Action.REFUSE_ADMISSION
             await apps.entered(
                 uow, application, action, actor,

@@ -89,10 +89,12 @@ async def _guarantor(
     if guarantor is None:
         raise not_found("保证人", "guarantor", "guarantor.customerId")
     report = await apps.latest_report(guarantor.id)
-    rating = apps.decisions().evaluate(
-        "rating", rating_facts(figures, guarantor, report, now, household="NONE", credit_village=False)
+    product = apps.product_of(application)
+    rating = apps.evaluate(
+        product, "rating", rating_facts(figures, guarantor, report, now, household="NONE", credit_village=False)
     )
-    screened = apps.decisions().evaluate(
+    screened = apps.evaluate(
+        product,
         "guarantor_admission",
         {
             "guarantor_grade": rating.outputs["grade"],
@@ -152,21 +154,22 @@ async def submit_investigation(
     product = apps.product_of(application)
     customer = await Customer.get(id=application.customer_id)  # type: ignore[attr-defined]
     bureau = await apps.latest_report(customer.id)
-    book = apps.decisions()
-    rating = book.evaluate(
+    rating = apps.evaluate(
+        product,
         "rating",
         rating_facts(checked, customer, bureau, now, household=checked.household_rating.value,
                      credit_village=checked.in_credit_village),
     )  # fmt: skip
-    limit = book.evaluate(
+    limit = apps.evaluate(
+        product,
         "limit",
         {
-            "product": product.code.upper(),
             "grade": rating.outputs["grade"],
             "verified_annual_income": float(checked.verified_annual_income),
             "existing_debt": float(max(checked.total_debts, Decimal(bureau.total_debt))),
             "guarantee_type": application.guarantee_type,
             "requested_amount": float(application.amount),
+            **({"collateral_value": float(application.collateral_value)} if application.collateral_value else {}),
         },
     )
     suggested = int(limit.outputs["suggested_limit"])

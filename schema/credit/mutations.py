@@ -61,6 +61,9 @@ class SubmitCreditApplicationInput:
     repayment_method: RepaymentMethod  # type: ignore[valid-type]
     guarantee_type: GuaranteeType  # type: ignore[valid-type]
     purpose: str = strawberry.field(default="", directives=max_length(intake.MAX_PURPOSE_LENGTH))
+    collateral_value: Decimal | None = strawberry.field(
+        default=None, description="A pledge's deposit or a mortgage's appraised value, yuan (质押/抵押物价值)"
+    )
 
 
 @strawberry.input(description="What the investigator verified of the guarantor (保证人)")
@@ -139,6 +142,7 @@ async def submit_credit_application(info: Info, input: SubmitCreditApplicationIn
             repayment_method=RepaymentMethodModel(input.repayment_method.value),
             guarantee_type=GuaranteeTypeModel(input.guarantee_type.value),
             purpose=input.purpose,
+            collateral_value=input.collateral_value,
         )
         taken = await intake.submit_application(actor, draft)
         return await _shown(info, taken.application.id)

@@ -196,6 +196,9 @@ class CreditApplication(relay.Node):
     repayment_method: RepaymentMethod  # type: ignore[valid-type]
     guarantee_type: GuaranteeType  # type: ignore[valid-type]
     purpose: str
+    collateral_value: Decimal | None = strawberry.field(
+        description="A pledge's deposit or a mortgage's appraised value"
+    )
     rating_grade: str | None
     suggested_limit: Decimal | None = strawberry.field(description="The limit decision's suggestion (额度测算)")
     recommended_limit: Decimal | None = strawberry.field(description="The investigator's recommendation")
@@ -216,7 +219,8 @@ class CreditApplication(relay.Node):
             pk=a.id, view=view, client_id=a.client_id, state=view.state, state_zh=STATE_NAMES_ZH[view.state],
             amount=Decimal(a.amount), term_months=a.term_months,
             repayment_method=RepaymentMethodModel(a.repayment_method),
-            guarantee_type=GuaranteeTypeModel(a.guarantee_type), purpose=a.purpose, rating_grade=a.rating_grade,
+            guarantee_type=GuaranteeTypeModel(a.guarantee_type), purpose=a.purpose, collateral_value=a.collateral_value,
+            rating_grade=a.rating_grade,
             suggested_limit=a.suggested_limit, recommended_limit=a.recommended_limit, approved_limit=a.approved_limit,
             refusal_reasons=[Reason(code=str(r.get("code", "")), text=str(r.get("text", "")))
                              for r in a.refusal_reasons],

@@ -6,11 +6,16 @@ exactly the ones the filter lists, on the database under test."""
 from __future__ import annotations
 
 import random
+from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 
 from domain.access import Actor, Role
-from models import AuditLog, Customer, GridLevel, GridNode, Job, Notification
+from domain.credit.workflow import ApplicationState
+from models import AuditLog, CreditApplication, Customer, GridLevel, GridNode, Job, Notification
+from resolvers.credit import policy as credit_policy
+from resolvers.credit.applications import facts_with_path
 from resolvers.customers import policy as customer_policy
 from resolvers.grid import policy as grid_policy
 from resolvers.platform import audit_log, job_policy, notification_policy
@@ -119,3 +124,43 @@ async def test_personal_data_and_audit_log_predicates_and_filters_agree(grid: li
 def _facts(customer: Customer) -> customer_policy.CustomerFacts:
     village = customer.village
     return customer_policy.CustomerFacts(village.path if village else None, customer.manager_id)  # type: ignore[attr-defined]
+
+
+async def test_credit_application_predicate_and_filter_agree(grid: list[GridNode]) -> None:
+    """Applications in every state, at every tier, with every mix of marketer, investigator and approvers."""
+    rng = random.Random(20261202)
+    people = [await make_staff(f"s{i}", ["CUSTOMER_MANAGER"]) for i in range(5)]
+    ids = [p.id for p in people]
+    villages = [n for n in grid if n.level == GridLevel.VILLAGE]
+    at = datetime.now(UTC)
+    for i in range(80):
+        village = rng.choice(villages)
+        customer = await make_customer(village, None, f"申{i}")
+        await CreditApplication.create(
+            client_id=f"agree-{i:04d}", customer=customer, village=rng.choice([village, None]),
+            marketer_id=rng.choice(ids), investigator_id=rng.choice([*ids, None]),
+            product_code="puhui", product_version=1, product_sha256="0" * 64, amount=Decimal(10000),
+            term_months=12, repayment_method="EQUAL_INSTALMENTS", guarantee_type="CREDIT",
+            state=rng.choice(list(ApplicationState)),
+            tier_authority=rng.choice([None, "APPROVER", "BRANCH_PRESIDENT", "HEAD_OFFICE"]),
+            approver_ids=rng.sample(ids, rng.choice([0, 1, 2])), submitted_at=at, state_since=at,
+        )  # fmt: skip
+    rows = await CreditApplication.all().select_related("village")
+    checked = 0
+    for _ in range(ACTORS):
+        actor = _actor(rng, grid, ids)
+        admitted = {
+            a.id
+            for a in rows
+            if credit_policy.may_see(actor, facts_with_path(a, a.village.path if a.village else None))  # type: ignore[attr-defined]
+        }
+        listed = set(await CreditApplication.filter(credit_policy.visible(actor)).values_list("id", flat=True))
+        assert admitted == listed, (actor, sorted(admitted ^ listed))
+        shown = {
+            a.id
+            for a in rows
+            if credit_policy.shows_applicant(actor, facts_with_path(a, a.village.path if a.village else None))  # type: ignore[attr-defined]
+        }
+        assert shown <= admitted  # the applicant is only ever shown in clear on an application one may see
+        checked += len(admitted)
+    assert checked > 0

@@ -169,6 +169,7 @@ async def test_a_return_goes_back_to_the_investigator_with_what_is_missing(api: 
     taken = await submit(api, "manager1a", application_input(credit))
     await run_queued_work()
     investigated = await investigate(api, "investigator", investigation_input(taken["id"]))
+    assert investigated.get("state") == "AWAITING_APPROVAL", investigated
     returned = await decide(api, "approver", investigated["id"], "RETURN", "缺少经营流水 / turnover statement missing")
     assert returned["state"] == "INVESTIGATING"
     again = await investigate(api, "investigator", investigation_input(taken["id"]))
