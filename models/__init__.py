@@ -9,6 +9,9 @@ from models.credit import (
     CreditReport,
     DecisionFileVersion,
     DecisionRecord,
+    Drawdown,
+    Loan,
+    LoanInstalment,
 )
 from models.customer import Customer, Household
 from models.grid import GridLevel, GridNode, Outlet
@@ -26,6 +29,7 @@ __all__ = [
     "Customer",
     "DecisionFileVersion",
     "DecisionRecord",
+    "Drawdown",
     "GridKpi",
     "GridLevel",
     "GridNode",
@@ -34,6 +38,8 @@ __all__ = [
     "JobChunk",
     "JobOutput",
     "JobStatus",
+    "Loan",
+    "LoanInstalment",
     "LoginPairThrottle",
     "LoginThrottle",
     "Notification",

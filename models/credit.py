@@ -10,6 +10,8 @@ from __future__ import annotations
 from tortoise import fields
 from tortoise.models import Model
 
+from domain.credit.classification import LoanClass
+from domain.credit.drawdown_workflow import DrawdownState
 from domain.credit.enums import GuaranteeType, RepaymentMethod
 from domain.credit.workflow import ApplicationState
 from models.customer import Customer
@@ -159,7 +161,10 @@ class CreditLine(Model):
     product_code = fields.CharField(max_length=32)
     product_version = fields.IntField()
     amount = fields.DecimalField(max_digits=16, decimal_places=2)
-    drawn = fields.DecimalField(max_digits=16, decimal_places=2, default=0)
+    drawn = fields.DecimalField(max_digits=16, decimal_places=2, default=0, description="outstanding drawn")
+    reserved = fields.DecimalField(
+        max_digits=16, decimal_places=2, default=0, description="held by drawdowns not yet disbursed"
+    )
     revolving = fields.BooleanField()
     valid_from = fields.DateField()
     valid_until = fields.DateField()
@@ -183,3 +188,88 @@ class DecisionFileVersion(Model):
 
     class Meta:
         table = "credit_decision_file"
+
+
+class Drawdown(Model):
+    """A drawdown (用信) on a credit line: priced, contracted, signed, checked and disbursed."""
+
+    id = fields.IntField(primary_key=True)
+    client_id = fields.CharField(max_length=64)
+    line: fields.ForeignKeyRelation[CreditLine] = fields.ForeignKeyField(
+        "palmcredit.CreditLine", related_name="drawdowns", on_delete=fields.RESTRICT
+    )
+    requested_by: fields.ForeignKeyRelation[Staff] = fields.ForeignKeyField(
+        "palmcredit.Staff", related_name="requested_drawdowns", on_delete=fields.RESTRICT
+    )
+    amount = fields.DecimalField(max_digits=16, decimal_places=2)
+    term_months = fields.IntField()
+    repayment_method = fields.CharEnumField(RepaymentMethod, max_length=48)
+    repayment_day = fields.IntField()
+    annual_rate = fields.DecimalField(max_digits=8, decimal_places=6, description="from the pricing decision")
+    value_date = fields.DateField(description="the contract's date: interest runs from it")
+    state = fields.CharEnumField(DrawdownState, max_length=16)
+    contract_number = fields.CharField(max_length=32, unique=True)
+    contract_sha256 = fields.CharField(max_length=64)
+    contract_pages = fields.IntField()
+    signed_at = fields.DatetimeField(null=True)
+    signature = fields.JSONField(null=True, description="signer, method, time, the identity check, the 双录 file")
+    checker: fields.ForeignKeyNullableRelation[Staff] = fields.ForeignKeyField(
+        "palmcredit.Staff", related_name="checked_drawdowns", null=True, on_delete=fields.RESTRICT
+    )
+    disbursed_by: fields.ForeignKeyNullableRelation[Staff] = fields.ForeignKeyField(
+        "palmcredit.Staff", related_name="disbursed_drawdowns", null=True, on_delete=fields.RESTRICT
+    )
+    reason = fields.CharField(max_length=500, default="")
+    version = fields.IntField(default=1)
+    requested_at = fields.DatetimeField()
+    state_since = fields.DatetimeField()
+
+    class Meta:
+        table = "credit_drawdown"
+        unique_together = (("requested_by_id", "client_id"),)
+        indexes = (("line_id", "state"), ("state",))
+
+
+class Loan(Model):
+    """A loan account (贷款账户) opened by a disbursement, with its repayment schedule."""
+
+    id = fields.IntField(primary_key=True)
+    drawdown: fields.OneToOneRelation[Drawdown] = fields.OneToOneField(
+        "palmcredit.Drawdown", related_name="loan", on_delete=fields.RESTRICT
+    )
+    customer: fields.ForeignKeyRelation[Customer] = fields.ForeignKeyField(
+        "palmcredit.Customer", related_name="loans", on_delete=fields.RESTRICT
+    )
+    product_code = fields.CharField(max_length=32)
+    principal = fields.DecimalField(max_digits=16, decimal_places=2)
+    outstanding_principal = fields.DecimalField(max_digits=16, decimal_places=2)
+    annual_rate = fields.DecimalField(max_digits=8, decimal_places=6)
+    term_months = fields.IntField()
+    repayment_method = fields.CharEnumField(RepaymentMethod, max_length=48)
+    disbursed_on = fields.DateField()
+    maturity_date = fields.DateField()
+    loan_class = fields.CharEnumField(LoanClass, max_length=16, description="五级分类")
+    disbursed_at = fields.DatetimeField()
+
+    class Meta:
+        table = "loan"
+        indexes = (("customer_id",),)
+
+
+class LoanInstalment(Model):
+    """One instalment of a loan's schedule, exact to the fen."""
+
+    id = fields.IntField(primary_key=True)
+    loan: fields.ForeignKeyRelation[Loan] = fields.ForeignKeyField(
+        "palmcredit.Loan", related_name="instalments", on_delete=fields.CASCADE
+    )
+    number = fields.IntField()
+    due_date = fields.DateField()
+    principal = fields.DecimalField(max_digits=16, decimal_places=2)
+    interest = fields.DecimalField(max_digits=16, decimal_places=2)
+    total = fields.DecimalField(max_digits=16, decimal_places=2)
+    closing_principal = fields.DecimalField(max_digits=16, decimal_places=2)
+
+    class Meta:
+        table = "loan_instalment"
+        unique_together = (("loan_id", "number"),)

@@ -123,7 +123,7 @@ async def project_lines(customer_id: int) -> None:
         .first()
         .values_list("total", flat=True)
     )
-    await Customer.filter(id=customer_id).update(credit_line=Decimal(total or 0))  # type: ignore[arg-type]
+    await Customer.filter(id=customer_id).update(credit_line=Decimal(str(total or 0)))
 
 
 async def _reject(

@@ -149,7 +149,7 @@ async def write_assignments(
     written = []
     products = {}
     for a in assignments:
-        application = await CreditApplication.get(id=a.application_id).using_db(conn)
+        application = await CreditApplication.filter(id=a.application_id).using_db(conn).get()
         key = (application.product_code, application.product_version)
         if key not in products:
             products[key] = apps.product_of(application).stage(StageName.INVESTIGATION).sla

@@ -127,7 +127,7 @@ def _recommended(
     product.check_amount(recommended, "recommendedLimit")
     if recommended > Decimal(application.amount):
         raise DomainError(
-            CreditErrorCode.LIMIT_ABOVE_SUGGESTION,
+            CreditErrorCode.LIMIT_ABOVE_APPLIED,
             f"建议额度不能高于申请金额{Decimal(application.amount):,.0f}元",
             f"the recommended limit cannot exceed the ¥{Decimal(application.amount):,.0f} applied for",
             "recommendedLimit",

@@ -26,15 +26,15 @@ from domain.credit.investigation import (
 from domain.errors import DomainError
 from resolvers.credit import approval, assignment, intake, investigation, views
 from resolvers.credit.approval import Verdict as VerdictModel
-from schema.credit.types import CreditApplication, GuaranteeType, RepaymentMethod
+from schema.credit.types import CreditApplication
 from schema.platform.context import Info
 from schema.platform.errors import CreditError
 from schema.platform.ids import decode_pk
 from schema.platform.input_limits import max_length
 
-IncomeSource = strawberry.enum(IncomeSourceModel, name="IncomeSource", description="收入来源")
-HouseholdRating = strawberry.enum(HouseholdRatingModel, name="HouseholdRating", description="信用户评定")
-Verdict = strawberry.enum(VerdictModel, name="ApprovalVerdict", description="同意 / 否决 / 退回补充调查")
+strawberry.enum(IncomeSourceModel, name="IncomeSource", description="收入来源")
+strawberry.enum(HouseholdRatingModel, name="HouseholdRating", description="信用户评定")
+strawberry.enum(VerdictModel, name="ApprovalVerdict", description="同意 / 否决 / 退回补充调查")
 CreditApplicationResult = Annotated[CreditApplication | CreditError, strawberry.union("CreditApplicationResult")]
 
 
@@ -58,8 +58,8 @@ class SubmitCreditApplicationInput:
     product_code: str = strawberry.field(directives=max_length(32))
     amount: Decimal = strawberry.field(description="Yuan, whole")
     term_months: int
-    repayment_method: RepaymentMethod  # type: ignore[valid-type]
-    guarantee_type: GuaranteeType  # type: ignore[valid-type]
+    repayment_method: RepaymentMethodModel
+    guarantee_type: GuaranteeTypeModel
     purpose: str = strawberry.field(default="", directives=max_length(intake.MAX_PURPOSE_LENGTH))
     collateral_value: Decimal | None = strawberry.field(
         default=None, description="A pledge's deposit or a mortgage's appraised value, yuan (质押/抵押物价值)"
@@ -69,7 +69,7 @@ class SubmitCreditApplicationInput:
 @strawberry.input(description="What the investigator verified of the guarantor (保证人)")
 class GuarantorInput:
     customer_id: strawberry.ID
-    income_source: IncomeSource  # type: ignore[valid-type]
+    income_source: IncomeSourceModel
     income_years: int
     verified_annual_income: Decimal
     total_assets: Decimal
@@ -83,12 +83,12 @@ class SubmitInvestigationInput:
     visited_at: datetime.datetime
     visit_lon: float
     visit_lat: float
-    income_source: IncomeSource  # type: ignore[valid-type]
+    income_source: IncomeSourceModel
     income_years: int
     verified_annual_income: Decimal
     total_assets: Decimal
     total_debts: Decimal
-    household_rating: HouseholdRating  # type: ignore[valid-type]
+    household_rating: HouseholdRatingModel
     in_credit_village: bool = False
     notes: str = strawberry.field(default="", directives=max_length(MAX_NOTES_LENGTH))
     recommended_limit: Decimal | None = strawberry.field(
@@ -101,7 +101,7 @@ class SubmitInvestigationInput:
 @strawberry.input(description="An approval decision at the tier the application waits at")
 class DecideCreditApplicationInput:
     application_id: strawberry.ID
-    verdict: Verdict  # type: ignore[valid-type]
+    verdict: VerdictModel
     reason: str = strawberry.field(
         default="", description="Required to reject or return (what is missing)", directives=max_length(500)
     )
@@ -139,8 +139,8 @@ async def submit_credit_application(info: Info, input: SubmitCreditApplicationIn
             product_code=input.product_code,
             amount=input.amount,
             term_months=input.term_months,
-            repayment_method=RepaymentMethodModel(input.repayment_method.value),
-            guarantee_type=GuaranteeTypeModel(input.guarantee_type.value),
+            repayment_method=input.repayment_method,
+            guarantee_type=input.guarantee_type,
             purpose=input.purpose,
             collateral_value=input.collateral_value,
         )
@@ -158,19 +158,19 @@ async def submit_investigation(info: Info, input: SubmitInvestigationInput) -> C
             visited_at=input.visited_at,
             visit_lon=input.visit_lon,
             visit_lat=input.visit_lat,
-            income_source=IncomeSourceModel(input.income_source.value),
+            income_source=input.income_source,
             income_years=input.income_years,
             verified_annual_income=input.verified_annual_income,
             total_assets=input.total_assets,
             total_debts=input.total_debts,
-            household_rating=HouseholdRatingModel(input.household_rating.value),
+            household_rating=input.household_rating,
             in_credit_village=input.in_credit_village,
             notes=input.notes,
             recommended_limit=input.recommended_limit,
             adjustment_reason=input.adjustment_reason,
             guarantor=GuarantorFigures(
                 customer_id=decode_pk(g.customer_id, "Customer", "guarantor.customerId"),
-                income_source=IncomeSourceModel(g.income_source.value),
+                income_source=g.income_source,
                 income_years=g.income_years,
                 verified_annual_income=g.verified_annual_income,
                 total_assets=g.total_assets,
@@ -190,7 +190,7 @@ async def decide_credit_application(info: Info, input: DecideCreditApplicationIn
     actor = info.context.require_actor()
     try:
         pk = _application_pk(input.application_id)
-        verdict = VerdictModel(input.verdict.value)
+        verdict = input.verdict
         await approval.decide(actor, pk, verdict, input.reason, expected_version=input.expected_version)
         return await _shown(info, pk)
     except DomainError as error:
