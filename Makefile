@@ -6,12 +6,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 IDE_STAMP := ide-assets/.installed
+FONT_STAMP := font-assets/.installed
 PALMCREDIT_TEST_POSTGRES ?= postgres://postgres@127.0.0.1:5432/postgres
 export PALMCREDIT_TEST_POSTGRES
 
 .PHONY: demo test test-sqlite test-postgres lint schema bench-small install
 
-install: $(STAMP) $(IDE_STAMP)
+install: $(STAMP) $(IDE_STAMP) $(FONT_STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed" if sys.version_info < (3, 11) else 0)'
@@ -25,6 +26,12 @@ $(STAMP): pyproject.toml
 $(IDE_STAMP): schema/platform/ide.py | $(STAMP)
 	$(BIN)/python -m schema.platform.ide install
 	touch $(IDE_STAMP)
+
+## The contracts' typeface: static Regular and Bold Noto Sans SC derived from the variable font a Python package
+## brings, into font-assets/ (git-ignored); about half a minute, once
+$(FONT_STAMP): domain/credit/contract_fonts.py | $(STAMP)
+	$(BIN)/python -m domain.credit.contract_fonts install
+	touch $(FONT_STAMP)
 
 ## Run the demo: a fresh SQLite county, served with GraphiQL on http://127.0.0.1:8000/graphql
 demo: install
@@ -56,8 +63,9 @@ schema: $(STAMP)
 	$(BIN)/palmcredit print-schema > schema.graphql
 
 ## Every benchmark at its smallest size (CI runs this so none of them rots); drop --small for the real figures
-bench-small: $(STAMP)
+bench-small: $(STAMP) $(FONT_STAMP)
 	$(BIN)/python benchmarks/graphql_api.py --small
 	$(BIN)/python benchmarks/geo_assign.py --small
 	$(BIN)/python benchmarks/decision_chain.py --small
 	$(BIN)/python benchmarks/credit/assign_investigators.py --small
+	$(BIN)/python benchmarks/credit/contract_pdfs.py --small

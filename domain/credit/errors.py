@@ -42,6 +42,8 @@ class CreditErrorCode(StrEnum):
     # assignment to investigators
     INVESTIGATOR_NOT_ELIGIBLE = "INVESTIGATOR_NOT_ELIGIBLE"
     REASSIGN_REASON_REQUIRED = "REASSIGN_REASON_REQUIRED"
+    # contracts
+    CONTRACT_INVALID = "CONTRACT_INVALID"
 
 
 class DecisionError(DomainError):
