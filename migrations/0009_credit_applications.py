@@ -1,6 +1,8 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 import functools
+from domain.credit.classification import LoanClass
+from domain.credit.drawdown_workflow import DrawdownState
 from domain.credit.enums import GuaranteeType, RepaymentMethod
 from domain.credit.workflow import ApplicationState
 from json import dumps, loads
@@ -14,6 +16,17 @@ class Migration(migrations.Migration):
     initial = False
 
     operations = [
+        ops.CreateModel(
+            name='ContractDocument',
+            fields=[
+                ('content_sha256', fields.CharField(primary_key=True, unique=True, db_index=True, max_length=64)),
+                ('pdf', fields.BinaryField()),
+                ('pages', fields.IntField()),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'credit_contract_document', 'app': 'palmcredit', 'pk_attr': 'content_sha256', 'table_description': "An e-contract's PDF as issued, kept by its SHA-256: the document the customer signed, byte for byte."},
+            bases=['Model'],
+        ),
         ops.CreateModel(
             name='CreditApplication',
             fields=[
@@ -77,7 +90,8 @@ class Migration(migrations.Migration):
                 ('product_code', fields.CharField(max_length=32)),
                 ('product_version', fields.IntField()),
                 ('amount', fields.DecimalField(max_digits=16, decimal_places=2)),
-                ('drawn', fields.DecimalField(default=0, max_digits=16, decimal_places=2)),
+                ('drawn', fields.DecimalField(default=0, description='outstanding drawn', max_digits=16, decimal_places=2)),
+                ('reserved', fields.DecimalField(default=0, description='held by drawdowns not yet disbursed', max_digits=16, decimal_places=2)),
                 ('revolving', fields.BooleanField()),
                 ('valid_from', fields.DateField()),
                 ('valid_until', fields.DateField()),
@@ -135,6 +149,86 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'credit_decision_record', 'app': 'palmcredit', 'indexes': [Index(fields=['application_id', 'id'])], 'pk_attr': 'id', 'table_description': 'A decision evaluated on an application, as evaluated: replayable years later.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Drawdown',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('client_id', fields.CharField(max_length=64)),
+                ('line', fields.ForeignKeyField('palmcredit.CreditLine', source_field='line_id', db_constraint=True, to_field='id', related_name='drawdowns', on_delete=OnDelete.RESTRICT)),
+                ('requested_by', fields.ForeignKeyField('palmcredit.Staff', source_field='requested_by_id', db_constraint=True, to_field='id', related_name='requested_drawdowns', on_delete=OnDelete.RESTRICT)),
+                ('amount', fields.DecimalField(max_digits=16, decimal_places=2)),
+                ('term_months', fields.IntField()),
+                ('repayment_method', fields.CharEnumField(description='EQUAL_INSTALMENTS: EQUAL_INSTALMENTS\nEQUAL_PRINCIPAL: EQUAL_PRINCIPAL\nINTEREST_MONTHLY_PRINCIPAL_AT_MATURITY: INTEREST_MONTHLY_PRINCIPAL_AT_MATURITY', enum_type=RepaymentMethod, max_length=48)),
+                ('repayment_day', fields.IntField()),
+                ('annual_rate', fields.DecimalField(description='from the pricing decision', max_digits=8, decimal_places=6)),
+                ('value_date', fields.DateField(description="the contract's date: interest runs from it")),
+                ('state', fields.CharEnumField(description='PRICED: PRICED\nSIGNED: SIGNED\nCHECKED: CHECKED\nDISBURSED: DISBURSED\nREFUSED: REFUSED\nCANCELLED: CANCELLED', enum_type=DrawdownState, max_length=16)),
+                ('contract_number', fields.CharField(unique=True, max_length=32)),
+                ('contract_sha256', fields.CharField(max_length=64)),
+                ('contract_pages', fields.IntField()),
+                ('signed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('signature', fields.JSONField(null=True, description='signer, method, time, the identity check, the 双录 file', encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('checker', fields.ForeignKeyField('palmcredit.Staff', source_field='checker_id', null=True, db_constraint=True, to_field='id', related_name='checked_drawdowns', on_delete=OnDelete.RESTRICT)),
+                ('disbursed_by', fields.ForeignKeyField('palmcredit.Staff', source_field='disbursed_by_id', null=True, db_constraint=True, to_field='id', related_name='disbursed_drawdowns', on_delete=OnDelete.RESTRICT)),
+                ('reason', fields.CharField(default='', max_length=500)),
+                ('version', fields.IntField(default=1)),
+                ('requested_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('state_since', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'credit_drawdown', 'app': 'palmcredit', 'unique_together': (('requested_by_id', 'client_id'),), 'indexes': [Index(fields=['line_id', 'state']), Index(fields=['state'])], 'pk_attr': 'id', 'table_description': 'A drawdown (用信) on a credit line: priced, contracted, signed, checked and disbursed.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='DrawdownEvent',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('drawdown', fields.ForeignKeyField('palmcredit.Drawdown', source_field='drawdown_id', db_constraint=True, to_field='id', related_name='events', on_delete=OnDelete.CASCADE)),
+                ('action', fields.CharField(max_length=16)),
+                ('from_state', fields.CharField(null=True, max_length=16)),
+                ('to_state', fields.CharField(max_length=16)),
+                ('actor', fields.ForeignKeyField('palmcredit.Staff', source_field='actor_id', db_constraint=True, to_field='id', related_name='drawdown_events', on_delete=OnDelete.RESTRICT)),
+                ('at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('reason', fields.CharField(default='', max_length=500)),
+                ('detail', fields.JSONField(default=dict, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+            ],
+            options={'table': 'credit_drawdown_event', 'app': 'palmcredit', 'indexes': [Index(fields=['drawdown_id', 'id'])], 'pk_attr': 'id', 'table_description': "One step of a drawdown's state machine, by whom and when."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Loan',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('drawdown', fields.OneToOneField('palmcredit.Drawdown', source_field='drawdown_id', db_constraint=True, to_field='id', related_name='loan', on_delete=OnDelete.RESTRICT)),
+                ('customer', fields.ForeignKeyField('palmcredit.Customer', source_field='customer_id', db_constraint=True, to_field='id', related_name='loans', on_delete=OnDelete.RESTRICT)),
+                ('product_code', fields.CharField(max_length=32)),
+                ('principal', fields.DecimalField(max_digits=16, decimal_places=2)),
+                ('outstanding_principal', fields.DecimalField(max_digits=16, decimal_places=2)),
+                ('annual_rate', fields.DecimalField(max_digits=8, decimal_places=6)),
+                ('term_months', fields.IntField()),
+                ('repayment_method', fields.CharEnumField(description='EQUAL_INSTALMENTS: EQUAL_INSTALMENTS\nEQUAL_PRINCIPAL: EQUAL_PRINCIPAL\nINTEREST_MONTHLY_PRINCIPAL_AT_MATURITY: INTEREST_MONTHLY_PRINCIPAL_AT_MATURITY', enum_type=RepaymentMethod, max_length=48)),
+                ('disbursed_on', fields.DateField()),
+                ('maturity_date', fields.DateField()),
+                ('loan_class', fields.CharEnumField(description='五级分类', enum_type=LoanClass, max_length=16)),
+                ('disbursed_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'loan', 'app': 'palmcredit', 'indexes': [Index(fields=['customer_id'])], 'pk_attr': 'id', 'table_description': 'A loan account (贷款账户) opened by a disbursement, with its repayment schedule.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='LoanInstalment',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('loan', fields.ForeignKeyField('palmcredit.Loan', source_field='loan_id', db_constraint=True, to_field='id', related_name='instalments', on_delete=OnDelete.CASCADE)),
+                ('number', fields.IntField()),
+                ('due_date', fields.DateField()),
+                ('principal', fields.DecimalField(max_digits=16, decimal_places=2)),
+                ('interest', fields.DecimalField(max_digits=16, decimal_places=2)),
+                ('total', fields.DecimalField(max_digits=16, decimal_places=2)),
+                ('closing_principal', fields.DecimalField(max_digits=16, decimal_places=2)),
+            ],
+            options={'table': 'loan_instalment', 'app': 'palmcredit', 'unique_together': (('loan_id', 'number'),), 'pk_attr': 'id', 'table_description': "One instalment of a loan's schedule, exact to the fen."},
             bases=['Model'],
         ),
         ops.AddField(

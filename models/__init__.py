@@ -4,12 +4,14 @@ from models import json_filters  # noqa: F401  (registers JSON containment on SQ
 from models.audit import AuditLog
 from models.credit import (
     ApplicationEvent,
+    ContractDocument,
     CreditApplication,
     CreditLine,
     CreditReport,
     DecisionFileVersion,
     DecisionRecord,
     Drawdown,
+    DrawdownEvent,
     Loan,
     LoanInstalment,
 )
@@ -23,6 +25,7 @@ from models.throttle import LoginPairThrottle, LoginThrottle
 __all__ = [
     "ApplicationEvent",
     "AuditLog",
+    "ContractDocument",
     "CreditApplication",
     "CreditLine",
     "CreditReport",
@@ -30,6 +33,7 @@ __all__ = [
     "DecisionFileVersion",
     "DecisionRecord",
     "Drawdown",
+    "DrawdownEvent",
     "GridKpi",
     "GridLevel",
     "GridNode",

@@ -273,3 +273,37 @@ class LoanInstalment(Model):
     class Meta:
         table = "loan_instalment"
         unique_together = (("loan_id", "number"),)
+
+
+class DrawdownEvent(Model):
+    """One step of a drawdown's state machine, by whom and when."""
+
+    id = fields.IntField(primary_key=True)
+    drawdown: fields.ForeignKeyRelation[Drawdown] = fields.ForeignKeyField(
+        "palmcredit.Drawdown", related_name="events", on_delete=fields.CASCADE
+    )
+    action = fields.CharField(max_length=16)
+    from_state = fields.CharField(max_length=16, null=True)
+    to_state = fields.CharField(max_length=16)
+    actor: fields.ForeignKeyRelation[Staff] = fields.ForeignKeyField(
+        "palmcredit.Staff", related_name="drawdown_events", on_delete=fields.RESTRICT
+    )
+    at = fields.DatetimeField()
+    reason = fields.CharField(max_length=500, default="")
+    detail = fields.JSONField(default=dict)
+
+    class Meta:
+        table = "credit_drawdown_event"
+        indexes = (("drawdown_id", "id"),)
+
+
+class ContractDocument(Model):
+    """An e-contract's PDF as issued, kept by its SHA-256: the document the customer signed, byte for byte."""
+
+    content_sha256 = fields.CharField(max_length=64, primary_key=True)
+    pdf = fields.BinaryField()
+    pages = fields.IntField()
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "credit_contract_document"

@@ -6,9 +6,11 @@ from __future__ import annotations
 import strawberry
 from strawberry.tools import merge_types
 
+from schema.credit import drawdowns as credit_drawdowns
 from schema.credit import mutations as credit_mutations
 from schema.credit import queries as credit_queries
-from schema.credit.types import CreditApplication
+from schema.credit.drawdowns import Drawdown
+from schema.credit.types import CreditApplication, CreditLine
 from schema.customers import mutations as customer_mutations
 from schema.customers import queries as customer_queries
 from schema.customers.types import Customer
@@ -43,6 +45,7 @@ Mutation = merge_types(
         staff_admin.Mutation,
         customer_mutations.Mutation,
         credit_mutations.Mutation,
+        credit_drawdowns.Mutation,
         notifications.Mutation,
         grid_mutations.Mutation,
     ),
@@ -55,7 +58,15 @@ def build_schema(settings: Settings = SETTINGS) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[staff_types.Staff, grid_types.GridNode, Customer, CreditApplication, audit.AuditEntry],
+        types=[
+            staff_types.Staff,
+            grid_types.GridNode,
+            Customer,
+            CreditApplication,
+            CreditLine,
+            Drawdown,
+            audit.AuditEntry,
+        ],
         extensions=[*build_extensions(settings), PasswordChangeGate, InputLimits],
     )
 

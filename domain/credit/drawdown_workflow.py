@@ -138,7 +138,10 @@ def check_drawdown(action: DrawdownAction, actor: Actor, facts: DrawdownFacts) -
         shown_zh = DRAWDOWN_STATE_NAMES_ZH[facts.state] if facts.state else "未申请"
         shown_en = facts.state.value.lower() if facts.state else "not requested"
         raise DomainError(
-            CreditErrorCode.WRONG_STATE, f"用信当前为{shown_zh},不能{zh}", f"the drawdown is {shown_en}; cannot {en}", "state"
+            CreditErrorCode.WRONG_STATE,
+            f"用信当前为{shown_zh},不能{zh}",
+            f"the drawdown is {shown_en}; cannot {en}",
+            "state",
         )
     for guard in transition.guards:
         if not guard.holds(actor, facts):

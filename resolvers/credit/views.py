@@ -141,3 +141,17 @@ async def decisions_of(application_id: int) -> list[DecisionRecord]:
 
 async def line_of(application_id: int) -> CreditLine | None:
     return await CreditLine.get_or_none(application_id=application_id)
+
+
+async def lines_seen(actor: Actor, line_ids: Sequence[int]) -> list[CreditLine | None]:
+    """For node(id:): a line is seen by whoever sees the application that granted it."""
+    found: list[CreditLine | None] = []
+    for line_id in line_ids:
+        line = await CreditLine.get_or_none(id=line_id)
+        try:
+            if line is not None:
+                await apps.find_application(actor, line.application_id)  # type: ignore[attr-defined]
+        except DomainError:
+            line = None
+        found.append(line)
+    return found

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import strawberry
 
+import schema.credit.enums  # noqa: F401  (the credit enums, registered once)
 from domain.credit.enums import GuaranteeType as GuaranteeTypeModel
 from domain.credit.enums import RepaymentMethod as RepaymentMethodModel
 from domain.credit.investigation import (

@@ -10,7 +10,8 @@ from domain.credit.workflow import ApplicationState as ApplicationStateModel
 from domain.errors import DomainError, ErrorCode
 from resolvers.credit import applications as apps
 from resolvers.credit import views
-from schema.credit.types import ApplicationState, CreditApplication, CreditProduct
+from schema.credit.enums import ApplicationState
+from schema.credit.types import CreditApplication, CreditProduct
 from schema.platform.context import Info
 from schema.platform.errors import query_error
 from schema.platform.ids import decode_pk

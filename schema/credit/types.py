@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
@@ -22,13 +23,12 @@ from models import ApplicationEvent, DecisionRecord
 from models import CreditLine as CreditLineModel
 from resolvers.credit import decision_records, views
 from resolvers.credit.views import ApplicationView
+from schema.credit.enums import ApplicationAction, ApplicationState, GuaranteeType, RepaymentMethod
 from schema.platform.context import Info
 from schema.staff.types import Role, Staff
 
-ApplicationState = strawberry.enum(ApplicationStateModel, name="ApplicationState", description="授信申请状态")
-ApplicationAction = strawberry.enum(ActionModel, name="ApplicationAction", description="授信申请的操作")
-RepaymentMethod = strawberry.enum(RepaymentMethodModel, name="RepaymentMethod", description="还款方式")
-GuaranteeType = strawberry.enum(GuaranteeTypeModel, name="GuaranteeType", description="担保方式")
+if TYPE_CHECKING:
+    from schema.credit.drawdowns import Drawdown
 
 
 @strawberry.type(description="A band of amounts and who approves it (审批层级)")
@@ -170,10 +170,12 @@ class DecisionEvaluation:
         return (await decision_records.replay(self.record)).matches
 
 
-@strawberry.type(description="A credit line (授信额度) granted by an approved application")
-class CreditLine:
+@strawberry.type(name="CreditLine", description="A credit line (授信额度) granted by an approved application")
+class CreditLine(relay.Node):
+    pk: relay.NodeID[int]
     amount: Decimal
-    drawn: Decimal
+    drawn: Decimal = strawberry.field(description="Drawn and not yet repaid")
+    reserved: Decimal = strawberry.field(description="Held by drawdowns not yet disbursed")
     available: Decimal
     revolving: bool
     valid_from: datetime.date
@@ -182,9 +184,24 @@ class CreditLine:
 
     @classmethod
     def of(cls, line: CreditLineModel) -> CreditLine:
-        amount, drawn = Decimal(line.amount), Decimal(line.drawn)
-        return cls(amount=amount, drawn=drawn, available=amount - drawn, revolving=line.revolving,
-                   valid_from=line.valid_from, valid_until=line.valid_until, status=line.status)  # fmt: skip
+        amount, drawn, reserved = Decimal(line.amount), Decimal(line.drawn), Decimal(line.reserved)
+        return cls(pk=line.id, amount=amount, drawn=drawn, reserved=reserved, available=amount - drawn - reserved,
+                   revolving=line.revolving, valid_from=line.valid_from, valid_until=line.valid_until,
+                   status=line.status)  # fmt: skip
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[CreditLine | None]:
+        actor = info.context.require_actor()
+        return [cls.of(line) if line else None for line in await views.lines_seen(actor, [int(n) for n in node_ids])]
+
+    @strawberry.field(description="The drawdowns on this line, oldest first")
+    async def drawdowns(self, info: Info) -> list[Annotated[Drawdown, strawberry.lazy("schema.credit.drawdowns")]]:
+        from resolvers.credit.drawdowns import drawdowns_of_line
+        from schema.credit.drawdowns import Drawdown as DrawdownType
+
+        return [DrawdownType.of(v) for v in await drawdowns_of_line(info.context.require_actor(), self.pk)]
 
 
 @strawberry.type(name="CreditApplication", description="A credit application (授信申请)")
