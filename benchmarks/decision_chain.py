@@ -77,7 +77,7 @@ def make_applications(count: int, seed: int) -> list[dict[str, Any]]:
             "credit_village": rng.random() < 0.4,
             "verified_annual_income": rng.randint(30, 400) * 1000,
             "existing_debt": rng.randint(0, 200) * 1000,
-            "guarantee_type": "GUARANTEE" if guaranteed else rng.choice(["CREDIT", "CREDIT", "MORTGAGE"]),
+            "guarantee_type": "GUARANTOR" if guaranteed else rng.choice(["CREDIT", "CREDIT", "MORTGAGE"]),
             "requested_amount": rng.randint(20, 500) * 1000,
             "lpr_1y": 0.031,
             "uses_e_banking": rng.random() < 0.7,
