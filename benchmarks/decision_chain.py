@@ -1,8 +1,9 @@
 """The credit factory's decision chain per second on one core: admission → rating → limit → pricing (→ guarantor
 admission) through zen-engine's precompiled path, against creating each decision from its JSON on every call.
 
-Applications: 1,000 made up from a fixed seed and cycled — the four products, mostly admissible, about half with
-a guarantor — so a chain runs five, four or (when refused) one evaluation. The process is pinned to one CPU.
+Applications: 1,000 made up from a fixed seed and cycled — the nine products of the catalogue, each with one of its
+guarantee types and an amount in its range, mostly admissible, about a quarter with a guarantor — so a chain runs
+five, four or (when refused) one evaluation. The process is pinned to one CPU.
 
   ours      domain.credit.decision_chain.chain on a DecisionBook: the engine's loader hands back the compiled
             content (zen.ZenDecisionContent) and engine.evaluate runs it, traced, every Evaluation built with its
@@ -32,6 +33,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Mapping
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +41,10 @@ import zen
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from domain.credit.catalogue import load_catalogue
 from domain.credit.decision_chain import chain
 from domain.credit.decisions import DecisionBook
+from domain.credit.enums import GuaranteeType
 
 SEED = 20261202
 PROFILES = 1_000
@@ -49,12 +53,18 @@ TRACE: zen.DecisionEvaluateOptions = {"trace": True}
 
 def make_applications(count: int, seed: int) -> list[dict[str, Any]]:
     rng = random.Random(seed)
+    products = load_catalogue().on_sale(date(2024, 1, 1))
     applications = []
     for _ in range(count):
-        product = rng.choice(["PUHUI", "CHEYI", "LIUSHUI", "SHIMIN"])
-        guaranteed = rng.random() < 0.5
+        product = rng.choice(products)
+        guarantee_type = rng.choice(product.guarantee_types)
+        guaranteed = guarantee_type == GuaranteeType.GUARANTOR
+        # the code the product file gives its admission decision
+        code = next(
+            ref.inputs["product"] for stage in product.stages for ref in stage.decisions if ref.name == "admission"
+        )
         application: dict[str, Any] = {
-            "product": product,
+            "product": code,
             "age": rng.randint(22, 60),
             "term_months": rng.choice([12, 24, 36]),
             "on_blacklist": rng.random() < 0.02,
@@ -66,6 +76,8 @@ def make_applications(count: int, seed: int) -> list[dict[str, Any]]:
             "qr_monthly_turnover_avg": rng.randint(3000, 80000),
             "car_loan_on_time_months": rng.randint(10, 60),
             "social_security_months": rng.randint(10, 120),
+            "ecommerce_shop_months": rng.randint(6, 60),
+            "ecommerce_monthly_sales_avg": rng.randint(10, 200) * 1000,
             "income_source": rng.choice(["SALARIED", "BUSINESS", "FARMING", "OTHER"]),
             "income_years": rng.randint(0, 20),
             "total_assets": rng.randint(50, 3000) * 1000,
@@ -77,8 +89,9 @@ def make_applications(count: int, seed: int) -> list[dict[str, Any]]:
             "credit_village": rng.random() < 0.4,
             "verified_annual_income": rng.randint(30, 400) * 1000,
             "existing_debt": rng.randint(0, 200) * 1000,
-            "guarantee_type": "GUARANTEE" if guaranteed else rng.choice(["CREDIT", "CREDIT", "MORTGAGE"]),
-            "requested_amount": rng.randint(20, 500) * 1000,
+            "guarantee_type": guarantee_type.value,
+            "requested_amount": rng.randint(product.amount.min // 1000, product.amount.max // 1000) * 1000,
+            "collateral_value": rng.randint(product.amount.min // 1000, 2 * product.amount.max // 1000) * 1000,
             "lpr_1y": 0.031,
             "uses_e_banking": rng.random() < 0.7,
         }

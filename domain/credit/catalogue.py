@@ -6,7 +6,8 @@ answers the version an application keeps (`get`) and the one on sale on a given 
 
 Reading is all or nothing: every file is checked and every problem reported at once, each naming its file and
 field, in a CatalogueError. A catalogue with one bad file is not loaded, so no product runs on a file the bank
-did not mean to write.
+did not mean to write. The decisions a product's stages run are checked against the decision files: each must
+exist and read every fixed input the product gives it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from domain.credit.decision_files import declared_inputs
 from domain.credit.errors import CreditErrorCode
 from domain.credit.product_checks import Finding, check_product
 from domain.credit.products import Product, ProductSpec
@@ -99,14 +101,20 @@ class Catalogue:
 
 def load_catalogue(products_dir: Path = PRODUCTS_DIR, decisions_dir: Path = DECISIONS_DIR) -> Catalogue:
     """Reads every product file in `products_dir`, checking the decisions they name against the
-    `<name>.json` files in `decisions_dir`."""
+    `<name>.json` files in `decisions_dir` and the inputs those files declare. A decision file whose inputs
+    cannot be read raises its DecisionError(DECISION_FILE_INVALID), naming the file."""
     files = {path.name: path.read_bytes() for path in sorted(products_dir.glob("*.toml")) if path.is_file()}
-    decisions = {path.stem for path in decisions_dir.glob("*.json") if path.is_file()}
+    decisions = {
+        path.stem: declared_inputs(path.name, path.read_bytes())
+        for path in sorted(decisions_dir.glob("*.json"))
+        if path.is_file()
+    }
     return parse_catalogue(files, decisions)
 
 
-def parse_catalogue(files: Mapping[str, bytes], decisions: Collection[str]) -> Catalogue:
-    """The catalogue in `files` (file name to its bytes), whose stages may run the named `decisions`."""
+def parse_catalogue(files: Mapping[str, bytes], decisions: Mapping[str, Collection[str]]) -> Catalogue:
+    """The catalogue in `files` (file name to its bytes), whose stages may run the named `decisions` (decision
+    name to the inputs it reads)."""
     if not files:
         raise CatalogueError([CatalogueIssue("", "", "没有产品文件", "there are no product files")])
     issues: list[CatalogueIssue] = []
@@ -122,7 +130,9 @@ def parse_catalogue(files: Mapping[str, bytes], decisions: Collection[str]) -> C
     return Catalogue(products)
 
 
-def _read(name: str, raw: bytes, decisions: Collection[str]) -> tuple[Product | None, list[CatalogueIssue]]:
+def _read(
+    name: str, raw: bytes, decisions: Mapping[str, Collection[str]]
+) -> tuple[Product | None, list[CatalogueIssue]]:
     def issues(findings: Iterable[Finding]) -> list[CatalogueIssue]:
         return [CatalogueIssue(name, *finding) for finding in findings]
 

@@ -57,24 +57,7 @@ def sha256_of(text: str) -> str:
 
 def read_decision_file(file_name: str, data: bytes, *, historical: bool = False) -> DecisionFile:
     """Check and compile one file; raises DecisionError(DECISION_FILE_INVALID) naming the file."""
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise invalid_file(file_name, "不是UTF-8文本", "not UTF-8 text") from exc
-    try:
-        graph = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise invalid_file(
-            file_name,
-            f"JSON格式错误(第{exc.lineno}行第{exc.colno}列)",
-            f"not JSON (line {exc.lineno}, column {exc.colno})",
-        ) from exc
-    if (
-        not isinstance(graph, dict)
-        or not isinstance(graph.get("nodes"), list)
-        or not isinstance(graph.get("edges"), list)
-    ):
-        raise invalid_file(file_name, "缺少nodes或edges列表", "no list of nodes or edges")
+    text, graph = _graph(file_name, data)
     name = file_name.removesuffix(".json")
     sha256 = hashlib.sha256(data).hexdigest()
     version, title = _metadata(file_name, graph)
@@ -103,6 +86,37 @@ def read_decision_file(file_name: str, data: bytes, *, historical: bool = False)
         rules=rules,
         compiled=_compile(file_name, text),
     )
+
+
+def declared_inputs(file_name: str, data: bytes) -> tuple[str, ...]:
+    """The facts a decision file reads (its input schema's properties), found without compiling the file: the
+    inputs a product file may give the decision. Refuses a file it cannot read as read_decision_file does."""
+    _, graph = _graph(file_name, data)
+    fields, _ = _input_schema(file_name, _nodes(file_name, graph))
+    return fields
+
+
+def _graph(file_name: str, data: bytes) -> tuple[str, dict[str, Any]]:
+    """The file's text and its JSON graph, an object with a list of nodes and a list of edges."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise invalid_file(file_name, "不是UTF-8文本", "not UTF-8 text") from exc
+    try:
+        graph = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise invalid_file(
+            file_name,
+            f"JSON格式错误(第{exc.lineno}行第{exc.colno}列)",
+            f"not JSON (line {exc.lineno}, column {exc.colno})",
+        ) from exc
+    if (
+        not isinstance(graph, dict)
+        or not isinstance(graph.get("nodes"), list)
+        or not isinstance(graph.get("edges"), list)
+    ):
+        raise invalid_file(file_name, "缺少nodes或edges列表", "no list of nodes or edges")
+    return text, graph
 
 
 def _metadata(file_name: str, graph: dict[str, Any]) -> tuple[int, str]:

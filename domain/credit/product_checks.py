@@ -1,12 +1,12 @@
 """The checks across a product file's fields that its models alone cannot make: ranges the right way round, a
 process the factory can run (process.py), approval tiers that give every amount exactly one approver, and
-decisions that exist. Each finding names the field it is about, the way the file spells it
-(`approval_tiers[1].min_amount`), and says what is wrong in Chinese and English.
+decisions that exist and read the inputs the product gives them. Each finding names the field it is about, the
+way the file spells it (`approval_tiers[1].min_amount`), and says what is wrong in Chinese and English.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from itertools import pairwise
 from typing import NamedTuple
 
@@ -30,8 +30,9 @@ class Finding(NamedTuple):
     message_en: str
 
 
-def check_product(spec: ProductSpec, decisions: Collection[str]) -> list[Finding]:
-    """Everything wrong with a product whose fields each passed their own validation."""
+def check_product(spec: ProductSpec, decisions: Mapping[str, Collection[str]]) -> list[Finding]:
+    """Everything wrong with a product whose fields each passed their own validation; `decisions` maps each
+    decision's name to the inputs it reads."""
     return [
         *_ranges(spec),
         *_repeats("repayment_methods", spec.repayment_methods),
@@ -170,15 +171,27 @@ def _between(before_at: int, before: ApprovalTier, at: int, tier: ApprovalTier) 
         )
 
 
-def _decisions(stages: tuple[Stage, ...], decisions: Collection[str]) -> Iterator[Finding]:
+def _decisions(stages: tuple[Stage, ...], decisions: Mapping[str, Collection[str]]) -> Iterator[Finding]:
+    """Each decision exists, and each fixed input the product gives it is one it reads: an input it does not
+    read would be dropped unseen, and the decision would run without what the product meant to tell it."""
     for at, stage in enumerate(stages):
         for index, decision in enumerate(stage.decisions):
-            if decision.name not in decisions:
+            where = f"stages[{at}].decisions[{index}]"
+            reads = decisions.get(decision.name)
+            if reads is None:
                 yield Finding(
-                    f"stages[{at}].decisions[{index}].name",
+                    f"{where}.name",
                     f"决策 {decision.name} 不存在:决策目录中没有 {decision.name}.json",
                     f"there is no decision {decision.name}: the decisions hold no {decision.name}.json",
                 )
+                continue
+            for key in decision.inputs:
+                if key not in reads:
+                    yield Finding(
+                        f"{where}.inputs.{key}",
+                        f"决策 {decision.name} 不读取输入 {key}:{decision.name}.json 的输入为 {'、'.join(reads)}",
+                        f"decision {decision.name} reads no input {key}; {decision.name}.json reads {', '.join(reads)}",
+                    )
 
 
 def _guarantors(spec: ProductSpec) -> Iterator[Finding]:

@@ -66,7 +66,7 @@ APPLICATION: dict[str, Any] = {
     "credit_village": True,
     "verified_annual_income": 150000,
     "existing_debt": 50000,
-    "guarantee_type": "GUARANTEE",
+    "guarantee_type": "GUARANTOR",
     "requested_amount": 300000,
     "lpr_1y": 0.031,
     "uses_e_banking": True,
@@ -89,7 +89,7 @@ def test_golden_case(book: DecisionBook, name: str, row: dict[str, str]) -> None
     for key, expected in row.items():
         if not key.startswith("out."):
             continue
-        actual = evaluation.outputs[key[4:]]
+        actual = evaluation.outputs.get(key[4:])  # the engine leaves out an output that is null
         if key == "out.reasons":
             assert "|".join(reason["code"] for reason in actual) == expected
             assert all(reason["text"] for reason in actual)

@@ -3,6 +3,7 @@ with its file and field; versions are kept side by side; a product answers what 
 approves it."""
 
 import hashlib
+import json
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -10,9 +11,17 @@ from pathlib import Path
 import pytest
 
 from domain.access import Role
-from domain.credit.catalogue import PRODUCTS_DIR, Catalogue, CatalogueError, CatalogueIssue, load_catalogue
+from domain.credit.catalogue import (
+    DECISIONS_DIR,
+    PRODUCTS_DIR,
+    Catalogue,
+    CatalogueError,
+    CatalogueIssue,
+    load_catalogue,
+)
+from domain.credit.decision_files import declared_inputs
 from domain.credit.enums import RepaymentMethod
-from domain.credit.errors import CreditErrorCode
+from domain.credit.errors import CreditErrorCode, DecisionError
 from domain.credit.process import StageName
 from domain.credit.products import Product
 from domain.errors import DomainError, ErrorCode
@@ -69,13 +78,23 @@ def xiaoe(*changes: tuple[str, str]) -> str:
     return text
 
 
+def stand_in(*reads: str) -> str:
+    """A decision file reduced to what the catalogue reads of it: an input node declaring `reads`."""
+    schema = {"type": "object", "properties": {name: {"type": "string"} for name in reads}}
+    nodes = [
+        {"id": "request", "type": "inputNode", "content": {"schema": json.dumps(schema)}},
+        {"id": "response", "type": "outputNode", "content": {}},
+    ]
+    return json.dumps({"nodes": nodes, "edges": [{"id": "e1", "sourceId": "request", "targetId": "response"}]})
+
+
 @pytest.fixture
 def decisions(tmp_path: Path) -> Path:
-    """Empty stand-ins for the decision files the products name."""
+    """Stand-ins for the decision files the products name, each reading only the product."""
     folder = tmp_path / "decisions"
     folder.mkdir()
     for name in DECISIONS:
-        (folder / f"{name}.json").write_text("")
+        (folder / f"{name}.json").write_text(stand_in("product"))
     return folder
 
 
@@ -113,6 +132,25 @@ def test_the_shipped_catalogue_loads_with_the_case_study_products(decisions: Pat
         for product in catalogue.versions(code):
             raw = (PRODUCTS_DIR / product.file).read_bytes()
             assert product.content_hash == hashlib.sha256(raw).hexdigest()
+
+
+def test_the_shipped_catalogue_loads_against_the_shipped_decisions() -> None:
+    catalogue = load_catalogue()
+
+    assert catalogue.codes() == (
+        "cheyi", "cundan_zhiya", "dianshang", "fangdi", "lianbao", "liushui", "puhui", "shimin", "zhengcun",
+    )  # fmt: skip
+
+
+def test_the_shipped_products_tell_every_decision_that_reads_the_product_its_code_in_upper_case() -> None:
+    reads = {path.stem: declared_inputs(path.name, path.read_bytes()) for path in DECISIONS_DIR.glob("*.json")}
+    catalogue = load_catalogue()
+
+    for product in (product for code in catalogue.codes() for product in catalogue.versions(code)):
+        for stage in product.stages:
+            for decision in stage.decisions:
+                fixed = {"product": product.code.upper()} if "product" in reads[decision.name] else {}
+                assert decision.inputs == fixed, (product.file, stage.name, decision.name)
 
 
 def test_the_shipped_products_use_every_repayment_method_and_guarantee(decisions: Path) -> None:
@@ -430,6 +468,33 @@ def test_a_decision_that_does_not_exist_is_refused(products: Path, decisions: Pa
             "there is no decision ratings: the decisions hold no ratings.json",
         ),
     ]
+
+
+def test_an_input_the_decision_does_not_read_is_refused(products: Path, decisions: Path) -> None:
+    (decisions / "limit.json").write_text(stand_in("product", "grade", "collateral_value"))
+    text = xiaoe(('{ name = "limit" }', '{ name = "limit", inputs = { product = "XIAOE", collateral = "DEPOSIT" } }'))
+
+    with pytest.raises(CatalogueError) as caught:
+        load(products, decisions, xiaoe=text)
+
+    assert caught.value.issues == (
+        CatalogueIssue(
+            "xiaoe.toml",
+            "stages[3].decisions[1].inputs.collateral",
+            "决策 limit 不读取输入 collateral:limit.json 的输入为 product、grade、collateral_value",
+            "decision limit reads no input collateral; limit.json reads product, grade, collateral_value",
+        ),
+    )
+
+
+def test_a_decision_file_whose_inputs_cannot_be_read_is_refused_by_name(products: Path, decisions: Path) -> None:
+    (decisions / "pricing.json").write_text('{"nodes": [], "edges": []}')
+
+    with pytest.raises(DecisionError) as caught:
+        load(products, decisions, xiaoe=XIAOE)
+
+    assert (caught.value.code, caught.value.file_name) == (CreditErrorCode.DECISION_FILE_INVALID, "pricing.json")
+    assert caught.value.message_en == "decision file pricing.json is invalid: needs exactly one inputNode, has 0"
 
 
 def test_a_decision_name_cannot_leave_the_decisions_directory(products: Path, decisions: Path) -> None:
