@@ -50,6 +50,7 @@ class Migration(migrations.Migration):
                 ('approval_tier', fields.IntField(null=True, description='the tier it waits at, 0 the first')),
                 ('tier_authority', fields.CharField(null=True, description='the role that decides that tier', max_length=24)),
                 ('approver_ids', fields.JSONField(default=list, description='who approved its earlier tiers', encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('reviewer_ids', fields.JSONField(default=list, description='every approver who decided on it at any tier', encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
                 ('refusal_reasons', fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
                 ('rating_grade', fields.CharField(null=True, max_length=8)),
                 ('suggested_limit', fields.DecimalField(null=True, max_digits=16, decimal_places=2)),

@@ -82,6 +82,7 @@ class CreditApplication(Model):
     approval_tier = fields.IntField(null=True, description="the tier it waits at, 0 the first")
     tier_authority = fields.CharField(max_length=24, null=True, description="the role that decides that tier")
     approver_ids = fields.JSONField(default=list, description="who approved its earlier tiers")
+    reviewer_ids = fields.JSONField(default=list, description="every approver who decided on it at any tier")
     refusal_reasons = fields.JSONField(default=list)
     rating_grade = fields.CharField(max_length=8, null=True)
     suggested_limit = fields.DecimalField(max_digits=16, decimal_places=2, null=True)

@@ -46,7 +46,7 @@ async def give_report(customer: Customer, **overrides: Any) -> CreditReport:
         "reported_on": date.today(),
         "credit_history_years": 5,
         "feeds": {"qr_turnover_months": 24, "qr_monthly_turnover_avg": 80000, "car_loan_on_time_months": 36,
-                  "social_security_months": 60},
+                  "social_security_months": 60, "ecommerce_shop_months": 30, "ecommerce_monthly_sales_avg": 60000},
     }  # fmt: skip
     values.update(overrides)
     return await CreditReport.create(**values)

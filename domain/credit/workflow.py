@@ -92,6 +92,7 @@ class ApplicationFacts:
     village_path: str | None
     tier_authority: Role | None  # the authority of the tier it waits at (AWAITING_APPROVAL)
     approver_ids: frozenset[int] = field(default_factory=frozenset)  # who approved its earlier tiers
+    reviewer_ids: frozenset[int] = field(default_factory=frozenset)  # who decided on it (approve/reject/return)
 
 
 @dataclass(frozen=True)

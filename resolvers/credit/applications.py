@@ -73,6 +73,7 @@ def facts_with_path(application: CreditApplication, village_path: str | None) ->
         village_path=village_path,
         tier_authority=Role(application.tier_authority) if application.tier_authority else None,
         approver_ids=frozenset(application.approver_ids or ()),
+        reviewer_ids=frozenset(application.reviewer_ids or ()),
     )
 
 

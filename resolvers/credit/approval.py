@@ -84,6 +84,7 @@ async def _approve(
             uow, application, facts, Action.APPROVE, actor, ApplicationState.AWAITING_APPROVAL,
             reason=text, detail={"tier": tier, "next_tier": tier + 1},
             changes={"approval_tier": tier + 1, "tier_authority": following.authority.value, "approver_ids": approvers,
+                     "reviewer_ids": _reviewers(application, actor),
                      "sla_due": now + product.stage(StageName.APPROVAL).sla},
         )  # fmt: skip
         await notify_tier(uow, application, facts.village_path)
@@ -91,11 +92,16 @@ async def _approve(
     await apps.move(
         uow, application, facts, Action.APPROVE, actor, ApplicationState.APPROVED,
         reason=text, detail={"tier": tier, "approved_limit": str(limit)},
-        changes={"approver_ids": approvers, "approved_limit": limit, "decided_at": now, "sla_due": None,
+        changes={"approver_ids": approvers, "reviewer_ids": _reviewers(application, actor), "approved_limit": limit,
+                 "decided_at": now, "sla_due": None,
                  "tier_authority": None},
     )  # fmt: skip
     await grant_line(application, product, limit, now.date())
     await _tell_marketer(uow, application, "已批准", "approved", f"{limit:,.0f}")
+
+
+def _reviewers(application: CreditApplication, actor: Actor) -> list[int]:
+    return sorted({*application.reviewer_ids, actor.staff_id})
 
 
 async def grant_line(application: CreditApplication, product: Product, limit: Decimal, today: date) -> CreditLine:
@@ -133,6 +139,7 @@ async def _reject(
         uow, application, facts, Action.REJECT, actor, ApplicationState.REJECTED,
         reason=text, detail={"tier": application.approval_tier},
         changes={"decided_at": apps.now(), "sla_due": None, "tier_authority": None,
+                 "reviewer_ids": _reviewers(application, actor),
                  "refusal_reasons": [{"code": "REJECTED_AT_APPROVAL", "text": text}]},
     )  # fmt: skip
     await _tell_marketer(uow, application, "未获批准", "rejected", text)
@@ -145,7 +152,7 @@ async def _return(
     await apps.move(
         uow, application, facts, Action.RETURN_FOR_INVESTIGATION, actor, ApplicationState.INVESTIGATING,
         reason=text, detail={"tier": application.approval_tier, "missing": text},
-        changes={"approval_tier": None, "tier_authority": None,
+        changes={"approval_tier": None, "tier_authority": None, "reviewer_ids": _reviewers(application, actor),
                  "sla_due": apps.now() + product.stage(StageName.INVESTIGATION).sla},
     )  # fmt: skip
     if application.investigator_id is not None:  # type: ignore[attr-defined]

@@ -54,6 +54,7 @@ NOTICE_KIND = "credit.drawdown"
 SHA256 = re.compile(r"[0-9a-f]{64}")
 MIN_RECORDING_S, MAX_RECORDING_S = 10, 4 * 3600
 LINE_ACTIVE = "ACTIVE"
+SCHEDULE_FIELDS = {"repayment_day": "repaymentDay", "term_months": "termMonths", "principal": "amount"}
 
 
 class SigningMethod(StrEnum):
@@ -177,10 +178,14 @@ async def request_drawdown(actor: Actor, draft: DrawdownDraft, *, today: date | 
          **({"grade": application.rating_grade} if application.rating_grade else {})},
     )  # fmt: skip
     rate = Decimal(str(pricing.outputs["annual_rate"]))
-    schedule = build_schedule(
-        method=draft.repayment_method, principal=amount, annual_rate=rate, term_months=draft.term_months,
-        disbursed_on=today, repayment_day=draft.repayment_day,
-    )  # fmt: skip
+    try:
+        schedule = build_schedule(
+            method=draft.repayment_method, principal=amount, annual_rate=rate, term_months=draft.term_months,
+            disbursed_on=today, repayment_day=draft.repayment_day,
+        )  # fmt: skip
+    except DomainError as error:  # the schedule's checks name its own parameters; the API's are camelCase
+        error.field = SCHEDULE_FIELDS.get(error.field or "", error.field)
+        raise
     outlet = await Outlet.get_or_none(id=application.outlet_id) if application.outlet_id else None  # type: ignore[attr-defined]
     number = f"JK{today:%Y%m%d}{line.id:07d}{await Drawdown.filter(line_id=line.id).count() + 1:03d}"
     contract = render_contract(contract_terms(number, customer, outlet.name if outlet else bank().lender_name,

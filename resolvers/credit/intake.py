@@ -16,11 +16,12 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 
 from domain.access import Actor, Role
+from domain.credit.decisions import Evaluation
 from domain.credit.enums import GuaranteeType, RepaymentMethod
 from domain.credit.errors import CreditErrorCode
 from domain.credit.investigation import yuan
 from domain.credit.process import StageName
-from domain.credit.products import Product, Stage
+from domain.credit.products import GUARANTOR_ADMISSION, Product, Stage
 from domain.credit.workflow import Action, ApplicationState
 from domain.errors import DomainError, ErrorCode, forbidden
 from domain.text import checked_text
@@ -169,18 +170,9 @@ async def submit_application(actor: Actor, draft: ApplicationDraft, *, today: da
     tier = product.approval_tiers[0] if state == ApplicationState.AWAITING_APPROVAL else None
     evaluations = [admission]
     limit = amount
-    if tier is not None:  # no investigation: the limit is decided on the terms and the collateral
-        evaluation = apps.evaluate(
-            product,
-            "limit",
-            {
-                "guarantee_type": draft.guarantee_type.value,
-                "requested_amount": float(amount),
-                **({"collateral_value": float(collateral)} if collateral else {}),
-            },
-        )
-        evaluations.append(evaluation)
-        limit = min(amount, Decimal(int(evaluation.outputs["suggested_limit"])))
+    if tier is not None:  # no investigation: decided now, on the file, the bureau and the collateral
+        evaluations += _decided_without_investigation(product, customer, report, draft, collateral)
+        limit = min(amount, Decimal(int(evaluations[-1].outputs["suggested_limit"])))
         product.check_amount(limit, "amount")
     try:
         async with unit_of_work() as uow:
@@ -237,6 +229,31 @@ def _after_admission(product: Product, admitted: bool) -> tuple[ApplicationState
     if product.has_stage(StageName.ASSIGNMENT):
         return ApplicationState.AWAITING_ASSIGNMENT, product.stage(StageName.ASSIGNMENT)
     return ApplicationState.AWAITING_APPROVAL, product.stage(StageName.APPROVAL)
+
+
+def _decided_without_investigation(
+    product: Product, customer: Customer, report: CreditReport, draft: ApplicationDraft, collateral: Decimal | None
+) -> list[Evaluation]:
+    """For a product without investigation: the other decisions its admission stage runs (a rating on what the
+    bank knows; a guarantor is screened when one is named at investigation, so not here), then the limit."""
+    facts: dict[str, Any] = {
+        "existing_debt": float(report.total_debt),
+        "guarantee_type": draft.guarantee_type.value,
+        "requested_amount": float(draft.amount),
+        "avg_deposit_balance_12m": float(customer.deposit_balance),
+        "overdue_count_24m": report.overdue_count_24m,
+        "credit_history_years": report.credit_history_years,
+        **({"collateral_value": float(collateral)} if collateral is not None else {}),
+    }
+    done = []
+    for ref in product.stage(StageName.ADMISSION).decisions:
+        if ref.name in {"admission", GUARANTOR_ADMISSION}:
+            continue
+        evaluation = apps.evaluate(product, ref.name, facts)
+        if ref.name == "rating":
+            facts["grade"] = evaluation.outputs["grade"]
+        done.append(evaluation)
+    return [*done, apps.evaluate(product, "limit", facts)]
 
 
 async def village_path_of(customer: Customer) -> str | None:

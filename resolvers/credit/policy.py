@@ -8,8 +8,8 @@ work list and a mask can never disagree.
 - A branch president sees the applications in their branch's subtrees, the applicant masked (as every
   customer of the branch is to them).
 - A credit investigator sees the applications assigned to them, the applicant in clear (they visit them).
-- An approver sees what waits for the approver tier (within their grid scope, when they have one) and what they
-  decided on earlier tiers, the applicant in clear.
+- An approver sees what waits for the approver tier (within their grid scope, when they have one) and whatever
+  they decided on (approved, rejected or returned), the applicant in clear.
 - The back office sees approved applications (their lines, drawdowns and disbursements), in clear.
 - The administrator sees none.
 """
@@ -38,7 +38,7 @@ def _approver_reach(actor: Actor, facts: ApplicationFacts) -> bool:
     waits_for_them = facts.state == ApplicationState.AWAITING_APPROVAL and facts.tier_authority == Role.APPROVER
     if waits_for_them and (not actor.scope_paths or _in_grid(actor, facts)):
         return True
-    return actor.staff_id in facts.approver_ids
+    return actor.staff_id in facts.reviewer_ids
 
 
 def may_see(actor: Actor, facts: ApplicationFacts) -> bool:
@@ -71,7 +71,7 @@ def visible(actor: Actor) -> Q:
         if actor.scope_paths:
             waiting &= living_under(actor.scope_paths)
         alternatives.append(waiting)
-        alternatives.append(Q(approver_ids__contains=[actor.staff_id]))
+        alternatives.append(Q(reviewer_ids__contains=[actor.staff_id]))
     if actor.has(Role.BACK_OFFICE):
         alternatives.append(Q(state__in=[s.value for s in BACK_OFFICE_STATES]))
     return reduce(or_, alternatives) if alternatives else Q(id=-1)

@@ -143,7 +143,8 @@ async def test_credit_application_predicate_and_filter_agree(grid: list[GridNode
             term_months=12, repayment_method="EQUAL_INSTALMENTS", guarantee_type="CREDIT",
             state=rng.choice(list(ApplicationState)),
             tier_authority=rng.choice([None, "APPROVER", "BRANCH_PRESIDENT", "HEAD_OFFICE"]),
-            approver_ids=rng.sample(ids, rng.choice([0, 1, 2])), submitted_at=at, state_since=at,
+            approver_ids=rng.sample(ids, rng.choice([0, 1, 2])), reviewer_ids=rng.sample(ids, rng.choice([0, 1, 2])),
+            submitted_at=at, state_since=at,
         )  # fmt: skip
     rows = await CreditApplication.all().select_related("village")
     checked = 0
