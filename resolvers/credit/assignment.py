@@ -21,7 +21,7 @@ from domain.credit.process import StageName
 from domain.credit.workflow import Action, ApplicationState
 from domain.errors import DomainError, ErrorCode, not_found
 from domain.text import checked_text
-from models import ApplicationEvent, CreditApplication, GridNode, Staff
+from models import ApplicationEvent, CreditApplication, GridNode, Job, Staff
 from resolvers.credit import applications as apps
 from resolvers.platform import audit, jobs
 from resolvers.platform.job_kinds import (
@@ -185,6 +185,21 @@ async def write_assignments(
     return written
 
 
+async def _again_for_latecomers(finishing: Finishing[AssignmentParams]) -> None:
+    """Applications admitted while this run was under way found it in flight and did not start their own: if
+    any came after the run read its list, queue the next run with this one's result."""
+    job = await Job.filter(id=finishing.job_id).using_db(finishing.conn).first()
+    since = job.started_at if job is not None and job.started_at else None
+    if since is None:
+        return
+    late = CreditApplication.filter(state=ApplicationState.AWAITING_ASSIGNMENT, state_since__gte=since)
+    if await late.using_db(finishing.conn).exists():
+        await jobs.start_later(
+            CREDIT_ASSIGNMENT, AssignmentParams(), created_by=None, dedup_key=f"{KIND}:after:{finishing.job_id}",
+            using_db=finishing.conn,
+        )  # fmt: skip
+
+
 async def _finish(
     finishing: Finishing[AssignmentParams], results: Sequence[AssignmentCounts]
 ) -> CreditAssignmentReport:
@@ -202,6 +217,7 @@ async def _finish(
             using_db=finishing.conn,
         )
         finishing.publish_after_commit(note)
+    await _again_for_latecomers(finishing)
     return CreditAssignmentReport(
         assigned=sum(r.assigned for r in results),
         unassigned=sum(r.unassigned for r in results),
@@ -221,7 +237,9 @@ CREDIT_ASSIGNMENT = JobKind(
     run_chunk=_run_chunk,
     finish=_finish,
     bank_wide_only=True,
-    schedule=KindSchedule(times={"second": 0}, params=lambda _when: AssignmentParams()),
+    # intake starts a run for each admitted application (one at a time: a run under way is joined, and queues
+    # the next for what it missed); every hour a sweep, for applications that waited for an eligible investigator
+    schedule=KindSchedule(times={"minute": 10}, params=lambda _when: AssignmentParams()),
 )
 
 

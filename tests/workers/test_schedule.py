@@ -32,8 +32,16 @@ ENTRY = scheduling.Schedule(NIGHTLY)
 
 def test_the_product_s_schedules_are_arq_cron_jobs() -> None:
     fired = {(c.name, c.hour, c.minute, c.second) for c in WorkerSettings.cron_jobs}
-    assert fired == {("cron:kpi_rollup", 2, 0, 0), ("cron:geo_assign", None, 5, 0)}
-    assert [entry.kind.name for entry in scheduling.schedules(KINDS)] == ["geo_assign", "kpi_rollup"]
+    assert fired == {
+        ("cron:kpi_rollup", 2, 0, 0),
+        ("cron:geo_assign", None, 5, 0),
+        ("cron:credit_assignment", None, 10, 0),
+    }
+    assert [entry.kind.name for entry in scheduling.schedules(KINDS)] == [
+        "geo_assign",
+        "kpi_rollup",
+        "credit_assignment",
+    ]
     assert ENTRY.next_after(datetime(2026, 11, 28, 1, 0, tzinfo=UTC)) == datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 
 
@@ -85,7 +93,11 @@ async def test_the_app_background_runs_jobs_in_process_without_redis(world: Worl
     background = await start_background(dataclasses.replace(SETTINGS, redis_url=None))
     try:
         assert background.scheduler is not None
-        assert [s.kind.name for s in background.scheduler.schedules] == ["geo_assign", "kpi_rollup"]
+        assert [s.kind.name for s in background.scheduler.schedules] == [
+            "geo_assign",
+            "kpi_rollup",
+            "credit_assignment",
+        ]
         job = await jobs.start(TEST_SUM, sum_params([{"items": [1, 2]}]), created_by=world.staff["head"].id)
         done = await finished(job.id)
     finally:
