@@ -198,6 +198,20 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.CreateModel(
+            name='Guarantee',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('application', fields.ForeignKeyField('palmcredit.CreditApplication', source_field='application_id', db_constraint=True, to_field='id', related_name='guarantees', on_delete=OnDelete.CASCADE)),
+                ('guarantor', fields.ForeignKeyField('palmcredit.Customer', source_field='guarantor_id', db_constraint=True, to_field='id', related_name='guarantees_given', on_delete=OnDelete.RESTRICT)),
+                ('borrower', fields.ForeignKeyField('palmcredit.Customer', source_field='borrower_id', db_constraint=True, to_field='id', related_name='guarantees_received', on_delete=OnDelete.RESTRICT)),
+                ('amount', fields.DecimalField(max_digits=16, decimal_places=2)),
+                ('status', fields.CharField(default='PROPOSED', description='PROPOSED, ACTIVE (line granted), ENDED', max_length=16)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'credit_guarantee', 'app': 'palmcredit', 'indexes': [Index(fields=['guarantor_id', 'status']), Index(fields=['borrower_id', 'status'])], 'pk_attr': 'id', 'table_description': "A guarantee (保证) one customer gives for another's credit: who stands behind whom, for how much, on which"},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='Loan',
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),

@@ -12,6 +12,7 @@ from models.credit import (
     DecisionRecord,
     Drawdown,
     DrawdownEvent,
+    Guarantee,
     Loan,
     LoanInstalment,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "GridKpi",
     "GridLevel",
     "GridNode",
+    "Guarantee",
     "Household",
     "Job",
     "JobChunk",

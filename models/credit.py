@@ -308,3 +308,26 @@ class ContractDocument(Model):
 
     class Meta:
         table = "credit_contract_document"
+
+
+class Guarantee(Model):
+    """A guarantee (保证) one customer gives for another's credit: who stands behind whom, for how much, on which
+    application. Guarantees link households into chains and circles (担保链、担保圈), which risk control watches."""
+
+    id = fields.IntField(primary_key=True)
+    application: fields.ForeignKeyRelation[CreditApplication] = fields.ForeignKeyField(
+        "palmcredit.CreditApplication", related_name="guarantees", on_delete=fields.CASCADE
+    )
+    guarantor: fields.ForeignKeyRelation[Customer] = fields.ForeignKeyField(
+        "palmcredit.Customer", related_name="guarantees_given", on_delete=fields.RESTRICT
+    )
+    borrower: fields.ForeignKeyRelation[Customer] = fields.ForeignKeyField(
+        "palmcredit.Customer", related_name="guarantees_received", on_delete=fields.RESTRICT
+    )
+    amount = fields.DecimalField(max_digits=16, decimal_places=2)
+    status = fields.CharField(max_length=16, default="PROPOSED", description="PROPOSED, ACTIVE (line granted), ENDED")
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "credit_guarantee"
+        indexes = (("guarantor_id", "status"), ("borrower_id", "status"))

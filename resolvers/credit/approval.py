@@ -21,7 +21,7 @@ from domain.credit.process import StageName
 from domain.credit.products import Product
 from domain.credit.workflow import Action, ApplicationFacts, ApplicationState
 from domain.text import checked_text
-from models import CreditApplication, CreditLine, Customer
+from models import CreditApplication, CreditLine, Customer, Guarantee
 from resolvers.credit import applications as apps
 from resolvers.credit.investigation import notify_tier
 from resolvers.platform.unit_of_work import UnitOfWork, unit_of_work
@@ -117,6 +117,7 @@ async def grant_line(application: CreditApplication, product: Product, limit: De
         valid_until=months_later(today, product.line.validity_months),
         created_at=apps.now(),
     )
+    await Guarantee.filter(application_id=application.id).update(status="ACTIVE")
     await project_lines(application.customer_id)  # type: ignore[attr-defined]
     return line
 

@@ -19,7 +19,7 @@ from domain.credit.process import StageName
 from domain.credit.products import Product
 from domain.credit.workflow import Action, ApplicationState
 from domain.errors import DomainError, ErrorCode, not_found
-from models import CreditApplication, CreditReport, Customer, Staff
+from models import CreditApplication, CreditReport, Customer, Guarantee, Staff
 from resolvers.credit import applications as apps
 from resolvers.platform.unit_of_work import UnitOfWork, unit_of_work
 
@@ -195,6 +195,12 @@ async def submit_investigation(
             },
         )  # fmt: skip
         await apps.record_decisions(application.id, StageName.INVESTIGATION.value, [rating, limit, *guarantor])
+        await Guarantee.filter(application_id=application.id).delete()  # a report filed again after a return
+        if checked.guarantor is not None:
+            await Guarantee.create(
+                application_id=application.id, guarantor_id=checked.guarantor.customer_id,
+                borrower_id=application.customer_id, amount=recommended, created_at=now,  # type: ignore[attr-defined]
+            )  # fmt: skip
         await notify_tier(uow, application, facts.village_path)
     return application
 
