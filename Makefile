@@ -69,3 +69,4 @@ bench-small: $(STAMP) $(FONT_STAMP)
 	$(BIN)/python benchmarks/decision_chain.py --small
 	$(BIN)/python benchmarks/credit/assign_investigators.py --small
 	$(BIN)/python benchmarks/credit/contract_pdfs.py --small
+	$(BIN)/python benchmarks/credit_factory.py --small

@@ -23,10 +23,11 @@ async def finish_job(ctx: Context, job_id: int) -> bool:
 
 async def start_job(
     ctx: Context, kind: str, params: Any, scope: str, created_by: int | None, dedup_key: str
-) -> int:  # fmt: skip
+) -> int | None:  # fmt: skip
     """Start a job chained from a change (jobs.start_later, in the transaction that made the change); the key
-    makes a second delivery find the first run."""
-    return (await jobs.start_queued(kind, params, scope, created_by, dedup_key)).id
+    makes a second delivery find the first run. None: the work was done by another run meanwhile."""
+    job = await jobs.start_queued(kind, params, scope, created_by, dedup_key)
+    return job.id if job is not None else None
 
 
 async def relay_outbox(ctx: Context) -> int:

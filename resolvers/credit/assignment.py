@@ -21,9 +21,9 @@ from domain.credit.process import StageName
 from domain.credit.workflow import Action, ApplicationState
 from domain.errors import DomainError, ErrorCode, not_found
 from domain.text import checked_text
-from models import ApplicationEvent, CreditApplication, GridNode, Job, Staff
+from models import ApplicationEvent, CreditApplication, GridNode, JobOutput, Staff
 from resolvers.credit import applications as apps
-from resolvers.platform import audit, jobs
+from resolvers.platform import audit, jobs, outbox
 from resolvers.platform.job_kinds import (
     ChunkRun,
     Described,
@@ -37,6 +37,7 @@ from resolvers.platform.unit_of_work import UnitOfWork, unit_of_work
 
 KIND = "credit_assignment"
 ASSIGNED = "assigned"  # job output: ref the application, amount the investigator
+UNASSIGNED = "unassigned"  # job output: ref an application no eligible investigator could take
 NOTICE_KIND = "credit.application_assigned"
 MAX_BULK = 500
 MAX_REASON_LENGTH = 200
@@ -67,6 +68,10 @@ class CreditAssignmentReport:
     assigned: Annotated[int, Described("Applications given to an investigator")]
     unassigned: Annotated[int, Described("Applications no eligible investigator could take (still waiting)")]
     investigators_notified: Annotated[int, Described("Investigators told of their new cases")]
+
+
+async def _still_waiting(params: AssignmentParams, scope: GridScope, conn: BaseDBAsyncClient) -> bool:
+    return await CreditApplication.filter(state=ApplicationState.AWAITING_ASSIGNMENT).using_db(conn).exists()
 
 
 async def _plan(params: AssignmentParams, scope: GridScope, conn: BaseDBAsyncClient) -> list[WaitingPart]:
@@ -138,6 +143,7 @@ async def _run_chunk(run: ChunkRun[AssignmentParams, WaitingPart]) -> Assignment
                        product_names_zh=names)  # fmt: skip
     written = await write_assignments(run.conn, plan.assignments, at)
     await run.write_outputs(ASSIGNED, ((a.application_id, a.staff_id) for a in written))
+    await run.write_outputs(UNASSIGNED, ((u.application_id, 0) for u in plan.unassigned))
     return AssignmentCounts(assigned=len(written), unassigned=len(plan.unassigned))
 
 
@@ -186,14 +192,17 @@ async def write_assignments(
 
 
 async def _again_for_latecomers(finishing: Finishing[AssignmentParams]) -> None:
-    """Applications admitted while this run was under way found it in flight and did not start their own: if
-    any came after the run read its list, queue the next run with this one's result."""
-    job = await Job.filter(id=finishing.job_id).using_db(finishing.conn).first()
-    since = job.started_at if job is not None and job.started_at else None
-    if since is None:
-        return
-    late = CreditApplication.filter(state=ApplicationState.AWAITING_ASSIGNMENT, state_since__gte=since)
-    if await late.using_db(finishing.conn).exists():
+    """Applications admitted while this run was under way found it in flight and started none of their own: any
+    still waiting that the run never read (neither assigned nor left unassigned by it) get the next run, queued
+    with this one's result. One left unassigned for want of an eligible investigator waits for the hourly sweep,
+    so that it cannot keep runs coming."""
+    seen = (
+        await JobOutput.filter(job_id=finishing.job_id, topic__in=[ASSIGNED, UNASSIGNED])
+        .using_db(finishing.conn)
+        .values_list("ref", flat=True)
+    )
+    waiting = CreditApplication.filter(state=ApplicationState.AWAITING_ASSIGNMENT).exclude(id__in=list(seen))
+    if await waiting.using_db(finishing.conn).exists():
         await jobs.start_later(
             CREDIT_ASSIGNMENT, AssignmentParams(), created_by=None, dedup_key=f"{KIND}:after:{finishing.job_id}",
             using_db=finishing.conn,
@@ -237,17 +246,19 @@ CREDIT_ASSIGNMENT = JobKind(
     run_chunk=_run_chunk,
     finish=_finish,
     bank_wide_only=True,
+    still_needed=_still_waiting,
     # intake starts a run for each admitted application (one at a time: a run under way is joined, and queues
     # the next for what it missed); every hour a sweep, for applications that waited for an eligible investigator
     schedule=KindSchedule(times={"minute": 10}, params=lambda _when: AssignmentParams()),
 )
 
 
-async def start_assignment_later(uow: UnitOfWork, application_id: int) -> None:
-    """Queue a run with the application's intake; it starts once that has committed."""
-    await jobs.start_later(
-        CREDIT_ASSIGNMENT, AssignmentParams(), created_by=None, dedup_key=f"{KIND}:{application_id}", using_db=uow.conn
-    )
+async def start_assignment(uow: UnitOfWork) -> None:
+    """Start a run with the application's intake, in its transaction, or join the run in flight: a run not yet
+    started reads the new application when it starts, and a run under way queues the next for what it missed.
+    So a burst of intakes makes one run, not one queued task each."""
+    await jobs.start(CREDIT_ASSIGNMENT, AssignmentParams(), created_by=None, using_db=uow.conn)
+    uow.on_commit(outbox.wake)
 
 
 async def reassign(

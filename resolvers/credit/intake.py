@@ -27,7 +27,7 @@ from domain.errors import DomainError, ErrorCode, forbidden
 from domain.text import checked_text
 from models import CreditApplication, CreditReport, Customer, GridNode
 from resolvers.credit import applications as apps
-from resolvers.credit.assignment import start_assignment_later
+from resolvers.credit.assignment import start_assignment
 from resolvers.credit.investigation import notify_tier
 from resolvers.customers.browse import find_customer
 from resolvers.platform.unit_of_work import unit_of_work
@@ -209,7 +209,7 @@ async def submit_application(actor: Actor, draft: ApplicationDraft, *, today: da
                 {"product": f"{product.code}@{product.version}", "amount": str(amount), "admitted": admitted},
             )  # fmt: skip
             if state == ApplicationState.AWAITING_ASSIGNMENT:  # the assignment run picks it up
-                await start_assignment_later(uow, application.id)
+                await start_assignment(uow)
             elif state == ApplicationState.AWAITING_APPROVAL:
                 await notify_tier(uow, application, await village_path_of(customer))
     except IntegrityError:  # the same id sent twice at once: the other send created it

@@ -187,6 +187,9 @@ class JobKind(RecordedKind[P, T], Generic[P, C, R, T]):
     max_attempts: int = 3
     bank_wide_only: bool = False
     schedule: KindSchedule[P] | None = None
+    # for a start chained from a change (jobs.start_later): is there still work for it when it comes to start?
+    # Many changes may each queue a start; once one run has done the work, the others start nothing.
+    still_needed: Callable[[P, GridScope, BaseDBAsyncClient], Awaitable[bool]] | None = None
 
     @cached_property
     def chunk_codec(self) -> Codec[C]:

@@ -224,16 +224,14 @@ async def start_later(
     await outbox.enqueue("start_job", args, f"start:{dedup_key}", using_db=using_db)
 
 
-async def start_queued(kind: str, params: Any, scope: str, created_by: int | None, dedup_key: str) -> Job:
-    """The start queued by start_later."""
+async def start_queued(kind: str, params: Any, scope: str, created_by: int | None, dedup_key: str) -> Job | None:
+    """The start queued by start_later; None when the kind says its work is already done (another run did it)."""
     registered = job_kind(kind)
-    return await start(
-        registered,
-        registered.params_codec.load(params),
-        scope=GridScope(scope),
-        created_by=created_by,
-        dedup_key=dedup_key,
-    )
+    loaded = registered.params_codec.load(params)
+    needed = registered.still_needed
+    if needed is not None and not await needed(loaded, GridScope(scope), connection()):
+        return None
+    return await start(registered, loaded, scope=GridScope(scope), created_by=created_by, dedup_key=dedup_key)
 
 
 async def record(
