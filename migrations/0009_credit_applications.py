@@ -212,6 +212,23 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.CreateModel(
+            name='LimitChange',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('line', fields.ForeignKeyField('palmcredit.CreditLine', source_field='line_id', db_constraint=True, to_field='id', related_name='limit_changes', on_delete=OnDelete.CASCADE)),
+                ('from_amount', fields.DecimalField(max_digits=16, decimal_places=2)),
+                ('to_amount', fields.DecimalField(max_digits=16, decimal_places=2)),
+                ('reason', fields.CharField(max_length=500)),
+                ('maker', fields.ForeignKeyField('palmcredit.Staff', source_field='maker_id', db_constraint=True, to_field='id', related_name='limit_changes_made', on_delete=OnDelete.RESTRICT)),
+                ('checker', fields.ForeignKeyField('palmcredit.Staff', source_field='checker_id', null=True, db_constraint=True, to_field='id', related_name='limit_changes_checked', on_delete=OnDelete.RESTRICT)),
+                ('status', fields.CharField(default='PROPOSED', description='PROPOSED, CONFIRMED, REJECTED', max_length=16)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('decided_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'credit_limit_change', 'app': 'palmcredit', 'indexes': [Index(fields=['line_id', 'status'])], 'pk_attr': 'id', 'table_description': "A change to an approved credit line's amount (额度调整), made by one person and checked by another"},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='Loan',
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),

@@ -13,6 +13,7 @@ from models.credit import (
     Drawdown,
     DrawdownEvent,
     Guarantee,
+    LimitChange,
     Loan,
     LoanInstalment,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "JobChunk",
     "JobOutput",
     "JobStatus",
+    "LimitChange",
     "Loan",
     "LoanInstalment",
     "LoginPairThrottle",

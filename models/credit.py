@@ -331,3 +331,29 @@ class Guarantee(Model):
     class Meta:
         table = "credit_guarantee"
         indexes = (("guarantor_id", "status"), ("borrower_id", "status"))
+
+
+class LimitChange(Model):
+    """A change to an approved credit line's amount (额度调整), made by one person and checked by another
+    (maker-checker): the line keeps its amount until the change is confirmed."""
+
+    id = fields.IntField(primary_key=True)
+    line: fields.ForeignKeyRelation[CreditLine] = fields.ForeignKeyField(
+        "palmcredit.CreditLine", related_name="limit_changes", on_delete=fields.CASCADE
+    )
+    from_amount = fields.DecimalField(max_digits=16, decimal_places=2)
+    to_amount = fields.DecimalField(max_digits=16, decimal_places=2)
+    reason = fields.CharField(max_length=500)
+    maker: fields.ForeignKeyRelation[Staff] = fields.ForeignKeyField(
+        "palmcredit.Staff", related_name="limit_changes_made", on_delete=fields.RESTRICT
+    )
+    checker: fields.ForeignKeyNullableRelation[Staff] = fields.ForeignKeyField(
+        "palmcredit.Staff", related_name="limit_changes_checked", null=True, on_delete=fields.RESTRICT
+    )
+    status = fields.CharField(max_length=16, default="PROPOSED", description="PROPOSED, CONFIRMED, REJECTED")
+    created_at = fields.DatetimeField()
+    decided_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "credit_limit_change"
+        indexes = (("line_id", "status"),)

@@ -7,6 +7,7 @@ import strawberry
 from strawberry.tools import merge_types
 
 from schema.credit import drawdowns as credit_drawdowns
+from schema.credit import limits as credit_limits
 from schema.credit import mutations as credit_mutations
 from schema.credit import queries as credit_queries
 from schema.credit.drawdowns import Drawdown
@@ -46,6 +47,7 @@ Mutation = merge_types(
         customer_mutations.Mutation,
         credit_mutations.Mutation,
         credit_drawdowns.Mutation,
+        credit_limits.Mutation,
         notifications.Mutation,
         grid_mutations.Mutation,
     ),

@@ -17,8 +17,7 @@ import pytest
 from pypdf import PdfReader
 
 from models import CreditLine, Customer, Drawdown, Loan, LoanInstalment
-from tests.credit_flow import approve_every_tier, credit_world, to_approval
-from tests.factories import Api, World, make_staff
+from tests.factories import Api, World
 
 LINE = "query($id: ID!) { creditApplication(id: $id) { line { id amount available reserved drawn } } }"
 FIELDS = """__typename ... on Drawdown { id state amount annualRate contractSha256 contractNumber availableActions
@@ -30,17 +29,6 @@ CHECK = f"""mutation($id: ID!, $ok: Boolean!, $reason: String! = "") {{
   checkDrawdown(drawdownId: $id, approve: $ok, reason: $reason) {{ {FIELDS} }} }}"""
 DISBURSE = f"mutation($id: ID!) {{ disburseDrawdown(drawdownId: $id) {{ {FIELDS} }} }}"
 PDF = "query($id: ID!) { node(id: $id) { ... on Drawdown { contractPdf signature } } }"
-
-
-@pytest.fixture
-async def line(api: Api, world: World) -> dict[str, Any]:
-    """An approved ¥50,000 line of 普惠贷 for 张一, taken by manager1a."""
-    await credit_world(world)
-    await make_staff("backoffice2", ["BACK_OFFICE"], [world.county])
-    approved = await approve_every_tier(api, await to_approval(api, world))
-    assert approved["state"] == "APPROVED"
-    body = await api.as_("manager1a", LINE, {"id": approved["id"]})
-    return body["data"]["creditApplication"]["line"]  # type: ignore[no-any-return]
 
 
 def request_input(line_id: str, **overrides: Any) -> dict[str, Any]:
