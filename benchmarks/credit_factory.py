@@ -539,6 +539,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 }
             )
 
+            if args.assignment_only:
+                await background.stop()
+                return figures
             started = time.perf_counter()
             await graphql_path(http, world, apps_in, graphql_timings)
             path_s = time.perf_counter() - started + intake_s
@@ -634,6 +637,7 @@ def main() -> None:
     parser.add_argument("--small", action="store_true", help="100 applications, 50 investigators")
     parser.add_argument("--applications", type=int, default=None, help="applications through GraphQL (10,000)")
     parser.add_argument("--direct", type=int, default=None, help="applications on the use cases (a tenth)")
+    parser.add_argument("--assignment-only", action="store_true", help="stop after intake and the assignment")
     parser.add_argument("--investigators", type=int, default=None, help="credit investigators (500)")
     parser.add_argument(
         "--database-url",
@@ -645,7 +649,8 @@ def main() -> None:
     args.direct = args.direct if args.direct is not None else max(10, args.applications // 10)
     args.investigators = args.investigators or (50 if args.small else 500)
     figures = asyncio.run(run(args))
-    figures.update(in_process_figures(args.small))
+    if not args.assignment_only:
+        figures.update(in_process_figures(args.small))
     print(json.dumps(figures))
 
 

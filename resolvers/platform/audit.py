@@ -39,6 +39,34 @@ async def record(
     )
 
 
+async def record_many(
+    actor: Actor | None,
+    action: str,
+    target_type: str,
+    entries: Iterable[tuple[object, dict[str, Any]]],
+    *,
+    using_db: BaseDBAsyncClient | None = None,
+) -> None:
+    """The audit rows of one action on many records (a batch run's), by bulk insert: (target id, changes)."""
+    request_id = current_request_id.get()
+    await AuditLog.bulk_create(
+        [
+            AuditLog(
+                actor_id=actor.staff_id if actor else None,
+                actor_username=actor.username if actor else "",
+                action=action,
+                target_type=target_type,
+                target_id=str(target_id),
+                changes=changes,
+                request_id=request_id,
+            )
+            for target_id, changes in entries
+        ],
+        batch_size=1000,
+        using_db=using_db,
+    )
+
+
 async def record_disclosures(actor: Actor, disclosed: Mapping[tuple[str, int], Iterable[str]]) -> None:
     """Who read whose personal data in clear: one row per record shown (target type and id), naming the fields
     the response carried, all written in one transaction before the response may leave."""
