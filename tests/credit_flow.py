@@ -56,7 +56,7 @@ async def credit_world(world: World) -> World:
     """The test county with bureau reports for its customers and an investigator skilled in every product."""
     for customer in world.customers.values():
         await give_report(customer)
-    await Staff.filter(id=world.staff["investigator"].id).update(product_skills=list(PRODUCTS))
+    await Staff.filter(id=world.staff["investigator"].id).update(product_skills=[*PRODUCTS, "xiaowei"])
     return world
 
 
