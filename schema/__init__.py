@@ -8,6 +8,7 @@ from strawberry.tools import merge_types
 
 from schema.credit import drawdowns as credit_drawdowns
 from schema.credit import limits as credit_limits
+from schema.credit import metrics as credit_metrics
 from schema.credit import mutations as credit_mutations
 from schema.credit import queries as credit_queries
 from schema.credit.drawdowns import Drawdown
@@ -34,6 +35,7 @@ Query = merge_types(
         grid_types.Query,
         customer_queries.Query,
         credit_queries.Query,
+        credit_metrics.Query,
         jobs.Query,
         notifications.Query,
         audit.Query,

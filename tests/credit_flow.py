@@ -4,7 +4,7 @@ credit-bureau summaries the process reads, the queued work run to the end, and o
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -158,3 +158,40 @@ async def to_approval(api: Api, world: World, **overrides: Any) -> dict[str, Any
 
 def yuan(value: str | None) -> Decimal | None:
     return Decimal(value) if value is not None else None
+
+
+DRAWDOWN_FIELDS = "__typename ... on Drawdown { id state contractSha256 } ... on CreditError { code field message }"
+LINE_OF = "query($id: ID!) { creditApplication(id: $id) { line { id } } }"
+REQUEST_DRAWDOWN = (
+    f"mutation($input: RequestDrawdownInput!) {{ requestDrawdown(input: $input) {{ {DRAWDOWN_FIELDS} }} }}"
+)
+SIGN_CONTRACT = f"mutation($input: SignContractInput!) {{ signContract(input: $input) {{ {DRAWDOWN_FIELDS} }} }}"
+CHECK_DRAWDOWN = f"""mutation($id: ID!) {{ checkDrawdown(drawdownId: $id, approve: true, reason: "") {{
+  {DRAWDOWN_FIELDS} }} }}"""
+DISBURSE_DRAWDOWN = f"mutation($id: ID!) {{ disburseDrawdown(drawdownId: $id) {{ {DRAWDOWN_FIELDS} }} }}"
+
+
+async def request_drawdown(api: Api, user: str, application_id: str, amount: str) -> dict[str, Any]:
+    """A drawdown requested on the line the application's approval granted: priced, its contract issued."""
+    line = (await api.as_(user, LINE_OF, {"id": application_id}))["data"]["creditApplication"]["line"]
+    values = {"clientId": str(uuid.uuid4()), "lineId": line["id"], "amount": amount, "termMonths": 12,
+              "repaymentMethod": "EQUAL_INSTALMENTS"}  # fmt: skip
+    drawdown = (await api.as_(user, REQUEST_DRAWDOWN, {"input": values}))["data"]["requestDrawdown"]
+    assert drawdown["state"] == "PRICED", drawdown
+    return drawdown  # type: ignore[no-any-return]
+
+
+async def disburse(api: Api, user: str, drawdown: dict[str, Any], customer: Customer) -> None:
+    """Signed by the customer before `user`, checked by `backoffice`, disbursed by `backoffice2`."""
+    recorded = datetime.now(UTC) - timedelta(minutes=3)
+    signature = {
+        "drawdownId": drawdown["id"], "contractSha256": drawdown["contractSha256"], "signerName": customer.name,
+        "signerIdNumber": customer.id_number, "method": "FACE_RECOGNITION",
+        "recording": {"sha256": "0" * 64, "durationSeconds": 312, "recordedAt": recorded.isoformat()},
+    }  # fmt: skip
+    signed = (await api.as_(user, SIGN_CONTRACT, {"input": signature}))["data"]["signContract"]
+    assert signed["state"] == "SIGNED", signed
+    checked = (await api.as_("backoffice", CHECK_DRAWDOWN, {"id": drawdown["id"]}))["data"]["checkDrawdown"]
+    assert checked["state"] == "CHECKED", checked
+    paid = (await api.as_("backoffice2", DISBURSE_DRAWDOWN, {"id": drawdown["id"]}))["data"]["disburseDrawdown"]
+    assert paid["state"] == "DISBURSED", paid

@@ -50,6 +50,9 @@ class CreditErrorCode(StrEnum):
     REASSIGN_REASON_REQUIRED = "REASSIGN_REASON_REQUIRED"
     # contracts
     CONTRACT_INVALID = "CONTRACT_INVALID"
+    # process metrics (流程指标)
+    PERIOD_REVERSED = "PERIOD_REVERSED"
+    PERIOD_TOO_LONG = "PERIOD_TOO_LONG"
 
 
 class DecisionError(DomainError):

@@ -9,6 +9,7 @@ from domain.credit.drawdown_workflow import DrawdownAction as DrawdownActionMode
 from domain.credit.drawdown_workflow import DrawdownState as DrawdownStateModel
 from domain.credit.enums import GuaranteeType as GuaranteeTypeModel
 from domain.credit.enums import RepaymentMethod as RepaymentMethodModel
+from domain.credit.process import StageName
 from domain.credit.workflow import Action as ActionModel
 from domain.credit.workflow import ApplicationState as ApplicationStateModel
 
@@ -18,3 +19,4 @@ RepaymentMethod = strawberry.enum(RepaymentMethodModel, name="RepaymentMethod", 
 GuaranteeType = strawberry.enum(GuaranteeTypeModel, name="GuaranteeType", description="担保方式")
 DrawdownState = strawberry.enum(DrawdownStateModel, name="DrawdownState", description="用信状态")
 DrawdownAction = strawberry.enum(DrawdownActionModel, name="DrawdownAction", description="用信的操作")
+ProcessStage = strawberry.enum(StageName, name="ProcessStage", description="信贷工厂的流程阶段")
