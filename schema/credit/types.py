@@ -19,12 +19,14 @@ from domain.credit.products import Product
 from domain.credit.workflow import ACTION_NAMES, STATE_NAMES_ZH
 from domain.credit.workflow import Action as ActionModel
 from domain.credit.workflow import ApplicationState as ApplicationStateModel
+from domain.errors import DomainError
 from models import ApplicationEvent, DecisionRecord
 from models import CreditLine as CreditLineModel
 from resolvers.credit import decision_records, views
 from resolvers.credit.views import ApplicationView
 from schema.credit.enums import ApplicationAction, ApplicationState, GuaranteeType, RepaymentMethod
 from schema.platform.context import Info
+from schema.platform.errors import query_error
 from schema.staff.types import Role, Staff
 
 if TYPE_CHECKING:
@@ -161,13 +163,19 @@ class DecisionEvaluation:
 
     @strawberry.field(description="The rules that fired, in words (中文 / English)")
     async def explanation(self) -> list[str]:
-        return await decision_records.explanation(self.record)
+        try:
+            return await decision_records.explanation(self.record)
+        except DomainError as error:  # the file changed and its recorded text is not at hand
+            raise query_error(error) from None
 
     @strawberry.field(
         description="Evaluate the stored inputs again on the decision file text it ran on: the same result?"
     )
     async def replays_identically(self) -> bool:
-        return (await decision_records.replay(self.record)).matches
+        try:
+            return (await decision_records.replay(self.record)).matches
+        except DomainError as error:
+            raise query_error(error) from None
 
 
 @strawberry.type(name="CreditLine", description="A credit line (授信额度) granted by an approved application")
