@@ -198,3 +198,41 @@ async def test_the_marketer_does_not_check_and_a_refusal_releases_the_hold(
     assert refused["data"]["checkDrawdown"]["state"] == "REFUSED"
     assert (await CreditLine.get(id=await _line_pk(line))).reserved == Decimal("0.00")
     assert await Loan.all().count() == 0
+
+
+CANCEL = (
+    f"""mutation($id: ID!, $reason: String!) {{ cancelDrawdown(drawdownId: $id, reason: $reason) {{ {FIELDS} }} }}"""
+)
+
+
+@pytest.mark.parametrize("user", ["head", "admin", "president1", "manager1b", "investigator", "approver", "backoffice"])
+async def test_only_the_marketer_signs_or_cancels(api: Api, world: World, line: dict[str, Any], user: str) -> None:
+    drawdown = await requested(api, line)
+    signed = await api.as_(user, SIGN, {"input": sign_input(drawdown, world.customers["c1a"])})
+    assert signed["data"]["signContract"]["code"] in {"WRONG_ROLE", "NOT_FOUND"}
+    cancelled = await api.as_(user, CANCEL, {"id": drawdown["id"], "reason": "客户放弃 / customer gave up"})
+    assert cancelled["data"]["cancelDrawdown"]["code"] in {"WRONG_ROLE", "NOT_FOUND"}
+    row = await Drawdown.get(id=int(_node(drawdown)))
+    assert (row.state, row.version) == ("PRICED", 1)
+
+
+@pytest.mark.parametrize("user", ["head", "admin", "president1", "manager1a", "manager1b", "investigator", "approver"])
+async def test_only_the_back_office_checks_and_disburses(
+    api: Api, world: World, line: dict[str, Any], user: str
+) -> None:
+    drawdown = await requested(api, line)
+    await api.as_("manager1a", SIGN, {"input": sign_input(drawdown, world.customers["c1a"])})
+    checked = await api.as_(user, CHECK, {"id": drawdown["id"], "ok": True})
+    assert checked["data"]["checkDrawdown"]["code"] in {"WRONG_ROLE", "NOT_FOUND", "SEPARATION_OF_DUTIES"}
+    await api.as_("backoffice", CHECK, {"id": drawdown["id"], "ok": True})
+    disbursed = await api.as_(user, DISBURSE, {"id": drawdown["id"]})
+    assert disbursed["data"]["disburseDrawdown"]["code"] in {"WRONG_ROLE", "NOT_FOUND", "SEPARATION_OF_DUTIES"}
+    assert (await Drawdown.get(id=int(_node(drawdown)))).state == "CHECKED"
+    assert await Loan.all().count() == 0
+
+
+async def test_the_marketer_cancels_and_the_hold_is_released(api: Api, line: dict[str, Any]) -> None:
+    drawdown = await requested(api, line)
+    cancelled = await api.as_("manager1a", CANCEL, {"id": drawdown["id"], "reason": "客户放弃 / customer gave up"})
+    assert cancelled["data"]["cancelDrawdown"]["state"] == "CANCELLED"
+    assert (await CreditLine.get(id=await _line_pk(line))).reserved == Decimal("0.00")
