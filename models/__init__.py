@@ -23,6 +23,7 @@ from models.jobs import Job, JobChunk, JobOutput, JobStatus, Notification, Outbo
 from models.kpi import GridKpi
 from models.staff import RevokedToken, Staff
 from models.throttle import LoginPairThrottle, LoginThrottle
+from models.village_credit import HouseholdSurvey, SurveyMember, VillageCampaign, VillageCampaignEvent
 
 __all__ = [
     "ApplicationEvent",
@@ -41,6 +42,7 @@ __all__ = [
     "GridNode",
     "Guarantee",
     "Household",
+    "HouseholdSurvey",
     "Job",
     "JobChunk",
     "JobOutput",
@@ -55,4 +57,7 @@ __all__ = [
     "Outlet",
     "RevokedToken",
     "Staff",
+    "SurveyMember",
+    "VillageCampaign",
+    "VillageCampaignEvent",
 ]

@@ -25,6 +25,9 @@ from schema.staff import admin as staff_admin
 from schema.staff import auth
 from schema.staff import types as staff_types
 from schema.staff.password_gate import PasswordChangeGate
+from schema.village_credit import mutations as village_mutations
+from schema.village_credit import queries as village_queries
+from schema.village_credit.types import VillageCampaign
 from settings import SETTINGS, Settings
 
 Query = merge_types(
@@ -36,6 +39,7 @@ Query = merge_types(
         customer_queries.Query,
         credit_queries.Query,
         credit_metrics.Query,
+        village_queries.Query,
         jobs.Query,
         notifications.Query,
         audit.Query,
@@ -50,6 +54,7 @@ Mutation = merge_types(
         credit_mutations.Mutation,
         credit_drawdowns.Mutation,
         credit_limits.Mutation,
+        village_mutations.Mutation,
         notifications.Mutation,
         grid_mutations.Mutation,
     ),
@@ -69,6 +74,7 @@ def build_schema(settings: Settings = SETTINGS) -> strawberry.Schema:
             CreditApplication,
             CreditLine,
             Drawdown,
+            VillageCampaign,
             audit.AuditEntry,
         ],
         extensions=[*build_extensions(settings), PasswordChangeGate, InputLimits],

@@ -50,6 +50,10 @@ EXPECTED_LIST_SIZES: Mapping[tuple[str, str], int] = {
     ("GridNode", "childRanking"): 30,
     ("Viewer", "scope"): 10,
     ("Viewer", "home"): 10,
+    # surveysSince is multiplied by its `first`, which the page cap clips; its page holds up to 500 surveys
+    ("SurveySync", "surveys"): 5,
+    ("HouseholdSurvey", "members"): 5,
+    ("SurveyBatch", "results"): 50,  # a collector's offline batch, up to 500
 }
 DEFAULT_LIST_SIZE = 10
 

@@ -15,6 +15,7 @@ from domain.errors import DomainError
 from domain.errors import ErrorCode as SharedCode
 from domain.grid.errors import GridErrorCode
 from domain.staff.errors import AuthErrorCode, StaffErrorCode
+from domain.village_credit.errors import VillageCreditErrorCode
 
 
 def code_enum(name: str, description: str, *capability: type[StrEnum]) -> type[Enum]:
@@ -34,6 +35,12 @@ StaffErrorCodes = code_enum(
     "StaffErrorCode", "What administering staff accounts can answer", StaffErrorCode, AuthErrorCode, GridErrorCode
 )
 CreditErrorCodes = code_enum("CreditErrorCode", "What a credit application's steps can answer", CreditErrorCode)
+VillageCreditErrorCodes = code_enum(
+    "VillageCreditErrorCode",
+    "What a whole-village credit campaign's steps and household surveys can answer",
+    VillageCreditErrorCode,
+    CustomerErrorCode,
+)
 JobErrorCodes = code_enum("JobErrorCode", "What starting a background run can answer", GridErrorCode)
 
 
@@ -79,6 +86,12 @@ class CustomerError(Error):
 class CreditError(Error):
     code: CreditErrorCodes = strawberry.field(description="Machine-readable code")  # type: ignore[valid-type]
     codes: ClassVar[type[Enum]] = CreditErrorCodes
+
+
+@strawberry.type(description="A campaign's step or a household survey was refused; nothing of it was stored")
+class VillageCreditError(Error):
+    code: VillageCreditErrorCodes = strawberry.field(description="Machine-readable code")  # type: ignore[valid-type]
+    codes: ClassVar[type[Enum]] = VillageCreditErrorCodes
 
 
 @strawberry.type(description="A run could not be started; nothing was queued")

@@ -1,7 +1,8 @@
 """Every text a client sends, checked once for the whole schema before any resolver runs.
 
 Each String and ID argument and input field has a longest value: the one it declares with `@maxLength`
-(a name 64, a code 32, a period 7, a cursor 1024 …) or DEFAULT_MAX_LENGTH. Every value is checked against it
+(a name 64, a code 32, a period 7, a cursor 1024 …) or DEFAULT_MAX_LENGTH, and a list argument or field
+may declare its largest length with `@maxItems` (a batch of surveys 500). Every value is checked against it
 wherever it sits — a literal in the query or a variable, inside nested input objects and lists — and must be
 text the database can store: no lone surrogate (a JSON "\\ud800" escape), no NUL. A request breaking any of
 this is answered with typed errors naming the field (VALUE_TOO_LONG, INVALID_VALUE) and nothing runs, instead
@@ -68,12 +69,44 @@ def max_length(chars: int) -> list[object]:
     return [MaxLength(chars=chars)]
 
 
+@strawberry.schema_directive(
+    locations=[Location.ARGUMENT_DEFINITION, Location.INPUT_FIELD_DEFINITION],
+    name="maxItems",
+    description="The most items a list may hold; more is refused with VALUE_TOO_LONG before anything runs",
+)
+class MaxItems:
+    items: int
+
+
+def max_items(items: int, chars: int | None = None) -> list[object]:
+    """The directives list declaring a list argument's or input field's largest length (and, for a list of
+    text, each item's longest value)."""
+    return [MaxItems(items=items), *([MaxLength(chars=chars)] if chars is not None else [])]
+
+
 def _declared(definition: GraphQLArgument | GraphQLInputField) -> int:
     strawberry_definition = (definition.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
     for directive in getattr(strawberry_definition, "directives", None) or ():
         if isinstance(directive, MaxLength):
             return directive.chars
     return DEFAULT_MAX_LENGTH
+
+
+def _declared_items(definition: GraphQLArgument | GraphQLInputField) -> int | None:
+    strawberry_definition = (definition.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    for directive in getattr(strawberry_definition, "directives", None) or ():
+        if isinstance(directive, MaxItems):
+            return directive.items
+    return None
+
+
+def _too_many(field: str, count: int, limit: int) -> DomainError:
+    return DomainError(
+        ErrorCode.VALUE_TOO_LONG,
+        f"{field}过长:最多{limit}项(收到{count}项)",
+        f"{field} is too long: at most {limit} items ({count} sent)",
+        field,
+    )
 
 
 def _refusal(value: str, field: str, limit: int) -> tuple[DomainError, dict[str, Any]] | None:
@@ -102,17 +135,22 @@ class _Checker:
         self.defaults = defaults
         self.errors: list[GraphQLError] = []
 
-    def literal(self, node: ValueNode, type_: GraphQLInputType, field: str, limit: int) -> None:
+    def literal(
+        self, node: ValueNode, type_: GraphQLInputType, field: str, limit: int, most: int | None = None
+    ) -> None:
         if isinstance(node, VariableNode):
             name = node.name.value
             if name in self.variables:
-                self.value(self.variables[name], type_, field, limit, node)
+                self.value(self.variables[name], type_, field, limit, node, most)
             elif (default := self.defaults.get(name)) is not None:
-                self.literal(default, type_, field, limit)
+                self.literal(default, type_, field, limit, most)
             return
         nullable = get_nullable_type(type_)
         if isinstance(nullable, GraphQLList):
             items = node.values if isinstance(node, ListValueNode) else (node,)
+            if most is not None and len(items) > most:
+                self.refuse(_too_many(field, len(items), most), {"maxItems": most}, node)
+                return
             for index, item in enumerate(items):
                 self.literal(item, nullable.of_type, _item(field, index, node), limit)
         elif isinstance(nullable, GraphQLInputObjectType) and isinstance(node, ObjectValueNode):
@@ -120,29 +158,40 @@ class _Checker:
                 definition = nullable.fields.get(field_node.name.value)
                 if definition is not None:
                     path = f"{field}.{field_node.name.value}"
-                    self.literal(field_node.value, definition.type, path, _declared(definition))
+                    self.literal(
+                        field_node.value, definition.type, path, _declared(definition), _declared_items(definition)
+                    )
         elif _is_text(nullable) and isinstance(node, StringValueNode | IntValueNode):
             self.text(node.value, field, limit, node)
 
-    def value(self, value: object, type_: GraphQLInputType, field: str, limit: int, node: Node) -> None:
+    def value(
+        self, value: object, type_: GraphQLInputType, field: str, limit: int, node: Node, most: int | None = None
+    ) -> None:
         nullable = get_nullable_type(type_)
         if isinstance(nullable, GraphQLList):
             items = value if isinstance(value, list) else [value]
+            if most is not None and len(items) > most:
+                self.refuse(_too_many(field, len(items), most), {"maxItems": most}, node)
+                return
             for index, item in enumerate(items):
                 self.value(item, nullable.of_type, _item(field, index, value), limit, node)
         elif isinstance(nullable, GraphQLInputObjectType) and isinstance(value, dict):
             for key, item in value.items():
                 definition = nullable.fields.get(key)
                 if definition is not None:
-                    self.value(item, definition.type, f"{field}.{key}", _declared(definition), node)
+                    path = f"{field}.{key}"
+                    self.value(item, definition.type, path, _declared(definition), node, _declared_items(definition))
         elif _is_text(nullable) and isinstance(value, str):
             self.text(value, field, limit, node)
 
     def text(self, value: str, field: str, limit: int, node: Node) -> None:
         refused = _refusal(value, field, limit)
-        if refused is None or len(self.errors) >= MAX_ERRORS:
+        if refused is not None:
+            self.refuse(*refused, node)
+
+    def refuse(self, error: DomainError, extra: dict[str, Any], node: Node) -> None:
+        if len(self.errors) >= MAX_ERRORS:
             return
-        error, extra = refused
         self.errors.append(
             GraphQLError(
                 error.message,
@@ -175,7 +224,9 @@ class _Arguments(Visitor):
     def enter_argument(self, node: ArgumentNode, *_: object) -> None:
         argument = self.type_info.get_argument()
         if argument is not None:
-            self.checker.literal(node.value, argument.type, node.name.value, _declared(argument))
+            self.checker.literal(
+                node.value, argument.type, node.name.value, _declared(argument), _declared_items(argument)
+            )
 
 
 def check_request(

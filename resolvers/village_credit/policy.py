@@ -1,0 +1,86 @@
+"""The access policy of whole-village credit campaigns and their household surveys (整村授信): who may see which
+campaigns, and to whom the surveyed people's ID numbers and phones are shown in clear — predicate, query filter
+and masking side by side, so that a detail page, a work list and a mask can never disagree.
+
+- Head office sees every campaign, surveys in clear.
+- A branch president sees the campaigns of the villages in their branch, surveys masked.
+- A customer manager sees the campaigns of their villages and those they collect for; surveys in clear only
+  where they are a collector (they sat in the household's kitchen), masked otherwise.
+- A credit investigator sees the campaigns they are the named first reviewer of, surveys masked.
+- An approver sees the campaigns waiting for the second review (复核) in their grid scope (anywhere, when they
+  have none) and those they second-reviewed, surveys masked.
+- The back office and the administrator see none.
+Whoever sees a campaign sees its surveys.
+"""
+
+from __future__ import annotations
+
+from functools import reduce
+from operator import or_
+
+from tortoise.expressions import Q
+
+from domain.access import Actor, Role
+from domain.grid.paths import inside
+from domain.village_credit.campaign_workflow import CampaignFacts, CampaignState
+from resolvers.customers.policy import living_under
+
+
+def _approver_reach(actor: Actor, facts: CampaignFacts) -> bool:
+    waits = facts.state == CampaignState.SECOND_REVIEW
+    if waits and (not actor.scope_paths or inside(facts.village_path, actor.scope_paths)):
+        return True
+    return facts.second_reviewer_id == actor.staff_id
+
+
+def may_see(actor: Actor, facts: CampaignFacts) -> bool:
+    if actor.is_head_office:
+        return True
+    in_grid = inside(facts.village_path, actor.scope_paths)
+    if actor.has(Role.CUSTOMER_MANAGER) and (in_grid or actor.staff_id in facts.collector_ids):
+        return True
+    if actor.has(Role.BRANCH_PRESIDENT) and in_grid:
+        return True
+    if actor.has(Role.CREDIT_INVESTIGATOR) and facts.reviewer_id == actor.staff_id:
+        return True
+    return actor.has(Role.APPROVER) and _approver_reach(actor, facts)
+
+
+def visible(actor: Actor) -> Q:
+    """The campaigns the actor may see, as a filter on VillageCampaign: the same rule as may_see."""
+    if actor.is_head_office:
+        return Q()
+    alternatives: list[Q] = []
+    if actor.has(Role.CUSTOMER_MANAGER, Role.BRANCH_PRESIDENT) and actor.scope_paths:
+        alternatives.append(living_under(actor.scope_paths))
+    if actor.has(Role.CUSTOMER_MANAGER):
+        alternatives.append(Q(collector_ids__contains=[actor.staff_id]))
+    if actor.has(Role.CREDIT_INVESTIGATOR):
+        alternatives.append(Q(reviewer_id=actor.staff_id))
+    if actor.has(Role.APPROVER):
+        waiting = Q(state=CampaignState.SECOND_REVIEW.value)
+        if actor.scope_paths:
+            waiting &= living_under(actor.scope_paths)
+        alternatives.append(waiting)
+        alternatives.append(Q(second_reviewer_id=actor.staff_id))
+    return reduce(or_, alternatives) if alternatives else Q(id=-1)
+
+
+def sees_personal_data(actor: Actor, facts: CampaignFacts) -> bool:
+    """The masking decision for the campaign's surveys: ID numbers, phones, address and location in clear for
+    head office and the campaign's collectors; reading them in clear is audited."""
+    return actor.is_head_office or (actor.has(Role.CUSTOMER_MANAGER) and actor.staff_id in facts.collector_ids)
+
+
+def personal_data_visible(actor: Actor) -> Q:
+    """The campaigns whose surveys the actor reads in clear, as a filter on VillageCampaign."""
+    if actor.is_head_office:
+        return Q()
+    if actor.has(Role.CUSTOMER_MANAGER):
+        return Q(collector_ids__contains=[actor.staff_id])
+    return Q(id=-1)
+
+
+def may_plan(actor: Actor, village_path: str) -> bool:
+    """Who plans a campaign (creates it): head office anywhere, a branch president in their branch."""
+    return actor.is_head_office or (actor.has(Role.BRANCH_PRESIDENT) and inside(village_path, actor.scope_paths))
