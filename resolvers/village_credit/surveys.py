@@ -110,7 +110,6 @@ async def submit_surveys(actor: Actor, campaign_id: int, surveys: Sequence[Surve
             "only a collecting customer manager of the campaign may submit surveys",
             "campaignId",
         )
-    at = datetime.now(UTC)
     outcomes: list[SurveyOutcome] = []
     async with unit_of_work() as uow:
         # held until commit: a step out of COLLECTING waits for the batch, and a batch for the step
@@ -119,6 +118,9 @@ async def submit_surveys(actor: Actor, campaign_id: int, surveys: Sequence[Surve
             raise _refusal(
                 Code.NOT_COLLECTING, "该活动当前不在入户采集阶段", "the campaign is not collecting", "campaignId"
             )
+        # stamped after the lock: a campaign's batches commit in the order of their times, so a sync cursor
+        # handed out between two batches never passes over a change still to commit
+        at = datetime.now(UTC)
         for index, draft in enumerate(surveys):
             outcomes.append(await _answer(actor, campaign.id, index, draft, at))
         changed = [o for o in outcomes if o.status in (SurveyStatus.SAVED, SurveyStatus.UPDATED)]
