@@ -24,7 +24,7 @@ from domain.text import checked_text
 from models import ApplicationEvent, CreditApplication, GridNode, JobOutput, Staff
 from resolvers.credit import applications as apps
 from resolvers.platform import audit, jobs, outbox
-from resolvers.platform.db import dialect, placeholders
+from resolvers.platform.db import dialect, insert_rows, placeholders
 from resolvers.platform.job_kinds import (
     ChunkRun,
     Described,
@@ -174,18 +174,17 @@ async def write_assignments(
             due[r["id"]] = at + slas[key]
         changed = await _assign_rows(conn, [(i, batch[i].staff_id, due[i]) for i in sorted(due)], at)
         done = [batch[i] for i in sorted(changed)]
-        await ApplicationEvent.bulk_create(
+        await insert_rows(
+            ApplicationEvent,
             [
-                ApplicationEvent(
-                    application_id=a.application_id, action=Action.ASSIGN.value,
-                    from_state=ApplicationState.AWAITING_ASSIGNMENT.value,
-                    to_state=ApplicationState.INVESTIGATING.value, actor_id=None, at=at,
-                    reason=f"{a.reason_zh} / {a.reason_en}",
-                    detail={"investigator_id": a.staff_id, "open_cases_before": a.open_cases_before},
-                )
+                {"application_id": a.application_id, "action": Action.ASSIGN.value,
+                 "from_state": ApplicationState.AWAITING_ASSIGNMENT.value,
+                 "to_state": ApplicationState.INVESTIGATING.value, "actor_id": None, "at": at,
+                 "reason": f"{a.reason_zh} / {a.reason_en}",
+                 "detail": {"investigator_id": a.staff_id, "open_cases_before": a.open_cases_before}}
                 for a in done
             ],
-            using_db=conn,
+            conn,
         )  # fmt: skip
         await audit.record_many(
             None, "credit_application.assign", "CreditApplication",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
+from datetime import UTC, datetime
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -47,24 +48,17 @@ async def record_many(
     *,
     using_db: BaseDBAsyncClient | None = None,
 ) -> None:
-    """The audit rows of one action on many records (a batch run's), by bulk insert: (target id, changes)."""
-    request_id = current_request_id.get()
-    await AuditLog.bulk_create(
-        [
-            AuditLog(
-                actor_id=actor.staff_id if actor else None,
-                actor_username=actor.username if actor else "",
-                action=action,
-                target_type=target_type,
-                target_id=str(target_id),
-                changes=changes,
-                request_id=request_id,
-            )
-            for target_id, changes in entries
-        ],
-        batch_size=1000,
-        using_db=using_db,
-    )
+    """The audit rows of one action on many records (a batch run's), in multi-row inserts: (target id, changes)."""
+    from resolvers.platform.db import insert_rows
+
+    request_id, now = current_request_id.get(), datetime.now(UTC)
+    rows = [
+        {"actor_id": actor.staff_id if actor else None, "actor_username": actor.username if actor else "",
+         "action": action, "target_type": target_type, "target_id": str(target_id), "changes": changes,
+         "request_id": request_id, "created_at": now}
+        for target_id, changes in entries
+    ]  # fmt: skip
+    await insert_rows(AuditLog, rows, using_db)
 
 
 async def record_disclosures(actor: Actor, disclosed: Mapping[tuple[str, int], Iterable[str]]) -> None:
