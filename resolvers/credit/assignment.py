@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import Subquery
 from tortoise.functions import Count
 
 from domain.access import Actor, Role
@@ -225,12 +226,8 @@ async def _again_for_latecomers(finishing: Finishing[AssignmentParams]) -> None:
     still waiting that the run never read (neither assigned nor left unassigned by it) get the next run, queued
     with this one's result. One left unassigned for want of an eligible investigator waits for the hourly sweep,
     so that it cannot keep runs coming."""
-    seen = (
-        await JobOutput.filter(job_id=finishing.job_id, topic__in=[ASSIGNED, UNASSIGNED])
-        .using_db(finishing.conn)
-        .values_list("ref", flat=True)
-    )
-    waiting = CreditApplication.filter(state=ApplicationState.AWAITING_ASSIGNMENT).exclude(id__in=list(seen))
+    seen = JobOutput.filter(job_id=finishing.job_id, topic__in=[ASSIGNED, UNASSIGNED]).values("ref")
+    waiting = CreditApplication.filter(state=ApplicationState.AWAITING_ASSIGNMENT).exclude(id__in=Subquery(seen))
     if await waiting.using_db(finishing.conn).exists():
         await jobs.start_later(
             CREDIT_ASSIGNMENT, AssignmentParams(), created_by=None, dedup_key=f"{KIND}:after:{finishing.job_id}",

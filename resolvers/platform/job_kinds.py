@@ -95,10 +95,12 @@ class ChunkRun(Generic[P, C]):
 
     async def write_outputs(self, topic: str, rows: Iterable[tuple[int, int]]) -> None:
         """Record per-record output (ref, amount) of this chunk under topic, with the chunk's other writes."""
-        await JobOutput.bulk_create(
-            [JobOutput(job_id=self.job_id, chunk=self.number, topic=topic, ref=r, amount=a) for r, a in rows],
-            batch_size=1000,
-            using_db=self.conn,
+        from resolvers.platform.db import insert_rows
+
+        await insert_rows(
+            JobOutput,
+            [{"job_id": self.job_id, "chunk": self.number, "topic": topic, "ref": r, "amount": a} for r, a in rows],
+            self.conn,
         )
 
 
