@@ -7,6 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 IDE_STAMP := ide-assets/.installed
 FONT_STAMP := font-assets/.installed
+TEST_WORKERS ?= 2  # pytest-xdist processes per run (make test TEST_WORKERS=0 runs in one)
 PALMCREDIT_TEST_POSTGRES ?= postgres://postgres@127.0.0.1:5432/postgres
 export PALMCREDIT_TEST_POSTGRES
 
@@ -41,11 +42,11 @@ demo: install
 test: test-sqlite test-postgres
 
 test-sqlite: install
-	PALMCREDIT_TEST_BACKEND=sqlite $(BIN)/python -m pytest
+	PALMCREDIT_TEST_BACKEND=sqlite $(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 test-postgres: install
 	@if $(BIN)/python -c "import asyncio, asyncpg, os; asyncio.run(asyncpg.connect(os.environ['PALMCREDIT_TEST_POSTGRES'].replace('postgres://', 'postgresql://', 1), timeout=3))" 2>/dev/null; then \
-		PALMCREDIT_TEST_BACKEND=postgres $(BIN)/python -m pytest; \
+		PALMCREDIT_TEST_BACKEND=postgres $(BIN)/python -m pytest -n $(TEST_WORKERS); \
 	elif [ -n "$$PALMCREDIT_REQUIRE_POSTGRES" ]; then \
 		echo "PostgreSQL is not reachable at $$PALMCREDIT_TEST_POSTGRES" >&2; exit 1; \
 	else \
