@@ -1,22 +1,28 @@
-"""The demo county (演示县): Suining County's grid, outlets, staff, households and customers, made up but
-plausible, deterministic for a seed and sized by a scale (1.0 ≈ 400 villages and 50,000 customers).
+"""The demo county (演示县): Suining County's grid, outlets, staff, households and customers and the bank's
+loan book on them, made up but plausible, deterministic for a seed and a day and sized by a scale (1.0 ≈ 400
+villages, 50,000 customers, 14,000 approved applications and 17,000 drawdowns over three years).
 
 Everything is planned in memory first, ids included, so that materialized paths, grid scopes and foreign
 keys are known before a row is written; then it is written in one transaction, one bulk insert per table.
-The tables must be empty: the ids start at 1, and demo people must never mix with real ones.
+The tables must be empty: the ids start at 1, and demo people must never mix with real ones. After that, the
+work in progress today (demo.pipeline) goes through the platform's own use cases, each step by the person whose
+post it is: that part is stamped with the clock, as any use case's work is.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 
 import numpy as np
 from faker import Faker
 from tortoise.transactions import in_transaction
 
 from demo.county import GridPlan, OutletPlan, plan_grid, plan_outlets
+from demo.credit import Book, BookCounts, plan_book
 from demo.errors import DemoDataError
 from demo.households import Columns, plan_customers, plan_households
+from demo.pipeline import run_pipeline
 from demo.staff import DEMO_PASSWORD, DemoLogin, Staffing, plan_staff
 from demo.writer import Links, Objects, Progress, Rows, Write, refuse_unless_empty, tables_of, write_all
 from domain.access import Role
@@ -46,6 +52,9 @@ class DemoSummary:
     password: str
     logins: tuple[DemoLogin, ...]
     counts: DemoCounts
+    book: BookCounts
+    pipeline: dict[str, int]  # the live applications, by the stage they were left at
+    today: date
 
     def describe(self) -> str:
         """One paragraph for the person who just generated the county, in Chinese and English."""
@@ -60,9 +69,25 @@ class DemoSummary:
             f"{c.staff} 名员工,{c.households:,} 户 {c.customers:,} 名客户。"
             f"Demo county of {c.townships} townships, {c.villages:,} villages, {c.groups:,} village "
             f"groups, {c.outlets} outlets, {c.staff} staff, {c.households:,} households and "
-            f"{c.customers:,} customers. "
+            f"{c.customers:,} customers. {self._describe_book()} "
             f"Every demo user signs in with the password {self.password}; compare {president.username} "
             f"(branch president of {president.scope}) with {manager.username} (one of its customer managers)."
+        )
+
+    def _describe_book(self) -> str:
+        b = self.book
+        approved = b.applications.get("APPROVED", 0)
+        npl_households = b.npl_households / b.borrowing_households if b.borrowing_households else 0.0
+        npl_balance = float(b.npl_balance / b.balance) if b.balance else 0.0
+        live = sum(self.pipeline.values())
+        return (
+            f"近三年台账:授信申请 {sum(b.applications.values()):,} 笔(批准 {approved:,} 笔),用信放款 "
+            f"{b.drawdowns:,} 笔,贷款余额 {b.balance / 10**8:.2f} 亿元,不良户数占比 {npl_households:.2%}、"
+            f"不良余额占比 {npl_balance:.2%};在途业务 {live} 笔。"
+            f"The book of three years: {sum(b.applications.values()):,} applications ({approved:,} approved), "
+            f"{b.drawdowns:,} drawdowns disbursed, ¥{b.balance / 10**6:,.0f} million outstanding, "
+            f"non-performing {npl_households:.2%} of borrowing households and {npl_balance:.2%} of the balance; "
+            f"{live} applications in progress."
         )
 
 
@@ -76,6 +101,7 @@ class CountyPlan:
     staffing: Staffing
     households: Columns
     customers: Columns
+    book: Book
 
     @property
     def writes(self) -> list[Write]:
@@ -88,6 +114,7 @@ class CountyPlan:
             Links(Staff, "scope", self.staffing.scope),
             Rows(Household, self.households),
             Rows(Customer, self.customers),
+            *self.book.writes,
         ]
 
     @property
@@ -103,15 +130,20 @@ class CountyPlan:
         )
 
 
-async def generate_demo(*, seed: int, scale: float = 1.0, progress: Progress = print) -> DemoSummary:
+async def generate_demo(
+    *, seed: int, scale: float = 1.0, progress: Progress = print, today: date | None = None, live: bool = True
+) -> DemoSummary:
     """Write the demo county into an empty, migrated database and say how to sign in to it.
 
     Refuses (DemoDataError) when any of the tables it fills holds rows, which it finds out once the county is
-    planned. The same seed and scale give the same rows, ids included; everything is written in one
-    transaction, so a failure leaves nothing behind."""
+    planned. The same seed, scale and day (`today`, by default the clock's) give the same rows, ids included;
+    everything is written in one transaction, so a failure leaves nothing behind. Then, unless `live` is off,
+    the work in progress goes through the use cases (demo.pipeline): rows after the county's, stamped with the
+    clock, each use case its own transaction."""
     if scale <= 0:
         raise DemoDataError(f"规模必须为正数 / the scale must be positive, not {scale}")
-    plan = plan_county(seed, scale, progress)
+    today = today or datetime.now(UTC).date()
+    plan = plan_county(seed, scale, progress, today)
     writes = plan.writes
     async with in_transaction() as conn:
         await refuse_unless_empty(conn, tables_of(writes))
@@ -120,12 +152,17 @@ async def generate_demo(*, seed: int, scale: float = 1.0, progress: Progress = p
     # or not yet round) plans the grid pages for empty tables
     await connection().execute_script("ANALYZE")
     progress("演示数据已写入 / the demo county is written")
-    return DemoSummary(seed=seed, scale=scale, password=DEMO_PASSWORD, logins=plan.staffing.logins, counts=plan.counts)
+    pipeline = await run_pipeline(plan, scale, seed, today, progress) if live else {}
+    return DemoSummary(
+        seed=seed, scale=scale, password=DEMO_PASSWORD, logins=plan.staffing.logins, counts=plan.counts,
+        book=plan.book.counts(np.array(plan.customers["household_id"])), pipeline=pipeline, today=today,
+    )  # fmt: skip
 
 
-def plan_county(seed: int, scale: float, progress: Progress) -> CountyPlan:
-    """The county for a seed and scale. One random generator and one Faker, both seeded, are drawn from in a
-    fixed order — grid, outlets, staff, households, customers — which is what makes the rows repeat."""
+def plan_county(seed: int, scale: float, progress: Progress, today: date) -> CountyPlan:
+    """The county for a seed, scale and day. One random generator and one Faker, both seeded, are drawn from in
+    a fixed order — grid, outlets, staff, households, customers, the book — which is what makes the rows
+    repeat."""
     rng = np.random.default_rng(seed)
     faker = Faker("zh_CN")
     faker.seed_instance(seed)
@@ -138,10 +175,14 @@ def plan_county(seed: int, scale: float, progress: Progress) -> CountyPlan:
     staffing = plan_staff(grid, outlets.outlets, faker, rng)
     progress(f"生成 {customers:,} 名客户 / making up {customers:,} customers")
     households = plan_households(grid, customers, rng)
+    people = plan_customers(households, grid, staffing.village_manager, faker, rng)
+    progress("编制三年信贷台账 / planning three years of the loan book")
+    book = plan_book(grid, staffing, people, today, rng, progress)
     return CountyPlan(
         grid=grid,
         outlets=outlets,
         staffing=staffing,
         households=households.columns,
-        customers=plan_customers(households, grid, staffing.village_manager, faker, rng),
+        customers={**people, **book.projection},
+        book=book,
     )

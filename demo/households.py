@@ -1,6 +1,7 @@
 """The demo county's households and customers (农户与客户): households spread over the villages, numbered
 within their village group and housed at a point inside their village; their members drawn by demo.people,
-living at the household's address and (nearly) its location, served by their village's customer manager."""
+living at the household's address and (nearly) its location, served by their village's customer manager.
+What they owe and the lines they hold are not drawn here: the loan book decides them (demo.credit)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from faker import Faker
 
 from demo.county import GROUP_NAMES, GridPlan
 from demo.people import Floats, Ints, Members, People, draw_people, household_sizes, running_count
-from domain.credit.classification import LoanClass
 from domain.customers.enums import CustomerSource, Placement, Sex
 from geo.demo_grid import COUNTY_NAME, DECIMALS, sample_points, scatter_inside
 
@@ -105,9 +105,6 @@ def _personal(people: People) -> Columns:
 def _finances(people: People) -> Columns:
     return {
         "deposit_balance": _money(people.deposit_balance),
-        "loan_balance": _money(people.loan_balance),
-        "credit_line": _money(people.credit_line),
-        "loan_class": [None if c is None else LoanClass(c) for c in people.loan_class.tolist()],
         "source": [
             CustomerSource.CORE_BANKING if core else CustomerSource.SURVEY for core in people.in_core_banking.tolist()
         ],

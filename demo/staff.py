@@ -25,6 +25,12 @@ CENTRAL_STAFF = (
     (Role.APPROVER, "approver", 3),
     (Role.BACK_OFFICE, "backoffice", 3),
 )
+# The credit factory's investigators each handle a run of the products in this order, the most investigated
+# first: investigator n from position 2(n − 1), as many as SKILL_COUNTS[n − 1], wrapping round, so that the
+# first has the six most investigated products and every product has two or three investigators.
+SKILLED_PRODUCTS = ("puhui", "liushui", "lianbao", "shimin", "cheyi", "dianshang", "fangdi", "zhengcun",
+                    "cundan_zhiya")  # fmt: skip
+SKILL_COUNTS = (6, 5, 4, 4, 3, 3)
 
 Ints = npt.NDArray[np.int64]
 
@@ -53,7 +59,9 @@ class _Roster:
     staff: list[Staff] = field(default_factory=list)
     scope: list[tuple[int, int]] = field(default_factory=list)
 
-    def hire(self, username: str, role: Role, outlet: Outlet, scope: Sequence[GridNode] = ()) -> Staff:
+    def hire(
+        self, username: str, role: Role, outlet: Outlet, scope: Sequence[GridNode] = (), skills: Sequence[str] = ()
+    ) -> Staff:
         member = Staff(
             id=len(self.staff) + 1,
             username=username,
@@ -61,6 +69,7 @@ class _Roster:
             roles=[role.value],
             outlet_id=outlet.id,
             password_hash=self.password_hash,
+            product_skills=list(skills),
         )
         self.staff.append(member)
         self.scope.extend((member.id, node.id) for node in scope)
@@ -70,7 +79,8 @@ class _Roster:
 def plan_staff(grid: GridPlan, outlets: list[Outlet], faker: Faker, rng: np.random.Generator) -> Staffing:
     """Head office and the administrator see the whole bank, a branch president their township, customer
     managers their villages; the credit factory (investigators, approvers, back office) works county-wide from
-    the head office."""
+    the head office: its county-wide scope is what lets the assignment give an investigator an application
+    taken at any branch, for the products they are skilled in (product_skills)."""
     roster = _Roster(faker, hash_password(DEMO_PASSWORD))
     head_office, branches = outlets[0], outlets[1:]
     roster.hire("head", Role.HEAD_OFFICE, head_office)
@@ -82,13 +92,20 @@ def plan_staff(grid: GridPlan, outlets: list[Outlet], faker: Faker, rng: np.rand
     village_manager, managers = _hire_customer_managers(roster, grid, branches, rng)
     for role, prefix, count in CENTRAL_STAFF:
         for n in range(1, count + 1):
-            roster.hire(f"{prefix}{n:02d}", role, head_office, [grid.county])
+            skills = investigator_skills(n) if role == Role.CREDIT_INVESTIGATOR else ()
+            roster.hire(f"{prefix}{n:02d}", role, head_office, [grid.county], skills)
     return Staffing(
         staff=roster.staff,
         scope=roster.scope,
         village_manager=village_manager,
         logins=_demo_logins(grid, presidents, managers, village_manager),
     )
+
+
+def investigator_skills(number: int) -> tuple[str, ...]:
+    """The product codes investigator `number` (1, 2 …) handles."""
+    start, count = 2 * (number - 1), SKILL_COUNTS[(number - 1) % len(SKILL_COUNTS)]
+    return tuple(SKILLED_PRODUCTS[(start + k) % len(SKILLED_PRODUCTS)] for k in range(count))
 
 
 def _hire_customer_managers(

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.fields import JSONField
 from tortoise.fields.relational import ManyToManyFieldInstance
 from tortoise.models import Model
 
@@ -29,10 +30,31 @@ class Objects:
 
 @dataclass(frozen=True)
 class Rows:
-    """Plain values, one list per field, for tables too large for an object per row."""
+    """Plain values, one list per field, for tables too large for an object per row. A JSON field's values are
+    the Python values (dicts, lists); the writer encodes them."""
 
     model: type[Model]
     columns: Columns
+
+
+class Table:
+    """The rows of one table as they are planned, kept as columns: ids run from 1 in the order rows are added,
+    and every row gives every column."""
+
+    def __init__(self, *names: str) -> None:
+        self.columns: Columns = {"id": [], **{name: [] for name in names}}
+
+    def add(self, **values: Any) -> int:
+        if values.keys() != self.columns.keys() - {"id"}:
+            raise ValueError(f"a row gives {sorted(values)}, the table has {sorted(self.columns)}")
+        row_id = len(self.columns["id"]) + 1
+        self.columns["id"].append(row_id)
+        for name, value in values.items():
+            self.columns[name].append(value)
+        return row_id
+
+    def __len__(self) -> int:
+        return len(self.columns["id"])
 
 
 @dataclass(frozen=True)
@@ -83,15 +105,20 @@ async def _insert_rows(conn: BaseDBAsyncClient, model: type[Model], columns: Col
     (validation and conversion of every field), about 3 s as plain values, which both drivers take as they
     are. Fields not given get what Tortoise gives a new object (defaults, auto_now timestamps), worked out
     once on a template object made from the first row."""
-    template = model(**{name: values[0] for name, values in columns.items()})
     count = len(columns["id"])
+    if count == 0:
+        return
+    template = model(**{name: values[0] for name, values in columns.items()})
     names, values = [], []
     for field_name, column in model._meta.fields_db_projection.items():
         names.append(column)
-        if field_name in columns:
+        field = model._meta.fields_map[field_name]
+        if field_name in columns and isinstance(field, JSONField):
+            values.append([field.to_db_value(value, template) for value in columns[field_name]])
+        elif field_name in columns:
             values.append(columns[field_name])
         else:
-            default = model._meta.fields_map[field_name].to_db_value(getattr(template, field_name), template)
+            default = field.to_db_value(getattr(template, field_name), template)
             values.append([default] * count)
     markers = ", ".join(placeholders(conn, 0, len(names)))
     sql = f"INSERT INTO {model._meta.db_table} ({', '.join(names)}) VALUES ({markers})"
@@ -108,10 +135,13 @@ async def _link(conn: BaseDBAsyncClient, model: type[Model], relation: str, pair
 
 async def _advance_id_sequences(conn: BaseDBAsyncClient, models: Sequence[type[Model]]) -> None:
     """The rows were inserted with their ids; PostgreSQL's serial sequences do not notice, so move them past
-    the ids used. SQLite's AUTOINCREMENT follows the largest id by itself."""
+    the ids used. SQLite's AUTOINCREMENT follows the largest id by itself. A table keyed by its content (a
+    decision file by its hash) has no sequence."""
     if dialect(conn) != "postgres":
         return
     for model in models:
+        if not model._meta.pk.generated:
+            continue
         table = model._meta.db_table
         await conn.execute_query(
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"

@@ -429,6 +429,12 @@ async def drawdowns_of_line(actor: Actor, line_id: int) -> list[DrawdownView]:
     return [await get_drawdown(actor, i) for i in ids]
 
 
+def has_contract_pdf(drawdown: Drawdown) -> bool:
+    """Whether the platform issued the contract, and so keeps its PDF: a contract signed on paper before the
+    platform issued e-contracts (the demo book's, a migrated loan's) has no document and 0 pages."""
+    return drawdown.contract_pages > 0
+
+
 async def contract_pdf(drawdown: Drawdown) -> bytes:
     document = await ContractDocument.get(content_sha256=drawdown.contract_sha256)
     return bytes(document.pdf)

@@ -140,9 +140,12 @@ class Drawdown(relay.Node):
     def signature(self) -> JSON | None:
         return self.view.drawdown.signature if self.view.applicant_in_clear else None
 
-    @strawberry.field(description="The contract PDF as a data: URL; null where the borrower is masked for you")
+    @strawberry.field(
+        description="The contract PDF as a data: URL; null where the borrower is masked for you, and for a contract "
+        "signed on paper before the platform issued e-contracts (it has 0 pages)"
+    )
     async def contract_pdf(self, info: Info) -> str | None:
-        if not self.view.applicant_in_clear:
+        if not self.view.applicant_in_clear or not drawdowns.has_contract_pdf(self.view.drawdown):
             return None
         info.context.disclose("Drawdown", self.pk, "contractPdf")
         pdf = await drawdowns.contract_pdf(self.view.drawdown)

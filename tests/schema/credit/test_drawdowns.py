@@ -107,6 +107,17 @@ async def test_the_contract_pdf_is_the_one_hashed_and_reads_in_chinese(
     assert masked["data"]["node"]["contractPdf"] is None
 
 
+async def test_a_contract_signed_on_paper_has_no_pdf(api: Api, line: dict[str, Any]) -> None:
+    """A drawdown from before the platform issued e-contracts (as the demo book's): 0 pages, no document kept."""
+    drawdown = await requested(api, line)
+    number = drawdown["contractNumber"]
+    placeholder = hashlib.sha256(number.encode()).hexdigest()
+    await Drawdown.filter(contract_number=number).update(contract_pages=0, contract_sha256=placeholder)
+    body = await api.as_("manager1a", PDF, {"id": drawdown["id"]})
+    assert "errors" not in body, body
+    assert body["data"]["node"]["contractPdf"] is None
+
+
 async def test_a_resend_of_the_request_creates_nothing_twice(api: Api, line: dict[str, Any]) -> None:
     first = await requested(api, line)
     again = await requested(api, line)
