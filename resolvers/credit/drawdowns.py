@@ -177,6 +177,13 @@ async def request_drawdown(actor: Actor, draft: DrawdownDraft, *, today: date | 
          "uses_e_banking": customer.has_ebanking,
          **({"grade": application.rating_grade} if application.rating_grade else {})},
     )  # fmt: skip
+    if pricing.outputs.get("annual_rate") is None:  # e.g. no grade for a product priced on one
+        raise DomainError(
+            CreditErrorCode.DECISION_EVALUATION_FAILED,
+            f"利率定价未得出利率({pricing.outputs.get('rate_bound')})",
+            f"pricing gave no rate ({pricing.outputs.get('rate_bound')})",
+            "lineId",
+        )
     rate = Decimal(str(pricing.outputs["annual_rate"]))
     try:
         schedule = build_schedule(

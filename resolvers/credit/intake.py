@@ -194,6 +194,7 @@ async def submit_application(actor: Actor, draft: ApplicationDraft, *, today: da
                 refusal_reasons=reasons,
                 approval_tier=0 if tier else None,
                 tier_authority=tier.authority.value if tier else None,
+                rating_grade=next((str(e.outputs["grade"]) for e in evaluations if e.decision == "rating"), None),
                 suggested_limit=limit if tier else None,
                 recommended_limit=limit if tier else None,
                 collateral_value=collateral,
