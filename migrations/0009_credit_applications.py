@@ -266,6 +266,8 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='Staff',
             name='product_skills',
-            field=fields.JSONField(default=list, description='credit products an investigator handles', encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads),
+            field=fields.JSONField(default=list, null=True, description='credit products an investigator handles', encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads),
         ),
+        # staff who were there before the credit factory handle no product yet
+        ops.RunSQL("UPDATE staff SET product_skills = '[]' WHERE product_skills IS NULL", reverse_sql=""),
     ]

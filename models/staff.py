@@ -22,7 +22,8 @@ class Staff(Model):
     scope: fields.ManyToManyRelation[GridNode] = fields.ManyToManyField(
         "palmcredit.GridNode", related_name="scoped_staff", through="staff_scope"
     )
-    product_skills = fields.JSONField(default=list, description="credit products an investigator handles")
+    # null only on rows written before the credit factory (the migration then fills them with [])
+    product_skills = fields.JSONField(default=list, null=True, description="credit products an investigator handles")
     is_active = fields.BooleanField(default=True)
     password_hash = fields.CharField(max_length=255)
     must_change_password = fields.BooleanField(
