@@ -18,7 +18,7 @@ from domain.credit.errors import CreditErrorCode
 from domain.credit.products import Product
 from domain.credit.workflow import Action, ApplicationFacts, ApplicationState
 from domain.errors import DomainError, ErrorCode, not_found
-from models import ApplicationEvent, CreditApplication, CreditReport, DecisionRecord, GridNode
+from models import ApplicationEvent, CreditApplication, CreditLine, CreditReport, DecisionRecord, GridNode
 from resolvers.credit import policy
 from resolvers.platform.unit_of_work import UnitOfWork
 
@@ -100,6 +100,20 @@ async def latest_report(customer_id: int) -> CreditReport:
             "customerId",
         )
     return report
+
+
+async def find_line(
+    actor: Actor, line_id: int, field: str = "lineId"
+) -> tuple[CreditLine, CreditApplication, ApplicationFacts]:
+    """A credit line, seen by whoever sees the application that granted it; NOT_FOUND otherwise."""
+    line = await CreditLine.get_or_none(id=line_id)
+    if line is None:
+        raise not_found("授信额度", "credit line", field)
+    try:
+        application, facts = await find_application(actor, line.application_id, field)  # type: ignore[attr-defined]
+    except DomainError:
+        raise not_found("授信额度", "credit line", field) from None
+    return line, application, facts
 
 
 def stale() -> DomainError:

@@ -91,17 +91,6 @@ class Signature:
     recording: Recording
 
 
-async def _line_for(actor: Actor, line_id: int) -> tuple[CreditLine, CreditApplication]:
-    line = await CreditLine.get_or_none(id=line_id)
-    if line is None:
-        raise not_found("授信额度", "credit line", "lineId")
-    try:
-        application, _facts = await apps.find_application(actor, line.application_id, "lineId")  # type: ignore[attr-defined]
-    except DomainError:
-        raise not_found("授信额度", "credit line", "lineId") from None
-    return line, application
-
-
 def available(line: CreditLine) -> Decimal:
     return Decimal(line.amount) - Decimal(line.drawn) - Decimal(line.reserved)
 
@@ -160,7 +149,7 @@ async def request_drawdown(actor: Actor, draft: DrawdownDraft, *, today: date | 
     earlier = await Drawdown.get_or_none(requested_by_id=actor.staff_id, client_id=client_id)
     if earlier is not None:
         return earlier
-    line, application = await _line_for(actor, draft.line_id)
+    line, application, _facts = await apps.find_line(actor, draft.line_id)
     check_drawdown(DrawdownAction.REQUEST, actor, DrawdownFacts(None, application.marketer_id))  # type: ignore[attr-defined]
     product = apps.product_of(application)
     today = today or apps.now().date()

@@ -41,19 +41,8 @@ def _authorised(actor: Actor, facts: ApplicationFacts, authority: Role) -> None:
         )
 
 
-async def _line(actor: Actor, line_id: int) -> tuple[CreditLine, CreditApplication, ApplicationFacts]:
-    line = await CreditLine.get_or_none(id=line_id)
-    if line is None:
-        raise not_found("授信额度", "credit line", "lineId")
-    try:
-        application, facts = await apps.find_application(actor, line.application_id, "lineId")  # type: ignore[attr-defined]
-    except DomainError:
-        raise not_found("授信额度", "credit line", "lineId") from None
-    return line, application, facts
-
-
 async def propose(actor: Actor, line_id: int, amount: Decimal, reason: str) -> LimitChange:
-    line, application, facts = await _line(actor, line_id)
+    line, application, facts = await apps.find_line(actor, line_id)
     text = checked_text(reason, field="reason", what_zh="调整原因", what_en="reason", max_length=500, required=True)
     new = yuan(amount, "amount", positive=True)
     product = apps.product_of(application)

@@ -144,14 +144,11 @@ async def line_of(application_id: int) -> CreditLine | None:
 
 
 async def lines_seen(actor: Actor, line_ids: Sequence[int]) -> list[CreditLine | None]:
-    """For node(id:): a line is seen by whoever sees the application that granted it."""
+    """For node(id:): None where absent or out of reach."""
     found: list[CreditLine | None] = []
     for line_id in line_ids:
-        line = await CreditLine.get_or_none(id=line_id)
         try:
-            if line is not None:
-                await apps.find_application(actor, line.application_id)  # type: ignore[attr-defined]
+            found.append((await apps.find_line(actor, line_id))[0])
         except DomainError:
-            line = None
-        found.append(line)
+            found.append(None)
     return found
