@@ -54,6 +54,7 @@ EXPECTED_LIST_SIZES: Mapping[tuple[str, str], int] = {
     ("SurveySync", "surveys"): 5,
     ("HouseholdSurvey", "members"): 5,
     ("SurveyBatch", "results"): 50,  # a collector's offline batch, up to 500
+    ("Loan", "instalments"): 36,  # a three-year loan's schedule (a mortgage's runs longer)
 }
 DEFAULT_LIST_SIZE = 10
 
