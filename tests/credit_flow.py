@@ -156,6 +156,13 @@ async def to_approval(api: Api, world: World, **overrides: Any) -> dict[str, Any
     return investigated
 
 
+def pk_of(global_id: str) -> int:
+    """The database id behind a global id."""
+    from strawberry.relay import GlobalID
+
+    return int(GlobalID.from_id(global_id).node_id)
+
+
 def yuan(value: str | None) -> Decimal | None:
     return Decimal(value) if value is not None else None
 

@@ -17,6 +17,7 @@ import pytest
 from pypdf import PdfReader
 
 from models import CreditLine, Customer, Drawdown, Loan, LoanInstalment
+from tests.credit_flow import pk_of
 from tests.factories import Api, World
 
 LINE = "query($id: ID!) { creditApplication(id: $id) { line { id amount available reserved drawn } } }"
@@ -84,9 +85,9 @@ async def test_a_drawdown_goes_from_request_to_a_loan_by_three_more_people(
 
 
 async def _application_gid(line: dict[str, Any]) -> str:
-    from strawberry.relay import GlobalID, to_base64
+    from strawberry.relay import to_base64
 
-    row = await CreditLine.get(id=int(GlobalID.from_id(line["id"]).node_id))
+    row = await CreditLine.get(id=pk_of(line["id"]))
     return to_base64("CreditApplication", row.application_id)  # type: ignore[attr-defined]
 
 
@@ -123,14 +124,8 @@ async def test_a_resend_of_the_request_creates_nothing_twice(api: Api, line: dic
     again = await requested(api, line)
     assert again["id"] == first["id"]
     assert await Drawdown.all().count() == 1
-    reserved = (await CreditLine.get(id=await _line_pk(line))).reserved
+    reserved = (await CreditLine.get(id=pk_of(line["id"]))).reserved
     assert reserved == Decimal("30000.00")
-
-
-async def _line_pk(line: dict[str, Any]) -> int:
-    from strawberry.relay import GlobalID
-
-    return int(GlobalID.from_id(line["id"]).node_id)
 
 
 @pytest.mark.parametrize(
@@ -150,11 +145,11 @@ async def test_a_bad_request_is_refused_and_holds_nothing(
     assert (refused["__typename"], refused["code"]) == ("CreditError", code), refused
     assert refused["field"] == field
     assert await Drawdown.all().count() == 0
-    assert (await CreditLine.get(id=await _line_pk(line))).reserved == Decimal("0.00")
+    assert (await CreditLine.get(id=pk_of(line["id"]))).reserved == Decimal("0.00")
 
 
 async def test_an_expired_line_is_not_drawn(api: Api, line: dict[str, Any]) -> None:
-    await CreditLine.filter(id=await _line_pk(line)).update(valid_until=datetime.now(UTC).date() - timedelta(days=1))
+    await CreditLine.filter(id=pk_of(line["id"])).update(valid_until=datetime.now(UTC).date() - timedelta(days=1))
     refused = await requested(api, line)
     assert (refused["code"], refused["field"]) == ("LINE_NOT_AVAILABLE", "lineId")
     assert await Drawdown.all().count() == 0
@@ -181,17 +176,11 @@ async def test_a_wrong_signer_or_a_changed_contract_is_refused(api: Api, world: 
         body = await api.as_("manager1a", SIGN, {"input": sign_input(drawdown, customer, **overrides)})
         result = body["data"]["signContract"]
         assert (result["code"], result["field"]) == (code, field), result
-    assert (await Drawdown.get(id=int(_node(drawdown)))).state == "PRICED"
+    assert (await Drawdown.get(id=pk_of(drawdown["id"]))).state == "PRICED"
     # full-width digits in the ID number are the same number
     wide = customer.id_number.translate(str.maketrans("0123456789X", "０１２３４５６７８９Ｘ"))
     body = await api.as_("manager1a", SIGN, {"input": sign_input(drawdown, customer, signerIdNumber=wide)})
     assert body["data"]["signContract"]["state"] == "SIGNED"
-
-
-def _node(drawdown: dict[str, Any]) -> str:
-    from strawberry.relay import GlobalID
-
-    return GlobalID.from_id(drawdown["id"]).node_id
 
 
 async def test_the_marketer_does_not_check_and_a_refusal_releases_the_hold(
@@ -207,7 +196,7 @@ async def test_the_marketer_does_not_check_and_a_refusal_releases_the_hold(
         "backoffice", CHECK, {"id": drawdown["id"], "ok": False, "reason": "材料不全 / papers missing"}
     )
     assert refused["data"]["checkDrawdown"]["state"] == "REFUSED"
-    assert (await CreditLine.get(id=await _line_pk(line))).reserved == Decimal("0.00")
+    assert (await CreditLine.get(id=pk_of(line["id"]))).reserved == Decimal("0.00")
     assert await Loan.all().count() == 0
 
 
@@ -223,7 +212,7 @@ async def test_only_the_marketer_signs_or_cancels(api: Api, world: World, line: 
     assert signed["data"]["signContract"]["code"] in {"WRONG_ROLE", "NOT_FOUND"}
     cancelled = await api.as_(user, CANCEL, {"id": drawdown["id"], "reason": "客户放弃 / customer gave up"})
     assert cancelled["data"]["cancelDrawdown"]["code"] in {"WRONG_ROLE", "NOT_FOUND"}
-    row = await Drawdown.get(id=int(_node(drawdown)))
+    row = await Drawdown.get(id=pk_of(drawdown["id"]))
     assert (row.state, row.version) == ("PRICED", 1)
 
 
@@ -238,7 +227,7 @@ async def test_only_the_back_office_checks_and_disburses(
     await api.as_("backoffice", CHECK, {"id": drawdown["id"], "ok": True})
     disbursed = await api.as_(user, DISBURSE, {"id": drawdown["id"]})
     assert disbursed["data"]["disburseDrawdown"]["code"] in {"WRONG_ROLE", "NOT_FOUND", "SEPARATION_OF_DUTIES"}
-    assert (await Drawdown.get(id=int(_node(drawdown)))).state == "CHECKED"
+    assert (await Drawdown.get(id=pk_of(drawdown["id"]))).state == "CHECKED"
     assert await Loan.all().count() == 0
 
 
@@ -246,4 +235,4 @@ async def test_the_marketer_cancels_and_the_hold_is_released(api: Api, line: dic
     drawdown = await requested(api, line)
     cancelled = await api.as_("manager1a", CANCEL, {"id": drawdown["id"], "reason": "客户放弃 / customer gave up"})
     assert cancelled["data"]["cancelDrawdown"]["state"] == "CANCELLED"
-    assert (await CreditLine.get(id=await _line_pk(line))).reserved == Decimal("0.00")
+    assert (await CreditLine.get(id=pk_of(line["id"]))).reserved == Decimal("0.00")

@@ -7,8 +7,9 @@ from decimal import Decimal
 from typing import Any
 
 from models import AuditLog, CreditLine, Customer, LimitChange
+from tests.credit_flow import pk_of
 from tests.factories import Api, World, make_staff
-from tests.schema.credit.test_drawdowns import _line_pk, requested
+from tests.schema.credit.test_drawdowns import requested
 
 PROPOSE = """mutation($line: ID!, $amount: Decimal!, $reason: String!) {
   proposeLimitChange(lineId: $line, amount: $amount, reason: $reason) {
@@ -31,12 +32,12 @@ async def test_a_second_person_confirms_and_only_then_the_line_changes(
     await make_staff("approver2", ["APPROVER"], [world.county])
     change = await propose(api, "approver", line, "40000")
     assert (change["__typename"], change["status"]) == ("LimitChange", "PROPOSED"), change
-    assert (await CreditLine.get(id=await _line_pk(line))).amount == Decimal("50000.00")
+    assert (await CreditLine.get(id=pk_of(line["id"]))).amount == Decimal("50000.00")
     own = (await api.as_("approver", DECIDE, {"id": change["id"], "ok": True}))["data"]["decideLimitChange"]
     assert own["code"] == "SEPARATION_OF_DUTIES"
     confirmed = (await api.as_("approver2", DECIDE, {"id": change["id"], "ok": True}))["data"]["decideLimitChange"]
     assert confirmed["status"] == "CONFIRMED"
-    assert (await CreditLine.get(id=await _line_pk(line))).amount == Decimal("40000.00")
+    assert (await CreditLine.get(id=pk_of(line["id"]))).amount == Decimal("40000.00")
     assert (await Customer.get(id=world.customers["c1a"].id)).credit_line == Decimal("40000.00")
     assert await AuditLog.filter(action="credit_line.confirm_change").count() == 1
 
@@ -60,4 +61,4 @@ async def test_refusals_change_nothing(api: Api, world: World, line: dict[str, A
     marketer = await propose(api, "manager1a", line, "45000")
     assert marketer["code"] in {"WRONG_ROLE", "SEPARATION_OF_DUTIES"}
     assert await LimitChange.all().count() == 0
-    assert (await CreditLine.get(id=await _line_pk(line))).amount == Decimal("50000.00")
+    assert (await CreditLine.get(id=pk_of(line["id"]))).amount == Decimal("50000.00")

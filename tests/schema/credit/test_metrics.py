@@ -11,7 +11,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from strawberry.relay import GlobalID
 
 from domain.access import Actor, Role
 from domain.credit.workflow import ApplicationState
@@ -37,6 +36,7 @@ from tests.credit_flow import (
     give_report,
     investigate,
     investigation_input,
+    pk_of,
     request_drawdown,
     submit,
     to_approval,
@@ -64,10 +64,6 @@ TODAY = datetime.now(UTC).date()
 PERIOD = {"from": (TODAY - timedelta(days=30)).isoformat(), "to": TODAY.isoformat()}
 
 
-def _pk(global_id: str) -> int:
-    return int(GlobalID.from_id(global_id).node_id)
-
-
 async def _metrics(api: Api, user: str, **variables: Any) -> dict[str, Any]:
     body = await api.as_(user, METRICS, {**PERIOD, **variables})
     assert "errors" not in body, body
@@ -76,7 +72,7 @@ async def _metrics(api: Api, user: str, **variables: Any) -> dict[str, Any]:
 
 async def _retime(application_id: str, base: datetime, *offsets: int) -> None:
     """Put the application's steps at base + each offset in minutes, oldest first; its submission at the first."""
-    pk = _pk(application_id)
+    pk = pk_of(application_id)
     events = await ApplicationEvent.filter(application_id=pk).order_by("id")
     assert len(events) == len(offsets), [e.action for e in events]
     for event, offset in zip(events, offsets, strict=True):
@@ -85,7 +81,7 @@ async def _retime(application_id: str, base: datetime, *offsets: int) -> None:
 
 
 async def _retime_drawdown(drawdown_id: str, base: datetime, *offsets: int) -> None:
-    events = await DrawdownEvent.filter(drawdown_id=_pk(drawdown_id)).order_by("id")
+    events = await DrawdownEvent.filter(drawdown_id=pk_of(drawdown_id)).order_by("id")
     assert len(events) == len(offsets), [e.action for e in events]
     for event, offset in zip(events, offsets, strict=True):
         await DrawdownEvent.filter(id=event.id).update(at=base + timedelta(minutes=offset))

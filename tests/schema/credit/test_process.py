@@ -23,6 +23,7 @@ from tests.credit_flow import (
     give_report,
     investigate,
     investigation_input,
+    pk_of,
     run_queued_work,
     submit,
 )
@@ -108,14 +109,8 @@ async def test_every_shipped_product_goes_the_whole_way(api: Api, credit: World,
         assert taken["state"] == "AWAITING_APPROVAL", taken
     approved = await approve_every_tier(api, taken)
     assert approved["state"] == "APPROVED", approved
-    line = await CreditLine.get(application_id=int(await _pk(approved["id"])))
+    line = await CreditLine.get(application_id=pk_of(approved["id"]))
     assert line.product_code == code
-
-
-async def _pk(global_id: str) -> int:
-    from strawberry.relay import GlobalID
-
-    return int(GlobalID.from_id(global_id).node_id)
 
 
 async def test_a_large_amount_passes_every_tier_each_by_another_person(api: Api, credit: World) -> None:
@@ -134,7 +129,7 @@ async def test_a_large_amount_passes_every_tier_each_by_another_person(api: Api,
         application = await _approve_once(api, application)
     assert tiers == ["APPROVER", "BRANCH_PRESIDENT", "HEAD_OFFICE"]
     assert application["state"] == "APPROVED"
-    row = await CreditApplication.get(id=await _pk(taken["id"]))
+    row = await CreditApplication.get(id=pk_of(taken["id"]))
     approvers = row.approver_ids
     assert len(approvers) == len(set(approvers)) == 3
 
@@ -155,7 +150,7 @@ async def test_admission_refuses_with_its_reasons_in_words(api: Api, credit: Wor
     assert all(r["text"] for r in refused["refusalReasons"])
     assert refused["availableActions"] == []
     await run_queued_work()
-    assert (await CreditApplication.get(id=await _pk(refused["id"]))).investigator_id is None  # type: ignore[attr-defined]
+    assert (await CreditApplication.get(id=pk_of(refused["id"]))).investigator_id is None  # type: ignore[attr-defined]
     assert await DecisionRecord.filter(decision="admission").count() == 1
 
 

@@ -20,6 +20,7 @@ from tests.credit_flow import (
     decide,
     investigate,
     investigation_input,
+    pk_of,
     submit,
     to_approval,
     to_investigation,
@@ -156,14 +157,8 @@ async def test_two_approvers_at_once_exactly_one_decision_wins(api: Api, credit:
     assert outcomes == ["CreditApplication", "CreditError"], results
     loser = next(r for r in results if r["__typename"] == "CreditError")
     assert loser["code"] in {"STALE_VERSION", "WRONG_STATE", "NOT_FOUND"}
-    decided = ApplicationEvent.filter(application_id=await _pk(waiting["id"]), action__in=["approve", "reject"])
+    decided = ApplicationEvent.filter(application_id=pk_of(waiting["id"]), action__in=["approve", "reject"])
     assert await decided.count() == 1
-
-
-async def _pk(global_id: str) -> int:
-    from strawberry.relay import GlobalID
-
-    return int(GlobalID.from_id(global_id).node_id)
 
 
 async def test_a_branch_president_reassigns_in_their_branch_with_a_reason(api: Api, credit: World) -> None:
