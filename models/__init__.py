@@ -23,12 +23,23 @@ from models.jobs import Job, JobChunk, JobOutput, JobStatus, Notification, Outbo
 from models.kpi import GridKpi
 from models.staff import RevokedToken, Staff
 from models.throttle import LoginPairThrottle, LoginThrottle
-from models.village_credit import HouseholdSurvey, SurveyMember, VillageCampaign, VillageCampaignEvent
+from models.village_credit import (
+    CoreCustomerRecord,
+    EnforcementListEntry,
+    HouseholdScreening,
+    HouseholdSurvey,
+    LimitAdjustment,
+    SurveyMember,
+    VillageCampaign,
+    VillageCampaignEvent,
+    VillageDecisionRecord,
+)
 
 __all__ = [
     "ApplicationEvent",
     "AuditLog",
     "ContractDocument",
+    "CoreCustomerRecord",
     "CreditApplication",
     "CreditLine",
     "CreditReport",
@@ -37,16 +48,19 @@ __all__ = [
     "DecisionRecord",
     "Drawdown",
     "DrawdownEvent",
+    "EnforcementListEntry",
     "GridKpi",
     "GridLevel",
     "GridNode",
     "Guarantee",
     "Household",
+    "HouseholdScreening",
     "HouseholdSurvey",
     "Job",
     "JobChunk",
     "JobOutput",
     "JobStatus",
+    "LimitAdjustment",
     "LimitChange",
     "Loan",
     "LoanInstalment",
@@ -60,4 +74,5 @@ __all__ = [
     "SurveyMember",
     "VillageCampaign",
     "VillageCampaignEvent",
+    "VillageDecisionRecord",
 ]

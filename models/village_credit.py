@@ -8,6 +8,9 @@ from tortoise import fields
 from tortoise.models import Model
 
 from domain.village_credit.campaign_workflow import CampaignState
+from domain.village_credit.household_workflow import HouseholdState, ListColour
+from models.credit import CreditApplication
+from models.customer import Customer
 from models.grid import GridNode
 from models.staff import Staff
 
@@ -120,3 +123,138 @@ class SurveyMember(Model):
     class Meta:
         table = "village_survey_member"
         unique_together = (("campaign_id", "id_number"),)
+
+
+class HouseholdScreening(Model):
+    """A surveyed household's place in the campaign after screening (筛查): its list (黑/灰/白名单) with the reasons,
+    the pre-approved limit (预授信额度) the decision proposed and the limit as reviewed, and its way to a signed
+    credit line (domain.village_credit.household_workflow)."""
+
+    id = fields.IntField(primary_key=True)
+    survey: fields.OneToOneRelation[HouseholdSurvey] = fields.OneToOneField(
+        "palmcredit.HouseholdSurvey", related_name="screening", on_delete=fields.CASCADE
+    )
+    campaign: fields.ForeignKeyRelation[VillageCampaign] = fields.ForeignKeyField(
+        "palmcredit.VillageCampaign", related_name="screenings", on_delete=fields.RESTRICT
+    )
+    state = fields.CharEnumField(HouseholdState, max_length=16)
+    colour = fields.CharEnumField(ListColour, max_length=8)
+    reasons = fields.JSONField(default=list, description="why black or grey: [{code, zh, en}]")
+    rating = fields.CharField(max_length=8, null=True, description="the collector's and the data's grade")
+    proposed_limit = fields.DecimalField(max_digits=16, decimal_places=2, null=True, description="as decided")
+    limit = fields.DecimalField(max_digits=16, decimal_places=2, null=True, description="as reviewed")
+    screened_at = fields.DatetimeField()
+    customer: fields.ForeignKeyNullableRelation[Customer] = fields.ForeignKeyField(
+        "palmcredit.Customer", related_name="village_screenings", null=True, on_delete=fields.RESTRICT
+    )
+    called_back_at = fields.DatetimeField(null=True)
+    called_back_by: fields.ForeignKeyNullableRelation[Staff] = fields.ForeignKeyField(
+        "palmcredit.Staff", related_name="village_call_backs", null=True, on_delete=fields.RESTRICT
+    )
+    call_back_note = fields.CharField(max_length=500, default="")
+    signed_at = fields.DatetimeField(null=True)
+    signed_by: fields.ForeignKeyNullableRelation[Staff] = fields.ForeignKeyField(
+        "palmcredit.Staff", related_name="village_signings", null=True, on_delete=fields.RESTRICT
+    )
+    application: fields.ForeignKeyNullableRelation[CreditApplication] = fields.ForeignKeyField(
+        "palmcredit.CreditApplication", related_name="village_screenings", null=True, on_delete=fields.RESTRICT
+    )
+    version = fields.IntField(default=1)
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "village_household_screening"
+        indexes = (("campaign_id", "state"), ("campaign_id", "colour"))
+
+
+class VillageDecisionRecord(Model):
+    """A decision evaluated on a surveyed household (screening or limit), as evaluated: replayable later against
+    the exact file text kept in credit_decision_file, like every credit-factory decision."""
+
+    id = fields.IntField(primary_key=True)
+    screening: fields.ForeignKeyRelation[HouseholdScreening] = fields.ForeignKeyField(
+        "palmcredit.HouseholdScreening", related_name="decisions", on_delete=fields.CASCADE
+    )
+    decision = fields.CharField(max_length=32)
+    version = fields.IntField()
+    content_sha256 = fields.CharField(max_length=64)
+    inputs = fields.JSONField()
+    outputs = fields.JSONField()
+    fired_rules = fields.JSONField(default=list)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "village_decision_record"
+        indexes = (("screening_id", "id"),)
+
+
+class LimitAdjustment(Model):
+    """A reviewer's change of a household's limit with its reason (maker), confirmed or rejected by the next
+    step's person (checker); the limit changes only when confirmed."""
+
+    id = fields.IntField(primary_key=True)
+    screening: fields.ForeignKeyRelation[HouseholdScreening] = fields.ForeignKeyField(
+        "palmcredit.HouseholdScreening", related_name="adjustments", on_delete=fields.CASCADE
+    )
+    campaign: fields.ForeignKeyRelation[VillageCampaign] = fields.ForeignKeyField(
+        "palmcredit.VillageCampaign", related_name="limit_adjustments", on_delete=fields.RESTRICT
+    )
+    stage = fields.CharField(max_length=24, description="the campaign state it was made in")
+    from_limit = fields.DecimalField(max_digits=16, decimal_places=2)
+    to_limit = fields.DecimalField(max_digits=16, decimal_places=2)
+    reason = fields.CharField(max_length=500)
+    status = fields.CharField(max_length=16, default="PROPOSED", description="PROPOSED, CONFIRMED or REJECTED")
+    made_by: fields.ForeignKeyRelation[Staff] = fields.ForeignKeyField(
+        "palmcredit.Staff", related_name="village_limit_adjustments", on_delete=fields.RESTRICT
+    )
+    made_at = fields.DatetimeField()
+    checked_by: fields.ForeignKeyNullableRelation[Staff] = fields.ForeignKeyField(
+        "palmcredit.Staff", related_name="village_limit_checks", null=True, on_delete=fields.RESTRICT
+    )
+    checked_at = fields.DatetimeField(null=True)
+    check_note = fields.CharField(max_length=500, default="")
+
+    class Meta:
+        table = "village_limit_adjustment"
+        indexes = (("campaign_id", "status"), ("screening_id", "id"))
+
+
+class CoreCustomerRecord(Model):
+    """A person in the core-banking customer file (核心系统客户信息), as its last CSV feed gave them: deposits,
+    loans, overdue history, e-banking and payment bindings, social-security card. Linked to surveys by ID number."""
+
+    id = fields.IntField(primary_key=True)
+    id_number = fields.CharField(max_length=18, unique=True)
+    name = fields.CharField(max_length=64)
+    phone = fields.CharField(max_length=11, null=True)
+    address = fields.CharField(max_length=255, default="")
+    deposit_balance = fields.DecimalField(max_digits=16, decimal_places=2, default=0)
+    loan_balance = fields.DecimalField(max_digits=16, decimal_places=2, default=0)
+    overdue_amount = fields.DecimalField(max_digits=16, decimal_places=2, default=0, description="overdue now")
+    overdue_days = fields.IntField(default=0, description="days overdue now")
+    max_overdue_days = fields.IntField(default=0, description="the longest overdue in the last 24 months")
+    npl_history = fields.BooleanField(default=False, description="ever classed substandard or worse (不良记录)")
+    has_ebanking = fields.BooleanField(default=False)
+    has_third_party_payment = fields.BooleanField(default=False)
+    has_social_security_card = fields.BooleanField(default=False)
+    as_of = fields.DateField(description="the feed's date")
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "core_customer_file"
+
+
+class EnforcementListEntry(Model):
+    """A person on the court's list of dishonest judgment debtors (失信被执行人名单), as imported."""
+
+    id = fields.IntField(primary_key=True)
+    id_number = fields.CharField(max_length=18, db_index=True)
+    name = fields.CharField(max_length=64)
+    case_number = fields.CharField(max_length=64)
+    court = fields.CharField(max_length=100, default="")
+    listed_on = fields.DateField(null=True)
+    imported_at = fields.DatetimeField()
+
+    class Meta:
+        table = "court_enforcement_list"
+        unique_together = (("id_number", "case_number"),)
