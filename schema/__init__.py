@@ -25,8 +25,10 @@ from schema.staff import admin as staff_admin
 from schema.staff import auth
 from schema.staff import types as staff_types
 from schema.staff.password_gate import PasswordChangeGate
+from schema.village_credit import funnel as village_funnel
 from schema.village_credit import mutations as village_mutations
 from schema.village_credit import queries as village_queries
+from schema.village_credit import signing as village_signing
 from schema.village_credit.types import VillageCampaign
 from settings import SETTINGS, Settings
 
@@ -40,6 +42,7 @@ Query = merge_types(
         credit_queries.Query,
         credit_metrics.Query,
         village_queries.Query,
+        village_funnel.Query,
         jobs.Query,
         notifications.Query,
         audit.Query,
@@ -55,6 +58,7 @@ Mutation = merge_types(
         credit_drawdowns.Mutation,
         credit_limits.Mutation,
         village_mutations.Mutation,
+        village_signing.Mutation,
         notifications.Mutation,
         grid_mutations.Mutation,
     ),

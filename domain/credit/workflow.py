@@ -67,6 +67,7 @@ class Action(StrEnum):
     REJECT = "reject"
     RETURN_FOR_INVESTIGATION = "return_for_investigation"
     WITHDRAW = "withdraw"
+    GRANT_BY_CAMPAIGN = "grant_by_campaign"
 
 
 ACTION_NAMES: Mapping[Action, tuple[str, str]] = {
@@ -79,6 +80,7 @@ ACTION_NAMES: Mapping[Action, tuple[str, str]] = {
     Action.REJECT: ("审批否决", "reject"),
     Action.RETURN_FOR_INVESTIGATION: ("退回补充调查", "return for more investigation"),
     Action.WITHDRAW: ("撤回申请", "withdraw"),
+    Action.GRANT_BY_CAMPAIGN: ("整村授信签约生效", "granted by a whole-village campaign"),
 }
 
 
@@ -202,10 +204,15 @@ TRANSITIONS: Mapping[Action, Transition] = {
         _t(Action.REJECT, {S.AWAITING_APPROVAL}, {S.REJECTED}, *APPROVING),
         _t(Action.RETURN_FOR_INVESTIGATION, {S.AWAITING_APPROVAL}, {S.INVESTIGATING}, *APPROVING),
         _t(Action.WITHDRAW, {S.AWAITING_ASSIGNMENT, S.INVESTIGATING, S.AWAITING_APPROVAL}, {S.WITHDRAWN}, MARKETER),
+        # 整村授信: the household's survey was its investigation and the campaign's reviews and branch approval its
+        # approval; signing (resolvers/village_credit/signing.py, under the household's own state machine)
+        # records the application as approved and grants its line
+        _t(Action.GRANT_BY_CAMPAIGN, set(), {S.APPROVED}, SYSTEM),
     )
 }  # fmt: skip
-# An application is created by intake and admitted or refused in the same step: those two start from nothing.
-ENTRY_ACTIONS = frozenset({Action.ADMIT, Action.REFUSE_ADMISSION})
+# An application is created by intake and admitted or refused in the same step, or by a whole-village campaign's
+# signing already approved: those start from nothing.
+ENTRY_ACTIONS = frozenset({Action.ADMIT, Action.REFUSE_ADMISSION, Action.GRANT_BY_CAMPAIGN})
 
 
 def check(action: Action, actor: Actor | None, facts: ApplicationFacts | None, target: ApplicationState) -> None:

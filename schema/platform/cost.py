@@ -55,6 +55,9 @@ EXPECTED_LIST_SIZES: Mapping[tuple[str, str], int] = {
     ("HouseholdSurvey", "members"): 5,
     ("SurveyBatch", "results"): 50,  # a collector's offline batch, up to 500
     ("Loan", "instalments"): 36,  # a three-year loan's schedule (a mortgage's runs longer)
+    ("VillageCreditFunnel", "steps"): 9,  # the funnel's steps (domain.village_credit.funnel.FunnelStep)
+    ("VillageCreditFunnel", "managers"): 20,  # a campaign's collectors; a township's managers
+    ("VillageCreditFunnel", "villages"): 30,  # a township's villages
 }
 DEFAULT_LIST_SIZE = 10
 
