@@ -18,6 +18,7 @@ from resolvers.customers import browse
 from resolvers.customers.views import CustomerView
 from schema.grid.types import GridNode
 from schema.platform.context import Info
+from schema.platform.plain_fields import plain
 from schema.staff.types import Staff
 
 T = TypeVar("T")
@@ -95,38 +96,47 @@ class Customer(relay.Node):
     # every value shown in clear is noted for the audit row the response is not sent without.
 
     @strawberry.field(name="idNumber", description="Resident ID number; masked unless you manage the customer")
+    @plain
     def shown_id_number(self, info: Info) -> str:
         return _disclosed(info, self, "idNumber", self.id_number)
 
     @strawberry.field(name="sex", description="Derived from the ID number: null where the number is masked")
+    @plain
     def shown_sex(self, info: Info) -> SexModel | None:
         return _disclosed(info, self, "sex", self.sex)
 
     @strawberry.field(name="birthDate", description="Derived from the ID number: null where the number is masked")
+    @plain
     def shown_birth_date(self, info: Info) -> datetime.date | None:
         return _disclosed(info, self, "birthDate", self.birth_date)
 
     @strawberry.field(name="phone", description="Mobile number; masked unless you manage the customer")
+    @plain
     def shown_phone(self, info: Info) -> str | None:
         return _disclosed(info, self, "phone", self.phone)
 
     @strawberry.field(name="address", description="Address; masked unless you manage the customer")
+    @plain
     def shown_address(self, info: Info) -> str:
         return _disclosed(info, self, "address", self.address)
 
     @strawberry.field(name="lon", description="Home longitude; null unless you manage the customer")
+    @plain
     def shown_lon(self, info: Info) -> float | None:
         return _disclosed(info, self, "lon", self.lon)
 
     @strawberry.field(name="lat", description="Home latitude; null unless you manage the customer")
+    @plain
     def shown_lat(self, info: Info) -> float | None:
         return _disclosed(info, self, "lat", self.lat)
 
     @strawberry.field(description="The village (村) the customer belongs to")
+    @plain
     def village(self) -> GridNode | None:
         return GridNode.from_row(self.village_node) if self.village_node else None
 
     @strawberry.field(description="The managing customer manager (管户客户经理)")
+    @plain
     def manager(self, info: Info) -> Staff | None:
         actor = info.context.require_actor()
         return Staff.from_model(self.manager_staff, actor) if self.manager_staff else None

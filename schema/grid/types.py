@@ -30,6 +30,7 @@ from schema.platform.errors import query_error
 from schema.platform.input_limits import max_length
 from schema.platform.lookahead import current_field, nesting, selects_anywhere
 from schema.platform.pagination import CountedConnection, Cursor
+from schema.platform.plain_fields import plain
 
 if TYPE_CHECKING:
     from schema.customers.types import Customer
@@ -104,6 +105,7 @@ class GridNode(relay.Node):
         return GridNode.from_model(node) if node else None
 
     @strawberry.field(description="The visible child nodes, ordered by code", graphql_type=list["GridNode"])
+    @plain
     def children(self, info: Info) -> list[GridNode] | Awaitable[list[GridNode]]:
         if self.kids is not None:
             return self.kids
@@ -120,6 +122,7 @@ class GridNode(relay.Node):
         return [GridNode.from_model(n) for n in await grid_cases.ancestors_of(model)]
 
     @strawberry.field(description="Customers under this node at any depth that you may see", graphql_type=int)
+    @plain
     def customer_count(self, info: Info) -> int | Awaitable[int]:
         if self.count is not None:
             return self.count

@@ -29,6 +29,7 @@ from strawberry.utils.logging import StrawberryLogger
 
 from domain.errors import DomainError
 from resolvers.platform.audit import current_request_id, record_disclosures
+from schema.platform import plain_fields
 from schema.platform.cost import (
     CostModel,
     ambiguous_operation_error,
@@ -125,7 +126,12 @@ def error_code(error: GraphQLError) -> str:
 
 class PalmCreditSchema(strawberry.Schema):
     """Logs expected errors (not found, a page too large, a bad enum value, validation, sign in first) at info,
-    one line without a trace; only unexpected ones keep their traceback."""
+    one line without a trace; only unexpected ones keep their traceback. Once built, the hot screens' plain
+    fields and Relay ids resolve straight from graphql-core (schema.platform.plain_fields)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        plain_fields.install(self)
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         for error in errors:
