@@ -25,6 +25,7 @@ from domain.grid.paths import covering_paths, inside
 from models import Customer, GridNode, Household, Staff
 from resolvers.customers import policy
 from resolvers.customers.views import (
+    UNTIMED_COLUMNS,
     VIEW_COLUMNS,
     CustomerRow,
     CustomerView,
@@ -110,12 +111,18 @@ async def list_under(
     descending: bool = False,
     first: int | None = None,
     after: str | None = None,
+    *,
+    timestamps: bool = True,
 ) -> Page[CustomerView]:
     """Customers at any depth under a grid node that the actor may list, as views. The page reads the
-    customers' own columns as plain values; the total is counted only when someone asks for it."""
+    customers' own columns as plain values (the timestamps only when asked for); the total is counted only
+    when someone asks for it."""
     node = await grid.get_node(actor, node_id, field="nodeId")
     qs = _apply_filter(actor, visible_customers(actor), filters).filter(policy.living_under([node.path]))
-    page = await paginate(qs, ((order.value, descending), ("id", False)), first, after, columns=VIEW_COLUMNS)
+    columns = (
+        VIEW_COLUMNS if timestamps else (*UNTIMED_COLUMNS, *(["created_at"] if order.value == "created_at" else []))
+    )
+    page = await paginate(qs, ((order.value, descending), ("id", False)), first, after, columns=columns)
     return page.with_items(await views_of(actor, page.items))
 
 

@@ -59,6 +59,9 @@ VIEW_COLUMNS = (
     "version", "created_at", "updated_at", "village_id", "manager_id", "household_id",
 )  # fmt: skip
 
+# A list whose reader selected neither timestamp reads them not at all (on SQLite each is an ISO text to parse).
+UNTIMED_COLUMNS = tuple(c for c in VIEW_COLUMNS if c not in {"created_at", "updated_at"})
+
 CustomerRow = Mapping[str, Any]
 
 
@@ -90,8 +93,8 @@ def customer_view(c: CustomerRow, *, clear: bool, today: datetime.date) -> Custo
         source=c["source"],
         version=c["version"],
         masked=not clear,
-        created_at=c["created_at"],
-        updated_at=c["updated_at"],
+        created_at=c.get("created_at"),  # type: ignore[arg-type]  # absent only where nobody selected it
+        updated_at=c.get("updated_at"),  # type: ignore[arg-type]
         village_pk=c["village_id"],
         manager_pk=c["manager_id"],
         household_pk=c["household_id"],

@@ -16,6 +16,7 @@ from schema.platform.context import Info
 from schema.platform.errors import query_error
 from schema.platform.ids import decode_pk
 from schema.platform.input_limits import max_length
+from schema.platform.lookahead import current_field, fields_named, selects
 from schema.platform.pagination import CountedConnection
 
 # As typed, before normalising: an 18-character ID number or an 11-digit phone with spaces, dashes or +86.
@@ -72,6 +73,16 @@ def _filters(f: CustomerFilterInput | None) -> browse.CustomerFilter:
     )
 
 
+def _selects_timestamps(info: Info) -> bool:
+    """Does the client ask for any customer's createdAt or updatedAt on this page (through any fragment)?"""
+    page = current_field(info).selections
+    nodes = [
+        *fields_named(page, "nodes"),
+        *(n for e in fields_named(page, "edges") for n in fields_named(e.selections, "node")),
+    ]
+    return any(selects(n.selections, "createdAt") or selects(n.selections, "updatedAt") for n in nodes)
+
+
 async def customer_page(
     info: Info,
     node_pk: int,
@@ -91,6 +102,7 @@ async def customer_page(
             order.descending,
             first,
             after,
+            timestamps=_selects_timestamps(info),
         )
     except DomainError as error:
         raise query_error(error) from None

@@ -283,3 +283,26 @@ async def test_region_codes_are_checked_against_the_division_list(
     result = body["data"]["createCustomer"]
     assert result.get("code") == code
     assert result["__typename"] == ("Customer" if code is None else "CustomerError")
+
+
+TIMES = """query($n: ID!) { customers(nodeId: $n, first: 5) { edges { node { name ...When } } } }
+fragment When on Customer { createdAt updatedAt }"""
+NO_TIMES = "query($n: ID!) { customers(nodeId: $n, first: 5) { edges { node { name } } } }"
+
+
+async def test_a_page_reads_the_timestamps_only_when_they_are_selected(
+    api: Api, world: World, count_queries: QueryCounter
+) -> None:
+    village = {"n": gid("GridNode", world.village1a.id)}
+    await api.as_("head", NO_TIMES, village)  # signed in, scope cached
+    count_queries.statements.clear()
+    plain = await api.as_("head", NO_TIMES, village)
+    assert plain["data"]["customers"]["edges"] == [{"node": {"name": "张一"}}]
+    page_reads = [s for s in count_queries.statements if "deposit_balance" in s]
+    assert page_reads, count_queries.statements
+    assert all("created_at" not in s for s in page_reads)
+    timed = await api.as_("head", TIMES, village)
+    node = timed["data"]["customers"]["edges"][0]["node"]
+    stored = await Customer.get(id=world.customers["c1a"].id)
+    assert node["createdAt"] == stored.created_at.isoformat()
+    assert node["updatedAt"] == stored.updated_at.isoformat()
