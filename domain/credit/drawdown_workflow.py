@@ -12,13 +12,15 @@ the marketer, and the person who disburses apart from the person who checked (ma
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
 from domain.access import Actor, Role
 from domain.credit.errors import CreditErrorCode
 from domain.errors import DomainError
+from domain.workflow import Guard as BaseGuard
+from domain.workflow import all_hold, check_guards
 
 
 class DrawdownState(StrEnum):
@@ -67,14 +69,7 @@ class DrawdownFacts:
     checker_id: int | None = None
 
 
-@dataclass(frozen=True)
-class DrawdownGuard:
-    name: str
-    holds: Callable[[Actor, DrawdownFacts], bool]
-    code: CreditErrorCode
-    refusal_zh: str
-    refusal_en: str
-
+DrawdownGuard = BaseGuard[DrawdownFacts]
 
 THE_MARKETER = DrawdownGuard(
     "the_marketer",
@@ -143,9 +138,7 @@ def check_drawdown(action: DrawdownAction, actor: Actor, facts: DrawdownFacts) -
             f"the drawdown is {shown_en}; cannot {en}",
             "state",
         )
-    for guard in transition.guards:
-        if not guard.holds(actor, facts):
-            raise DomainError(guard.code, guard.refusal_zh, guard.refusal_en)
+    check_guards(transition.guards, actor, facts)
     return transition.target
 
 
@@ -153,7 +146,5 @@ def allowed_drawdown_actions(actor: Actor, facts: DrawdownFacts) -> tuple[Drawdo
     return tuple(
         t.action
         for t in DRAWDOWN_TRANSITIONS.values()
-        if t.action != DrawdownAction.REQUEST
-        and facts.state in t.sources
-        and all(g.holds(actor, facts) for g in t.guards)
+        if t.action != DrawdownAction.REQUEST and facts.state in t.sources and all_hold(t.guards, actor, facts)
     )

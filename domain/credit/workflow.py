@@ -16,7 +16,7 @@ and write the change with the state and version they read, so that two people ac
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -24,6 +24,8 @@ from domain.access import Actor, Role
 from domain.credit.errors import CreditErrorCode
 from domain.errors import DomainError
 from domain.grid.paths import inside
+from domain.workflow import Guard as BaseGuard
+from domain.workflow import all_hold, check_guards
 
 
 class ApplicationState(StrEnum):
@@ -97,15 +99,7 @@ class ApplicationFacts:
     reviewer_ids: frozenset[int] = field(default_factory=frozenset)  # who decided on it (approve/reject/return)
 
 
-@dataclass(frozen=True)
-class Guard:
-    """A named condition on (actor, application); `refusal` is what the actor is told when it does not hold."""
-
-    name: str
-    holds: Callable[[Actor | None, ApplicationFacts], bool]
-    code: CreditErrorCode
-    refusal_zh: str
-    refusal_en: str
+Guard = BaseGuard[ApplicationFacts]
 
 
 def _in_scope(actor: Actor, facts: ApplicationFacts) -> bool:
@@ -235,9 +229,7 @@ def check(action: Action, actor: Actor | None, facts: ApplicationFacts | None, t
                 "state",
             )
         facts_for_guards = facts
-    for guard in transition.guards:
-        if not guard.holds(actor, facts_for_guards):
-            raise DomainError(guard.code, guard.refusal_zh, guard.refusal_en)
+    check_guards(transition.guards, actor, facts_for_guards)
 
 
 def allowed_actions(actor: Actor, facts: ApplicationFacts) -> tuple[Action, ...]:
@@ -245,5 +237,5 @@ def allowed_actions(actor: Actor, facts: ApplicationFacts) -> tuple[Action, ...]
     return tuple(
         t.action
         for t in TRANSITIONS.values()
-        if t.action not in ENTRY_ACTIONS and facts.state in t.sources and all(g.holds(actor, facts) for g in t.guards)
+        if t.action not in ENTRY_ACTIONS and facts.state in t.sources and all_hold(t.guards, actor, facts)
     )

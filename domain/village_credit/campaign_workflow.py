@@ -16,7 +16,7 @@ The use cases (resolvers/village_credit/) call `check` before they write and wri
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -24,6 +24,8 @@ from domain.access import Actor, Role
 from domain.errors import DomainError
 from domain.grid.paths import inside
 from domain.village_credit.errors import VillageCreditErrorCode as Code
+from domain.workflow import Guard as BaseGuard
+from domain.workflow import all_hold, check_guards
 
 
 class CampaignState(StrEnum):
@@ -86,13 +88,7 @@ class CampaignFacts:
     approver_id: int | None = None
 
 
-@dataclass(frozen=True)
-class Guard:
-    name: str
-    holds: Callable[[Actor, CampaignFacts], bool]
-    code: Code
-    refusal_zh: str
-    refusal_en: str
+Guard = BaseGuard[CampaignFacts]
 
 
 def _in_village(actor: Actor, facts: CampaignFacts) -> bool:
@@ -203,16 +199,10 @@ def check(action: CampaignAction, actor: Actor, facts: CampaignFacts) -> Campaig
             f"the campaign is at {facts.state.value.lower().replace('_', ' ')}; it cannot {en}",
             "action",
         )
-    for guard in transition.guards:
-        if not guard.holds(actor, facts):
-            raise DomainError(guard.code, guard.refusal_zh, guard.refusal_en, "action")
+    check_guards(transition.guards, actor, facts, "action")
     return transition.target
 
 
 def allowed_actions(actor: Actor, facts: CampaignFacts) -> tuple[CampaignAction, ...]:
     """What this person may do with the campaign now (the buttons an app shows)."""
-    return tuple(
-        t.action
-        for t in TRANSITIONS.values()
-        if t.source == facts.state and all(g.holds(actor, facts) for g in t.guards)
-    )
+    return tuple(t.action for t in TRANSITIONS.values() if t.source == facts.state and all_hold(t.guards, actor, facts))

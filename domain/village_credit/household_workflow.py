@@ -17,7 +17,7 @@ resolvers/village_credit/reviews.py). Separation of duties: the signer is not th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -25,6 +25,8 @@ from domain.access import Actor, Role
 from domain.errors import DomainError
 from domain.village_credit.campaign_workflow import CampaignState
 from domain.village_credit.errors import VillageCreditErrorCode as Code
+from domain.workflow import Guard as BaseGuard
+from domain.workflow import all_hold, check_guards
 
 
 class HouseholdState(StrEnum):
@@ -79,14 +81,7 @@ class HouseholdFacts:
     approver_id: int | None = None
 
 
-@dataclass(frozen=True)
-class Guard:
-    name: str
-    holds: Callable[[Actor, HouseholdFacts], bool]
-    code: Code
-    refusal_zh: str
-    refusal_en: str
-
+Guard = BaseGuard[HouseholdFacts]
 
 CAMPAIGN_SCREENING = Guard(
     "campaign_screening",
@@ -164,14 +159,10 @@ def check(action: HouseholdAction, actor: Actor, facts: HouseholdFacts, field: s
         raise DomainError(
             Code.WRONG_STATE, f"该户当前为{where_zh},不能{zh}", f"the household is {where_en}; it cannot {en}", field
         )
-    for guard in transition.guards:
-        if not guard.holds(actor, facts):
-            raise DomainError(guard.code, guard.refusal_zh, guard.refusal_en, field)
+    check_guards(transition.guards, actor, facts, field)
 
 
 def allowed_actions(actor: Actor, facts: HouseholdFacts) -> tuple[HouseholdAction, ...]:
     return tuple(
-        t.action
-        for t in TRANSITIONS.values()
-        if facts.state in t.sources and all(g.holds(actor, facts) for g in t.guards)
+        t.action for t in TRANSITIONS.values() if facts.state in t.sources and all_hold(t.guards, actor, facts)
     )
