@@ -164,19 +164,19 @@ async def decide_limit_change(actor: Actor, adjustment_id: int, confirm: bool, n
         raise DomainError(
             Code.ADJUSTMENT_DECIDED, "该额度调整已处理", "this limit change has already been decided", "adjustmentId"
         )
+    if adjustment.made_by_id == actor.staff_id:  # type: ignore[attr-defined]
+        raise DomainError(
+            Code.OWN_ADJUSTMENT,
+            "审查分离:不能确认自己提出的额度调整",
+            "maker-checker: nobody checks their own limit change",
+            "adjustmentId",
+        )
     checking_state, checker = CHECKERS[CampaignState(adjustment.stage)]
     if facts.state != checking_state:
         raise DomainError(
             Code.WRONG_STATE,
             "该额度调整须在下一审查环节确认",
             "this limit change is checked at the next review step",
-            "adjustmentId",
-        )
-    if adjustment.made_by_id == actor.staff_id:  # type: ignore[attr-defined]
-        raise DomainError(
-            Code.OWN_ADJUSTMENT,
-            "审查分离:不能确认自己提出的额度调整",
-            "maker-checker: nobody checks their own limit change",
             "adjustmentId",
         )
     _the_steps_person(actor, facts, checker, "adjustmentId")

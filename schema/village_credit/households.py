@@ -30,6 +30,7 @@ from schema.platform.jobs import Job
 
 HouseholdState = strawberry.enum(HouseholdStateModel, name="VillageHouseholdState", description="农户授信状态")
 ListColour = strawberry.enum(ListColourModel, name="ListColour", description="黑/灰/白名单")
+CENTS = Decimal("0.01")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -69,8 +70,8 @@ class LimitAdjustment:
             pk=row.id,
             id=strawberry.ID(str(row.id)),
             stage=row.stage,
-            from_limit=Decimal(row.from_limit),
-            to_limit=Decimal(row.to_limit),
+            from_limit=Decimal(row.from_limit).quantize(CENTS),
+            to_limit=Decimal(row.to_limit).quantize(CENTS),
             reason=row.reason,
             status=row.status,
             made_by_id=row.made_by_id,  # type: ignore[attr-defined]
