@@ -129,12 +129,12 @@ async def published_list(actor: Actor, campaign_id: int) -> posting.PublishedLis
     screenings = await HouseholdScreening.filter(
         campaign_id=campaign_id, state__in=[s.value for s in ON_THE_LIST]
     ).order_by("survey_id")
-    heads = dict(
-        (row[0], (row[1], row[2]))
+    heads = {
+        row[0]: (row[1], row[2])
         for row in await HouseholdSurvey.filter(campaign_id=campaign_id).values_list(
             "id", "head_name", "head_id_number"
         )
-    )
+    }
     rows = [
         posting.Row(
             village=campaign.village.name,
@@ -148,4 +148,3 @@ async def published_list(actor: Actor, campaign_id: int) -> posting.PublishedLis
         title_zh=f"{campaign.village.name}阳光信贷预授信额度公示", campaign_name=campaign.name,
         published_on=campaign.state_since.date(), rows=tuple(rows),
     )  # fmt: skip
-

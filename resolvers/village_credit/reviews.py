@@ -188,7 +188,10 @@ async def decide_limit_change(actor: Actor, adjustment_id: int, confirm: bool, n
         )
         if decided != 1:
             raise DomainError(
-                Code.ADJUSTMENT_DECIDED, "该额度调整已处理", "this limit change has already been decided", "adjustmentId"
+                Code.ADJUSTMENT_DECIDED,
+                "该额度调整已处理",
+                "this limit change has already been decided",
+                "adjustmentId",
             )
         screening = await HouseholdScreening.get(id=adjustment.screening_id)  # type: ignore[attr-defined]
         values: dict[str, object] = {"version": screening.version + 1, "updated_at": at}
@@ -206,7 +209,7 @@ async def decide_limit_change(actor: Actor, adjustment_id: int, confirm: bool, n
             screening.id,
             {"adjustment": adjustment.id, "to": str(adjustment.to_limit), **({"note": note} if note else {})},
         )
-    adjustment.status, adjustment.checked_by_id, adjustment.checked_at = status, actor.staff_id, at  # type: ignore[attr-defined]
+    adjustment.status, adjustment.checked_by_id, adjustment.checked_at = status, actor.staff_id, at
     adjustment.check_note = note
     return AdjustmentView(adjustment, screening.version + 1)
 

@@ -121,7 +121,7 @@ async def unscreened_count(campaign_id: int) -> int:
 
 
 async def _plan(params: ScreeningParams, scope: GridScope, conn: Any) -> list[SurveyRange]:
-    ids = list(
+    ids: list[Any] = list(
         await HouseholdSurvey.filter(campaign_id=params.campaign_id)
         .using_db(conn)
         .order_by("id")
@@ -137,7 +137,9 @@ def _amount(value: Any) -> Decimal:
     return Decimal(str(value or 0))
 
 
-def _facts(survey: dict[str, Any], core: dict[str, dict[str, Any]], listed: set[str], members: list[str]) -> HouseholdFacts:
+def _facts(
+    survey: dict[str, Any], core: dict[str, dict[str, Any]], listed: set[str], members: list[str]
+) -> HouseholdFacts:
     details = survey["details"] or {}
     head = core.get(survey["head_id_number"])
     rating = details.get("collector_rating")

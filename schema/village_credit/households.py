@@ -49,7 +49,9 @@ class LimitFactor:
     amount: Decimal = strawberry.field(description="Yuan, or the multiplier for RATING_MULTIPLIER")
 
 
-@strawberry.type(name="HouseholdLimitAdjustment", description="A reviewer's change of a limit (maker) and its check (checker)")
+@strawberry.type(
+    name="HouseholdLimitAdjustment", description="A reviewer's change of a limit (maker) and its check (checker)"
+)
 class LimitAdjustment:
     pk: strawberry.Private[int]
     id: strawberry.ID
@@ -191,7 +193,9 @@ async def published_list_url(info: Info, campaign_pk: int, pdf: bool) -> str:
 
 
 ScreenCampaignResult = Annotated[Job | VillageCreditError, strawberry.union("ScreenCampaignResult")]
-LimitAdjustmentResult = Annotated[LimitAdjustment | VillageCreditError, strawberry.union("HouseholdLimitAdjustmentResult")]
+LimitAdjustmentResult = Annotated[
+    LimitAdjustment | VillageCreditError, strawberry.union("HouseholdLimitAdjustmentResult")
+]
 REASON = max_length(reviews.MAX_REASON_LENGTH)
 
 

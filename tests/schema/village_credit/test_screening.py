@@ -28,6 +28,7 @@ from models import (
 from resolvers.platform import jobs
 from resolvers.platform.auth import actor_for
 from resolvers.village_credit import screening as screening_cases
+from tests.conftest import QueryCounter
 from tests.factories import Api, World, gid
 from tests.schema.village_credit.conftest import collecting, move, person, submit, survey
 
@@ -172,9 +173,7 @@ async def test_a_limit_is_replayed_to_the_same_answer_and_screening_again_replac
 
 
 @pytest.mark.parametrize("who", ROLES)
-async def test_only_a_collector_screens_and_only_while_screening(
-    api: Api, campaign: VillageCampaign, who: str
-) -> None:
+async def test_only_a_collector_screens_and_only_while_screening(api: Api, campaign: VillageCampaign, who: str) -> None:
     await _village(api, campaign)
     answer = await _screen(api, campaign, who)
     if who == "manager1a":
@@ -276,7 +275,8 @@ async def test_the_published_list_is_posted_with_masked_id_numbers(api: Api, cam
     assert len([r for r in rows if r and r[0] == 1.0]) == 1
     pdf = base64.b64decode(files["villageCampaign"]["publishedListPdf"].split(",", 1)[1])
     text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages)
-    assert masked in text and "158,000" in text
+    assert masked in text
+    assert "158,000" in text
     for every in await HouseholdScreening.all().prefetch_related("survey"):
         assert every.survey.head_id_number not in text
         assert every.survey.head_id_number not in str(rows)
@@ -312,3 +312,34 @@ async def test_a_survey_with_an_unknown_rating_or_flag_is_refused(api: Api, camp
         ("ERROR", "INVALID_RATING", "surveys[0].collectorRating"),
         ("ERROR", "INVALID_RATING", "surveys[1].riskFlags[0]"),
     ]
+
+
+async def test_the_households_page_costs_the_same_statements_whatever_its_size(
+    api: Api, campaign: VillageCampaign, count_queries: QueryCounter
+) -> None:
+    await _village(api, campaign)
+    await _screen(api, campaign)
+    page = """query($id: ID!, $n: Int!) { villageCampaign(id: $id) { households(first: $n) { edges { node {
+      headName headIdNumber reasons { code } explanation { code } adjustments { id } } } } } }"""
+    variables = {"id": gid("VillageCampaign", campaign.id)}
+    await api.as_("manager1a", page, {**variables, "n": 1})  # signs in and caches the scope
+    sizes = []
+    for n in (1, 11):
+        count_queries.statements.clear()
+        result = await api.as_("manager1a", page, {**variables, "n": n})
+        assert len(result["data"]["villageCampaign"]["households"]["edges"]) == n
+        sizes.append(len(count_queries.statements))
+    assert sizes[0] == sizes[1], count_queries.statements
+
+
+async def test_a_reason_longer_than_its_cap_is_refused_before_anything_runs(
+    api: Api, campaign: VillageCampaign
+) -> None:
+    await _village(api, campaign)
+    await _screen(api, campaign)
+    await move(api, "manager1a", campaign, "SUBMIT_FOR_REVIEW")
+    white = await HouseholdScreening.get(colour="WHITE")
+    variables = {"h": gid("VillageHousehold", white.id), "l": "100000", "r": "长" * 501, "v": white.version}
+    result = await api.as_("investigator", PROPOSE, variables)
+    assert result["errors"][0]["extensions"]["code"] == "VALUE_TOO_LONG"
+    assert await LimitAdjustment.all().count() == 0
