@@ -40,6 +40,9 @@ class VillageCampaign(Model):
     version = fields.IntField(default=1)
     created_at = fields.DatetimeField()
     state_since = fields.DatetimeField()
+    # the campaign template's decision pair (rules/decisions/<name>.json): how its households are screened and limited
+    screening_decision = fields.CharField(max_length=32, default="village_screening")
+    limit_decision = fields.CharField(max_length=32, default="village_limit")
 
     class Meta:
         table = "village_campaign"

@@ -26,6 +26,7 @@ from schema.staff import auth
 from schema.staff import types as staff_types
 from schema.staff.password_gate import PasswordChangeGate
 from schema.village_credit import funnel as village_funnel
+from schema.village_credit import households as village_households
 from schema.village_credit import mutations as village_mutations
 from schema.village_credit import queries as village_queries
 from schema.village_credit import signing as village_signing
@@ -59,6 +60,7 @@ Mutation = merge_types(
         credit_limits.Mutation,
         village_mutations.Mutation,
         village_signing.Mutation,
+        village_households.Mutation,
         notifications.Mutation,
         grid_mutations.Mutation,
     ),
@@ -79,6 +81,7 @@ def build_schema(settings: Settings = SETTINGS) -> strawberry.Schema:
             CreditLine,
             Drawdown,
             VillageCampaign,
+            village_households.VillageHousehold,
             audit.AuditEntry,
         ],
         extensions=[*build_extensions(settings), PasswordChangeGate, InputLimits],

@@ -3,7 +3,7 @@ the black, grey or white list, its pre-approved limit (预授信额度) reviewed
 the list, confirmed by a phone call-back (电话回访), and signed — a household that signs gets a credit line in the
 credit factory, ready for drawdown.
 
-    (survey) ─ screen ─▶ PROPOSED        (white list: a limit from the decision)
+    (survey) ─ screen ─▶ PROPOSED        (a collector, while the campaign screens; white list: a limit)
     (survey) ─ screen ─▶ EXCLUDED        (black or grey list: no limit, the reasons kept)
     PROPOSED / EXCLUDED ─ screen ─▶ PROPOSED / EXCLUDED          (screened again while the campaign screens)
     PROPOSED ─ approve ─▶ APPROVED       (the branch president publishes the campaign's list)
@@ -139,7 +139,7 @@ H, A = HouseholdState, HouseholdAction
 TRANSITIONS: Mapping[HouseholdAction, Transition] = {
     t.action: t
     for t in (
-        Transition(A.SCREEN, (None, H.PROPOSED, H.EXCLUDED), (CAMPAIGN_SCREENING,)),
+        Transition(A.SCREEN, (None, H.PROPOSED, H.EXCLUDED), (CAMPAIGN_SCREENING, A_COLLECTOR)),
         Transition(A.APPROVE, (H.PROPOSED,), (CAMPAIGN_PUBLISHING, A_SYSTEM_STEP), H.APPROVED),
         Transition(A.CONFIRM_CALL_BACK, (H.APPROVED,), (CAMPAIGN_PUBLISHED, A_COLLECTOR), H.CONFIRMED),
         Transition(A.DECLINE, (H.APPROVED, H.CONFIRMED), (CAMPAIGN_PUBLISHED, A_COLLECTOR), H.DECLINED),

@@ -34,6 +34,8 @@ LARGEST_AREA = Decimal("100000")  # mu
 LARGEST_PHOTO = 20 * 1024 * 1024
 CLOCK_SKEW = timedelta(minutes=10)
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+COLLECTOR_RATINGS = ("A", "B", "C", "D")
+RISK_FLAGS = ("GAMBLING", "DRUGS")
 
 
 class Relation(StrEnum):
@@ -108,6 +110,8 @@ class Survey:
     reputation: str = ""  # 口碑
     notes: str = ""
     photos: tuple[Photo, ...] = ()
+    collector_rating: str | None = None  # A/B/C/D: the collector's grade of the household (采集人评级)
+    risk_flags: tuple[str, ...] = ()  # GAMBLING (赌博), DRUGS (吸毒): conduct the collector noted
 
     @property
     def head(self) -> Member:
@@ -240,6 +244,7 @@ def check_survey(survey: Survey, now: datetime) -> Survey:
     )
     for i, photo in enumerate(survey.photos):
         _check_photo(photo, f"photos[{i}]", now)
+    _check_soft_information(survey)
     return replace(
         survey,
         client_id=client_id,
@@ -261,7 +266,24 @@ def check_survey(survey: Survey, now: datetime) -> Survey:
         character=_text(survey.character, "character", "人品评价", "character"),
         reputation=_text(survey.reputation, "reputation", "口碑评价", "reputation"),
         notes=_text(survey.notes, "notes", "备注", "notes"),
+        risk_flags=tuple(sorted(set(survey.risk_flags))),
     )
+
+
+def _check_soft_information(survey: Survey) -> None:
+    if survey.collector_rating is not None and survey.collector_rating not in COLLECTOR_RATINGS:
+        raise DomainError(
+            Code.INVALID_RATING, "采集人评级须为A、B、C或D", "the collector's rating is A, B, C or D", "collectorRating"
+        )
+    _at_most(survey.risk_flags, len(RISK_FLAGS), "riskFlags", "不良嗜好", "risk flags")
+    for i, flag in enumerate(survey.risk_flags):
+        if flag not in RISK_FLAGS:
+            raise DomainError(
+                Code.INVALID_RATING,
+                "不良嗜好须为GAMBLING(赌博)或DRUGS(吸毒)",
+                "a risk flag is GAMBLING or DRUGS",
+                f"riskFlags[{i}]",
+            )
 
 
 def _check_photo(photo: Photo, at: str, now: datetime) -> None:

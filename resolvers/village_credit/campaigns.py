@@ -21,7 +21,7 @@ from domain.village_credit.errors import VillageCreditErrorCode as Code
 from models import GridLevel, GridNode, Staff, VillageCampaign, VillageCampaignEvent
 from resolvers.platform.pagination import Page, paginate
 from resolvers.platform.unit_of_work import unit_of_work
-from resolvers.village_credit import policy
+from resolvers.village_credit import policy, reviews
 
 MAX_COLLECTORS = 20
 MAX_REASON_LENGTH = 500
@@ -203,6 +203,7 @@ async def move_campaign(
         )
         if written != 1:
             raise stale()
+        await reviews.on_campaign_move(actor, campaign.id, facts, action, at)  # screening and limit reviews
         await VillageCampaignEvent.create(
             campaign_id=campaign.id,
             action=action.value,

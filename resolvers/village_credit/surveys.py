@@ -262,6 +262,8 @@ def _columns(survey: Survey, at: datetime) -> dict[str, Any]:
         "character": survey.character,
         "reputation": survey.reputation,
         "notes": survey.notes,
+        "collector_rating": survey.collector_rating,
+        "risk_flags": list(survey.risk_flags),
     }
     return {
         "client_version": survey.client_version,

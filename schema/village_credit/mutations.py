@@ -96,6 +96,14 @@ class SurveyInput:
     reputation: str = strawberry.field(default="", description="口碑 (soft information)", directives=NOTE)
     notes: str = strawberry.field(default="", directives=NOTE)
     photos: list[PhotoInput] = strawberry.field(default_factory=list, directives=max_items(rules.MAX_ITEMS))
+    collector_rating: str | None = strawberry.field(
+        default=None, description="采集人评级: A, B, C or D (soft information)", directives=max_length(1)
+    )
+    risk_flags: list[str] = strawberry.field(
+        default_factory=list,
+        description="Conduct the collector noted: GAMBLING (赌博), DRUGS (吸毒)",
+        directives=max_items(len(rules.RISK_FLAGS), 16),
+    )
 
     def draft(self) -> rules.Survey:
         return rules.Survey(
@@ -122,6 +130,8 @@ class SurveyInput:
             reputation=self.reputation,
             notes=self.notes,
             photos=tuple(rules.Photo(p.sha256, p.size_bytes, p.taken_at) for p in self.photos),
+            collector_rating=self.collector_rating,
+            risk_flags=tuple(self.risk_flags),
         )
 
 

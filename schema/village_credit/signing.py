@@ -20,10 +20,8 @@ from schema.platform.context import Info
 from schema.platform.errors import VillageCreditError
 from schema.platform.ids import decode_pk
 from schema.platform.input_limits import max_length
+from schema.village_credit.households import HouseholdState
 
-HouseholdState = strawberry.enum(
-    HouseholdStateModel, name="VillageHouseholdState", description="农户在整村授信中的进度"
-)
 CallBackOutcome = strawberry.enum(
     CallBackOutcomeModel,
     name="CallBackOutcome",

@@ -24,6 +24,8 @@ from resolvers.village_credit.campaigns import CampaignView
 from resolvers.village_credit.surveys import SurveyStatus as SurveyStatusModel
 from resolvers.village_credit.surveys import SurveyView
 from schema.platform.context import Info
+from schema.platform.pagination import CountedConnection, Cursor
+from schema.village_credit import households as village_households
 
 CampaignState = strawberry.enum(CampaignStateModel, name="VillageCampaignState", description="整村授信活动阶段")
 CampaignAction = strawberry.enum(CampaignActionModel, name="VillageCampaignAction", description="整村授信活动的操作")
@@ -115,6 +117,34 @@ class VillageCampaign(relay.Node):
     @strawberry.field(description="Every step so far, oldest first")
     async def history(self) -> list[VillageCampaignStep]:
         return [VillageCampaignStep.of(e) for e in await campaigns.history_of(self.pk)]
+
+    @strawberry.field(description="The screened households (筛查结果), in survey order, by list and state")
+    async def households(
+        self,
+        info: Info,
+        colours: list[village_households.ListColour] | None = None,  # type: ignore[valid-type]
+        states: list[village_households.HouseholdState] | None = None,  # type: ignore[valid-type]
+        first: int | None = 50,
+        after: Cursor = None,
+    ) -> CountedConnection[village_households.VillageHousehold]:
+        page = await village_households.households_of(info, self.pk, colours, states, first, after)
+        return CountedConnection.from_page(page, village_households.VillageHousehold.of)
+
+    @strawberry.field(description="How many households were surveyed and are on each list in each state")
+    async def screening_summary(self, info: Info) -> village_households.ScreeningSummary:
+        return await village_households.summary_of(info, self.pk)
+
+    @strawberry.field(
+        description="The published list (张榜公示) as an XLSX data: URL, ID numbers masked; once published"
+    )
+    async def published_list_xlsx(self, info: Info) -> str:
+        return await village_households.published_list_url(info, self.pk, pdf=False)
+
+    @strawberry.field(
+        description="The published list as a printable A4 PDF data: URL, ID numbers masked; once published"
+    )
+    async def published_list_pdf(self, info: Info) -> str:
+        return await village_households.published_list_url(info, self.pk, pdf=True)
 
 
 def _disclosed(info: Info, survey: SurveyView, field_name: str, value: T) -> T:

@@ -15,7 +15,8 @@ from domain.credit.decision_chain import chain
 from domain.credit.decisions import DECISIONS_DIRECTORY, DecisionBook, explain
 from domain.credit.errors import CreditErrorCode, DecisionError
 
-DECISIONS = ("admission", "rating", "limit", "pricing", "guarantor_admission")
+CHAIN = ("admission", "rating", "limit", "pricing", "guarantor_admission")
+DECISIONS = (*CHAIN, "village_screening", "village_limit")
 
 
 def _cell(text: str) -> Any:
@@ -307,7 +308,7 @@ def test_the_chain_feeds_each_answer_forward(book: DecisionBook) -> None:
     ¥300,000: with ¥100,000 already guaranteed and ¥50,000 of own debts, ¥450,000 is 3.75 × the ¥120,000
     income, within the limit of 5."""
     result = chain(book, APPLICATION)
-    assert [evaluation.decision for evaluation in result.evaluations] == list(DECISIONS)
+    assert [evaluation.decision for evaluation in result.evaluations] == list(CHAIN)
     assert result.admission.outputs == {"admitted": True, "reasons": [], "age_at_maturity": 43}
     assert result.rating is not None
     assert result.limit is not None
@@ -353,7 +354,7 @@ def test_the_chain_stops_at_a_refusal_and_skips_an_absent_guarantor(book: Decisi
     assert (alone.limit.outputs["suggested_limit"], alone.limit.outputs["binding_constraint"]) == (250000, "INCOME")
 
 
-def test_the_shipped_directory_holds_exactly_the_five_decisions(book: DecisionBook) -> None:
+def test_the_shipped_directory_holds_exactly_the_seven_decisions(book: DecisionBook) -> None:
     assert sorted(book.names) == sorted(DECISIONS)
     assert {path.name for path in Path(DECISIONS_DIRECTORY).glob("*.golden.csv")} == {
         f"{n}.golden.csv" for n in DECISIONS

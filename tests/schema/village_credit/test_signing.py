@@ -78,9 +78,8 @@ async def _published(api: Api, world: World, campaign: VillageCampaign) -> list[
         ("APPROVE_AND_PUBLISH", "president1"),
     ):
         assert (await move(api, who, campaign, action))["__typename"] == "VillageCampaign", action
-    await HouseholdScreening.filter(campaign_id=campaign.id, state=HouseholdState.PROPOSED).update(
-        state=HouseholdState.APPROVED
-    )
+    approved = await HouseholdScreening.filter(campaign_id=campaign.id, state=HouseholdState.APPROVED).count()
+    assert approved == len(WHITE_LIMITS)  # publication approved the white list
     return screenings
 
 
@@ -155,7 +154,7 @@ async def test_only_a_collector_calls_back_or_signs_in_order_and_a_refusal_chang
     stale = await _step(api, "manager1a", CALL_BACK, h=h, o="CONFIRMED", v=99)
     assert stale["code"] == "STALE_VERSION"
     unchanged = await HouseholdScreening.get(id=households[1].id)
-    assert (unchanged.state, unchanged.version, unchanged.called_back_at) == ("APPROVED", 1, None)
+    assert (unchanged.state, unchanged.version, unchanged.called_back_at) == ("APPROVED", 2, None)
     assert await AuditLog.filter(target_type="HouseholdScreening").count() == 0
 
     gone = await _step(api, "manager1a", CALL_BACK, h=h, o="UNREACHABLE", note="三次未接通")
