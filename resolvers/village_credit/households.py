@@ -17,7 +17,7 @@ from domain.village_credit.campaign_workflow import CampaignState
 from domain.village_credit.errors import VillageCreditErrorCode as Code
 from domain.village_credit.household_workflow import HouseholdState, ListColour
 from domain.village_credit.screening import Factor, explain_limit
-from models import HouseholdScreening, HouseholdSurvey, LimitAdjustment, VillageDecisionRecord
+from models import CreditLine, HouseholdScreening, HouseholdSurvey, LimitAdjustment, VillageDecisionRecord
 from resolvers.platform.pagination import Page, paginate
 from resolvers.village_credit import campaigns, policy, reviews
 
@@ -35,6 +35,7 @@ class HouseholdView:
     sees_personal_data: bool
     explanation: tuple[Factor, ...]
     adjustments: tuple[LimitAdjustment, ...]
+    line_id: int | None = None  # the credit line signing granted
 
 
 async def _views(screenings: Sequence[HouseholdScreening], in_clear: bool) -> list[HouseholdView]:
@@ -53,6 +54,10 @@ async def _views(screenings: Sequence[HouseholdScreening], in_clear: bool) -> li
         if isinstance(outputs, dict) and "pre_approved_limit" in outputs
     }
     adjustments = await reviews.adjustments_of(ids)
+    granted = [s.application_id for s in screenings if s.application_id]  # type: ignore[attr-defined]
+    lines = (
+        dict(await CreditLine.filter(application_id__in=granted).values_list("application_id", "id")) if granted else {}
+    )
     views = []
     for s in screenings:
         head = heads[s.survey_id]  # type: ignore[attr-defined]
@@ -66,6 +71,7 @@ async def _views(screenings: Sequence[HouseholdScreening], in_clear: bool) -> li
                 sees_personal_data=in_clear,
                 explanation=tuple(explain_limit(outputs)) if isinstance(outputs, dict) else (),
                 adjustments=tuple(adjustments.get(s.id, ())),
+                line_id=lines.get(s.application_id),  # type: ignore[attr-defined]
             )
         )
     return views

@@ -99,6 +99,11 @@ class VillageHousehold(relay.Node):
     version: int = strawberry.field(description="Pass back as expectedVersion")
     explanation: list[LimitFactor] = strawberry.field(description="The limit, factor by factor")
     adjustments: list[LimitAdjustment]
+    called_back_at: datetime.datetime | None = strawberry.field(description="When the call-back (电话回访) was made")
+    signed_at: datetime.datetime | None = strawberry.field(description="When the household signed (签约)")
+    credit_line_id: strawberry.ID | None = strawberry.field(
+        description="The credit line signing granted (a CreditLine node, shown to whoever may see it)"
+    )
 
     @classmethod
     def of(cls, view: HouseholdView) -> VillageHousehold:
@@ -117,6 +122,9 @@ class VillageHousehold(relay.Node):
             version=s.version,
             explanation=[LimitFactor(code=f.code, zh=f.zh, en=f.en, amount=f.amount) for f in view.explanation],
             adjustments=[LimitAdjustment.of(a) for a in view.adjustments],
+            called_back_at=s.called_back_at,
+            signed_at=s.signed_at,
+            credit_line_id=strawberry.ID(relay.to_base64("CreditLine", view.line_id)) if view.line_id else None,
         )
 
     @strawberry.field(description="The head's resident ID number, masked unless you collect for the campaign")

@@ -35,7 +35,7 @@ from tests.factories import ROLES, Api, World, gid
 from tests.schema.village_credit.conftest import collecting, move, person, submit, survey
 
 STEP_FIELDS = """__typename
-  ... on VillageHouseholdStep { householdId state version limit calledBackAt signedAt line { id amount } }
+  ... on VillageHousehold { id state version limit calledBackAt signedAt creditLineId }
   ... on VillageCreditError { code field messageZh messageEn }"""
 CALL_BACK = f"""mutation($h: ID!, $o: CallBackOutcome!, $note: String! = "", $v: Int) {{
   callBackHousehold(householdId: $h, outcome: $o, note: $note, expectedVersion: $v) {{ {STEP_FIELDS} }} }}"""
@@ -43,6 +43,7 @@ SIGN = f"""mutation($h: ID!, $v: Int) {{ signHousehold(householdId: $h, expected
 FUNNEL = """query($c: ID, $n: ID) { villageCreditFunnel(campaignId: $c, nodeId: $n) {
   title campaigns black grey steps { step households conversion }
   managers { staffId name surveyed white approved signed drew } villages { code households surveyed coverage } } }"""
+LINE = "query($id: ID!) { node(id: $id) { ... on CreditLine { amount status } } }"
 WHITE_LIMITS = (Decimal("50000"), Decimal("30000"), Decimal("80000"))
 
 
@@ -102,7 +103,8 @@ async def test_a_household_called_back_and_signed_gets_a_line_a_drawdown_can_be_
     assert called["calledBackAt"]
     signed = await _step(api, "manager1a2", SIGN, h=h, v=called["version"])
     assert signed["state"] == "SIGNED", signed
-    assert Decimal(signed["line"]["amount"]) == WHITE_LIMITS[0]
+    line_node = await api.as_("manager1a2", LINE, {"id": signed["creditLineId"]})
+    assert Decimal(line_node["data"]["node"]["amount"]) == WHITE_LIMITS[0]
 
     stored = await HouseholdScreening.get(id=first.id)
     survey_row = await HouseholdSurvey.get(id=first.survey_id)  # type: ignore[attr-defined]
