@@ -213,3 +213,31 @@ def explain_limit(outputs: Mapping[str, Any]) -> list[Factor]:
         for code, zh, en in _FACTORS
         if outputs.get(code) is not None
     ]
+
+
+HOUSEHOLD_RATINGS = {  # the collector's grade as the credit rating's village credit rating (网格信用评定)
+    CollectorRating.A: "EXCELLENT",
+    CollectorRating.B: "GOOD",
+    CollectorRating.C: "ORDINARY",
+}
+
+
+def credit_rating_inputs(facts: HouseholdFacts, operations: str) -> dict[str, object]:
+    """The credit factory's rating decision's facts for a surveyed household, from what the survey and the
+    core-banking file hold: income from the farm unless the survey names an operation, assets and debts as
+    surveyed (the bank's own loans among the debts), deposits as the core file gives them, any overdue in the
+    last 24 months counted once, and the village's credit rating from the collector's grade in a credit village.
+    What neither records (years of that income, of the relationship, of credit history) counts as none."""
+    core = facts.core or CoreFacts()
+    return {
+        "income_source": "BUSINESS" if operations.strip() else "FARMING",
+        "income_years": 0,
+        "total_assets": float(facts.assets),
+        "total_debts": float(facts.debts_elsewhere + core.loan_balance),
+        "avg_deposit_balance_12m": float(core.deposit_balance),
+        "relationship_years": 0,
+        "overdue_count_24m": 1 if core.max_overdue_days > 0 else 0,
+        "credit_history_years": 0,
+        "household_credit_rating": HOUSEHOLD_RATINGS.get(facts.collector_rating, "") if facts.collector_rating else "",
+        "credit_village": True,
+    }

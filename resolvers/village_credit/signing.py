@@ -9,7 +9,8 @@ Signing records, in one transaction:
 - a credit application of the whole-village product (整村授信, `zhengcun`) already approved: the survey was its
   investigation, the campaign's reviewers and branch president its approvers (they are its reviewers, so
   separation of duties holds in the credit factory as it did in the campaign), the household's screening and
-  limit decisions copied to it as evaluated;
+  limit decisions copied to it as evaluated, and the product's rating decision run on the household's facts
+  (the grade its drawdowns are priced on);
 - the line (授信额度) for the reviewed limit, through the credit factory's own `grant_line`.
 """
 
@@ -31,6 +32,7 @@ from domain.text import checked_text
 from domain.village_credit import household_workflow as workflow
 from domain.village_credit.campaign_workflow import CampaignFacts
 from domain.village_credit.household_workflow import HouseholdAction, HouseholdFacts, HouseholdState
+from domain.village_credit.screening import credit_rating_inputs
 from domain.village_credit.surveys import Relation
 from models import (
     CreditApplication,
@@ -47,6 +49,7 @@ from resolvers.credit.applications import catalogue
 from resolvers.credit.approval import grant_line
 from resolvers.platform.unit_of_work import unit_of_work
 from resolvers.village_credit import campaigns
+from resolvers.village_credit import screening as screening_cases
 
 PRODUCT = "zhengcun"
 MAX_NOTE_LENGTH = 500
@@ -160,6 +163,10 @@ async def sign(actor: Actor, household_id: int, expected_version: int | None = N
     product = catalogue().current(PRODUCT, now().date())
     limit = Decimal(screening.limit or 0)
     product.check_amount(limit, "limit")
+    # the product's own rating decision, on the household's survey and core-banking facts: the grade its
+    # drawdowns are priced on
+    (facts_now,) = await screening_cases.facts_of(campaign.id, survey.id, survey.id)
+    rating = apps.evaluate(product, "rating", credit_rating_inputs(facts_now, survey.operations))
     at = now()
     async with unit_of_work() as uow:
         customer = await _customer_of(actor, survey, campaign, at.date())
@@ -178,7 +185,7 @@ async def sign(actor: Actor, household_id: int, expected_version: int | None = N
             guarantee_type=GuaranteeType.CREDIT,
             purpose=f"整村授信 {campaign.name}"[:200],
             state=ApplicationState.APPROVED,
-            rating_grade=screening.rating,
+            rating_grade=str(rating.outputs["grade"]),
             suggested_limit=screening.proposed_limit,
             recommended_limit=limit,
             approved_limit=limit,
@@ -189,6 +196,7 @@ async def sign(actor: Actor, household_id: int, expected_version: int | None = N
             decided_at=at,
         )
         await _copy_decisions(screening.id, application.id)
+        await apps.record_decisions(application.id, StageName.ADMISSION.value, [rating])
         await apps.entered(
             uow, application, Action.GRANT_BY_CAMPAIGN, actor,
             {"product": f"{product.code}@{product.version}", "amount": str(limit), "campaign": campaign.id,

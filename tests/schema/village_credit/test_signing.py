@@ -118,10 +118,17 @@ async def test_a_household_called_back_and_signed_gets_a_line_a_drawdown_can_be_
     )  # fmt: skip
     assert application.approver_ids == [world.staff["president1"].id]
     assert set(application.reviewer_ids) == {world.staff[p].id for p in ("investigator", "approver", "president1")}
-    copied = await DecisionRecord.filter(application_id=application.id).values_list("decision", "inputs", "outputs")
+    recorded = (
+        await DecisionRecord.filter(application_id=application.id)
+        .order_by("id")
+        .values_list("decision", "inputs", "outputs")
+    )
     kept = await VillageDecisionRecord.filter(screening_id=first.id).values_list("decision", "inputs", "outputs")
-    assert copied == kept
-    assert len(copied) == 1
+    assert recorded[: len(kept)] == kept  # the household's decisions, as evaluated
+    rating = recorded[len(kept) :]
+    assert [r[0] for r in rating] == ["rating"]  # the product's rating, on the household's facts
+    assert rating[0][1]["credit_village"] is True
+    assert application.rating_grade == rating[0][2]["grade"]
     line = await CreditLine.get(application_id=application.id)
     assert (line.amount, line.product_code, line.status) == (WHITE_LIMITS[0], "zhengcun", "ACTIVE")
     assert (await Customer.get(id=customer.id)).credit_line == WHITE_LIMITS[0]
