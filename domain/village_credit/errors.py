@@ -30,6 +30,8 @@ class VillageCreditErrorCode(StrEnum):
     INVALID_PHOTO = "INVALID_PHOTO"
     INVALID_SURVEY_TIME = "INVALID_SURVEY_TIME"
     SURVEY_CONFLICT = "SURVEY_CONFLICT"
+    # call-backs and signing (电话回访、签约)
+    NO_PHONE = "NO_PHONE"
     INVALID_RATING = "INVALID_RATING"
     # screening (筛查), limit reviews (初审/复核/审批) and the published list (张榜公示)
     NOT_SCREENED = "NOT_SCREENED"

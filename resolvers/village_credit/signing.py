@@ -31,6 +31,7 @@ from domain.errors import DomainError, ErrorCode, not_found
 from domain.text import checked_text
 from domain.village_credit import household_workflow as workflow
 from domain.village_credit.campaign_workflow import CampaignFacts
+from domain.village_credit.errors import VillageCreditErrorCode as Code
 from domain.village_credit.household_workflow import HouseholdAction, HouseholdFacts, HouseholdState
 from domain.village_credit.screening import credit_rating_inputs
 from domain.village_credit.surveys import Relation
@@ -133,6 +134,15 @@ async def call_back(
     action = HouseholdAction.CONFIRM_CALL_BACK if outcome == CallBackOutcome.CONFIRMED else HouseholdAction.DECLINE
     current = household_facts(screening, facts)
     workflow.check(action, actor, current)
+    survey = await HouseholdSurvey.get(id=screening.survey_id)  # type: ignore[attr-defined]
+    if outcome != CallBackOutcome.UNREACHABLE and not (survey.phone or _head_phone(survey)):
+        raise DomainError(
+            Code.NO_PHONE,
+            "该户没有登记电话,无法电话回访;请上门核实并补录电话后再回访,或登记为联系不上",
+            "the household has no phone on its survey: visit, add the phone to the survey and call again, "
+            "or record it as unreachable",
+            "householdId",
+        )
     if expected_version is not None and expected_version != screening.version:
         raise _stale()
     target = workflow.TRANSITIONS[action].target

@@ -32,9 +32,11 @@ from models import (
     Drawdown,
     DrawdownEvent,
     Guarantee,
+    HouseholdScreening,
     Loan,
     LoanInstalment,
     Staff,
+    VillageCampaign,
 )
 from resolvers.credit import applications as apps
 from resolvers.credit import drawdowns, policy
@@ -163,6 +165,11 @@ async def test_the_three_posts_are_kept_apart_on_every_application_and_drawdown(
         if investigator is not None:
             assert investigator != marketer
             assert a.product_code in staff[investigator].product_skills
+        if events[a.id][0].action == Action.GRANT_BY_CAMPAIGN:  # approved by a whole-village campaign's reviews
+            assert len(a.approver_ids) == 1
+            assert marketer not in a.reviewer_ids
+            assert set(a.approver_ids) <= set(a.reviewer_ids)
+            continue
         approvals = [e.actor_id for e in events[a.id] if e.action in (Action.APPROVE, Action.REJECT)]  # type: ignore[attr-defined]
         assert len(approvals) == len(set(approvals))
         assert not {marketer, investigator} & set(approvals)
@@ -222,6 +229,7 @@ async def test_the_work_in_progress_stops_at_every_stage(demo: DemoCounty) -> No
         live = Counter(await CreditApplication.filter(client_id__startswith="live-").values_list("state", flat=True))
         live_drawn = Counter(await Drawdown.filter(client_id__startswith="live-").values_list("state", flat=True))
         documents = await ContractDocument.all().count()
+        village_drawn = await Drawdown.filter(client_id__startswith="village-").count()
     assert live["ADMISSION_REFUSED"] == pipeline[Stage.REFUSED]
     assert live["AWAITING_ASSIGNMENT"] == pipeline[Stage.WAITING]
     assert live["INVESTIGATING"] == pipeline[Stage.INVESTIGATING]
@@ -231,7 +239,7 @@ async def test_the_work_in_progress_stops_at_every_stage(demo: DemoCounty) -> No
         "PRICED": pipeline[Stage.PRICED], "SIGNED": pipeline[Stage.SIGNED], "CHECKED": pipeline[Stage.CHECKED],
         "DISBURSED": pipeline[Stage.DISBURSED],
     }  # fmt: skip
-    assert documents == sum(live_drawn.values())  # each e-contract kept as issued
+    assert documents == sum(live_drawn.values()) + village_drawn  # each e-contract kept as issued
 
 
 async def test_the_books_contracts_were_signed_on_paper_and_the_platforms_are_pdfs(demo: DemoCounty) -> None:
@@ -304,3 +312,19 @@ async def test_the_summary_describes_the_book(demo: DemoCounty) -> None:
     assert "不良户数占比" in text
     assert demo.summary.scale == SCALE
     assert demo.summary.today <= date.today()
+
+
+async def test_the_demo_village_went_from_surveys_to_first_loans(demo: DemoCounty) -> None:
+    village = demo.summary.village
+    assert village["surveyed"] > 0
+    assert village["SIGNED"] >= 1
+    async with sqlite_database(demo.path):
+        accepted = await VillageCampaign.filter(state="ACCEPTED").values_list("id", flat=True)
+        assert len(accepted) == 1
+        signed = await HouseholdScreening.filter(campaign_id=accepted[0], state="SIGNED").count()
+        loans = await Loan.filter(drawdown__client_id__startswith="village-").count()
+        waiting = await VillageCampaign.filter(state__in=["FIRST_REVIEW", "COLLECTING"]).count()
+    assert signed == village["SIGNED"]
+    assert loans >= 1
+    assert waiting >= 1  # the township's other campaigns are under way
+    assert "Whole-village credit" in demo.summary.describe()
