@@ -293,6 +293,11 @@ async def test_households_are_masked_per_the_campaign_policy(
     numbers = {e["node"]["headIdNumber"] for e in data["households"]["edges"]}
     clear = set(heads.values())
     assert (numbers == clear) if in_clear else (not numbers & clear and all("********" in n for n in numbers))
+    rows = await AuditLog.filter(action="personal_data.read", target_type="HouseholdSurvey").values_list(
+        "changes", flat=True
+    )
+    read = [r for r in rows if "headIdNumber" in r["fields"]]  # type: ignore[index]
+    assert len(read) == (11 if in_clear else 0)  # each head's ID number read in clear is audited
 
 
 @pytest.mark.parametrize("who", ["manager1b", "approver", "backoffice", "admin", "president2"])
