@@ -17,6 +17,7 @@ from python_calamine import CalamineWorkbook
 from models import (
     AuditLog,
     CoreCustomerRecord,
+    DecisionFileVersion,
     EnforcementListEntry,
     HouseholdScreening,
     Job,
@@ -164,6 +165,8 @@ async def test_a_limit_is_replayed_to_the_same_answer_and_screening_again_replac
     replays = await screening_cases.replay_household(actor, white.id)
     assert [r.matches for r in replays] == [True, True]
     assert [[rule.rule_id for rule in r.evaluation.fired_rules] for r in replays] == [["K03"], ["R01", "O02"]]
+    kept = await DecisionFileVersion.filter(decision__in=["village_screening", "village_limit"]).count()
+    assert kept == 2  # each file's text once, whatever the number of households
     records = await VillageDecisionRecord.all().count()
     await _screen(api, campaign)
     assert await HouseholdScreening.all().count() == 11
