@@ -351,3 +351,23 @@ async def test_a_reason_longer_than_its_cap_is_refused_before_anything_runs(
     result = await api.as_("investigator", PROPOSE, variables)
     assert result["errors"][0]["extensions"]["code"] == "VALUE_TOO_LONG"
     assert await LimitAdjustment.all().count() == 0
+
+
+@pytest.mark.parametrize("who", ROLES)
+async def test_only_the_named_first_reviewer_proposes_at_the_first_review(
+    api: Api, campaign: VillageCampaign, who: str
+) -> None:
+    await _village(api, campaign)
+    await _screen(api, campaign)
+    await move(api, "manager1a", campaign, "SUBMIT_FOR_REVIEW")
+    white = await HouseholdScreening.get(colour="WHITE")
+    answer = await _propose(api, who, white, "100000")
+    files = await api.as_(who, LIST_FILES, {"id": gid("VillageCampaign", campaign.id)})
+    if who == "investigator":
+        assert answer["status"] == "PROPOSED"
+        return
+    sees = who in ("head", "president1", "manager1a")
+    assert answer["code"] == ("WRONG_ROLE" if sees else "NOT_FOUND")
+    assert files["errors"][0]["extensions"]["code"] == ("NOT_PUBLISHED" if sees else "NOT_FOUND")
+    assert await LimitAdjustment.all().count() == 0
+    assert (await HouseholdScreening.get(id=white.id)).version == white.version
