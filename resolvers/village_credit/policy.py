@@ -10,7 +10,8 @@ and masking side by side, so that a detail page, a work list and a mask can neve
 - An approver sees the campaigns waiting for the second review (复核) in their grid scope (anywhere, when they
   have none) and those they second-reviewed, surveys masked.
 - The back office and the administrator see none.
-Whoever sees a campaign sees its surveys.
+Whoever sees a campaign sees its surveys and its screened households (lists, reasons, limits), the heads' ID
+numbers masked by the same rule; the published list (张榜公示) is posted in the village, so it is always masked.
 """
 
 from __future__ import annotations

@@ -22,10 +22,10 @@ from tortoise.expressions import F
 from domain.access import Actor
 from domain.errors import DomainError, ErrorCode, not_found
 from domain.text import checked_text
-from domain.village_credit import campaign_workflow
+from domain.village_credit import campaign_workflow, household_workflow
 from domain.village_credit.campaign_workflow import CampaignAction, CampaignFacts, CampaignState
 from domain.village_credit.errors import VillageCreditErrorCode as Code
-from domain.village_credit.household_workflow import HouseholdState
+from domain.village_credit.household_workflow import HouseholdAction, HouseholdState
 from models import HouseholdScreening, LimitAdjustment
 from resolvers.platform.unit_of_work import unit_of_work
 from resolvers.village_credit import campaigns
@@ -242,6 +242,12 @@ async def on_campaign_move(
                 "action",
             )
     if action == CampaignAction.APPROVE_AND_PUBLISH:
+        household_workflow.check(
+            HouseholdAction.APPROVE,
+            actor,
+            household_workflow.HouseholdFacts(HouseholdState.PROPOSED, facts.state, facts.collector_ids),
+            "action",
+        )
         await HouseholdScreening.filter(campaign_id=campaign_id, state=HouseholdState.PROPOSED).update(
             state=HouseholdState.APPROVED, version=F("version") + 1, updated_at=at
         )

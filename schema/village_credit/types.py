@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
 import strawberry
 from strawberry import relay
@@ -24,6 +24,7 @@ from resolvers.village_credit.campaigns import CampaignView
 from resolvers.village_credit.surveys import SurveyStatus as SurveyStatusModel
 from resolvers.village_credit.surveys import SurveyView
 from schema.platform.context import Info
+from schema.platform.input_limits import max_items
 from schema.platform.pagination import CountedConnection, Cursor
 from schema.village_credit import households as village_households
 
@@ -122,8 +123,14 @@ class VillageCampaign(relay.Node):
     async def households(
         self,
         info: Info,
-        colours: list[village_households.ListColour] | None = None,  # type: ignore[valid-type]
-        states: list[village_households.HouseholdState] | None = None,  # type: ignore[valid-type]
+        colours: Annotated[
+            list[village_households.ListColour] | None,  # type: ignore[valid-type]
+            strawberry.argument(directives=max_items(3)),
+        ] = None,
+        states: Annotated[
+            list[village_households.HouseholdState] | None,  # type: ignore[valid-type]
+            strawberry.argument(directives=max_items(6)),
+        ] = None,
         first: int | None = 50,
         after: Cursor = None,
     ) -> CountedConnection[village_households.VillageHousehold]:

@@ -17,6 +17,7 @@ from python_calamine import CalamineWorkbook
 from models import (
     AuditLog,
     CoreCustomerRecord,
+    DecisionFileVersion,
     EnforcementListEntry,
     HouseholdScreening,
     Job,
@@ -164,6 +165,8 @@ async def test_a_limit_is_replayed_to_the_same_answer_and_screening_again_replac
     replays = await screening_cases.replay_household(actor, white.id)
     assert [r.matches for r in replays] == [True, True]
     assert [[rule.rule_id for rule in r.evaluation.fired_rules] for r in replays] == [["K03"], ["R01", "O02"]]
+    kept = await DecisionFileVersion.filter(decision__in=["village_screening", "village_limit"]).count()
+    assert kept == 2  # each file's text once, whatever the number of households
     records = await VillageDecisionRecord.all().count()
     await _screen(api, campaign)
     assert await HouseholdScreening.all().count() == 11
@@ -293,6 +296,11 @@ async def test_households_are_masked_per_the_campaign_policy(
     numbers = {e["node"]["headIdNumber"] for e in data["households"]["edges"]}
     clear = set(heads.values())
     assert (numbers == clear) if in_clear else (not numbers & clear and all("********" in n for n in numbers))
+    rows = await AuditLog.filter(action="personal_data.read", target_type="HouseholdSurvey").values_list(
+        "changes", flat=True
+    )
+    read = [r for r in rows if "headIdNumber" in r["fields"]]  # type: ignore[index]
+    assert len(read) == (11 if in_clear else 0)  # each head's ID number read in clear is audited
 
 
 @pytest.mark.parametrize("who", ["manager1b", "approver", "backoffice", "admin", "president2"])
@@ -343,3 +351,23 @@ async def test_a_reason_longer_than_its_cap_is_refused_before_anything_runs(
     result = await api.as_("investigator", PROPOSE, variables)
     assert result["errors"][0]["extensions"]["code"] == "VALUE_TOO_LONG"
     assert await LimitAdjustment.all().count() == 0
+
+
+@pytest.mark.parametrize("who", ROLES)
+async def test_only_the_named_first_reviewer_proposes_at_the_first_review(
+    api: Api, campaign: VillageCampaign, who: str
+) -> None:
+    await _village(api, campaign)
+    await _screen(api, campaign)
+    await move(api, "manager1a", campaign, "SUBMIT_FOR_REVIEW")
+    white = await HouseholdScreening.get(colour="WHITE")
+    answer = await _propose(api, who, white, "100000")
+    files = await api.as_(who, LIST_FILES, {"id": gid("VillageCampaign", campaign.id)})
+    if who == "investigator":
+        assert answer["status"] == "PROPOSED"
+        return
+    sees = who in ("head", "president1", "manager1a")
+    assert answer["code"] == ("WRONG_ROLE" if sees else "NOT_FOUND")
+    assert files["errors"][0]["extensions"]["code"] == ("NOT_PUBLISHED" if sees else "NOT_FOUND")
+    assert await LimitAdjustment.all().count() == 0
+    assert (await HouseholdScreening.get(id=white.id)).version == white.version
