@@ -23,12 +23,23 @@ import numpy as np
 
 from demo.village_surveys import village_surveys
 from domain.access import Actor, Role
+from domain.credit.classification import LoanClass
 from domain.credit.enums import RepaymentMethod
 from domain.grid.paths import inside
 from domain.village_credit.campaign_workflow import CampaignAction
 from domain.village_credit.household_workflow import HouseholdState, ListColour
 from domain.village_credit.surveys import MAX_BATCH
-from models import CreditLine, Customer, GridLevel, GridNode, HouseholdScreening, Staff, VillageCampaign
+from models import (
+    CoreCustomerRecord,
+    CreditLine,
+    CreditReport,
+    Customer,
+    GridLevel,
+    GridNode,
+    HouseholdScreening,
+    Staff,
+    VillageCampaign,
+)
 from resolvers.credit import drawdowns
 from resolvers.platform.auth import actor_for
 from resolvers.village_credit import campaigns, reviews, screening, signing, surveys
@@ -70,6 +81,7 @@ async def run_village_credit(manager_login: str, seed: int, progress: Callable[[
         await GridNode.filter(parent_id=township.id, level=GridLevel.VILLAGE).exclude(id=home.id).order_by("code")
     )
     progress(f"整村授信:{home.name}从入户采集到首笔用信 / whole-village credit in {home.code}, surveys to loans")
+    await _core_file(township)
     campaign = await _plan(people, home, manager)
     if campaign is None:
         return {}
@@ -97,6 +109,40 @@ async def run_village_credit(manager_login: str, seed: int, progress: Callable[[
         await HouseholdScreening.filter(campaign_id=campaign.id).values_list("state", flat=True)  # type: ignore[arg-type]
     )
     return {"surveyed": stored, **{s.value: states.count(s.value) for s in HouseholdState}}
+
+
+async def _core_file(township: GridNode) -> None:
+    """The core-banking file (核心系统客户信息) of the township's customers, as its feed would give them: balances
+    and bindings from the customer records, overdue figures from their latest bureau report, NPL history from
+    their loans' five-tier class."""
+    customers = await Customer.filter(village__path__startswith=township.path).values(
+        "id", "id_number", "name", "phone", "address", "deposit_balance", "loan_balance", "loan_class",
+        "has_ebanking", "has_third_party_payment", "has_social_security_card",
+    )  # fmt: skip
+    reports: dict[int, dict[str, object]] = {}
+    for r in (
+        await CreditReport.filter(customer_id__in=[c["id"] for c in customers])
+        .order_by("reported_on")
+        .values("customer_id", "current_overdue_amount", "max_consecutive_overdue_24m")
+    ):
+        reports[r["customer_id"]] = r  # the latest wins
+    now = datetime.now(UTC)
+    await CoreCustomerRecord.bulk_create(
+        [
+            CoreCustomerRecord(
+                id_number=c["id_number"], name=c["name"], phone=c["phone"], address=c["address"],
+                deposit_balance=c["deposit_balance"], loan_balance=c["loan_balance"],
+                overdue_amount=reports.get(c["id"], {}).get("current_overdue_amount", 0),
+                overdue_days=30 if reports.get(c["id"], {}).get("current_overdue_amount") else 0,
+                max_overdue_days=30 * int(reports.get(c["id"], {}).get("max_consecutive_overdue_24m") or 0),  # type: ignore[call-overload]
+                npl_history=c["loan_class"] is not None and LoanClass(c["loan_class"]).non_performing,
+                has_ebanking=c["has_ebanking"], has_third_party_payment=c["has_third_party_payment"],
+                has_social_security_card=c["has_social_security_card"], as_of=now.date(), updated_at=now,
+            )
+            for c in customers
+        ],
+        batch_size=500,
+    )  # fmt: skip
 
 
 async def _plan(people: _People, village: GridNode, collector: Actor) -> VillageCampaign | None:

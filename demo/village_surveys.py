@@ -25,6 +25,8 @@ ANIMALS = ("生猪", "羊", "鸡", "鸭", "肉牛")
 OPERATIONS = ("", "", "", "农资小店", "网店(电商)销售土特产", "农机作业服务", "家庭农场", "养殖专业户", "外出务工")
 CHARACTER = ("为人踏实,勤劳肯干", "为人本分,讲信用", "性格开朗,乐于助人", "做事稳重,家庭和睦")
 REPUTATION = ("邻里口碑好", "村干部评价好", "在村里威望较高", "口碑一般")
+RATINGS = ("A", "B", "C", "D")  # the collector's grade of the household (采集人评级)
+RATING_SHARES = (0.3, 0.45, 0.2, 0.05)
 LENDERS = ("邮储银行", "农业银行", "小额贷款公司", "亲友借款")
 
 
@@ -107,4 +109,6 @@ def _survey(
         debts=debts,
         character=str(rng.choice(CHARACTER)),
         reputation=str(rng.choice(REPUTATION)),
+        collector_rating=str(rng.choice(RATINGS, p=RATING_SHARES)),
+        risk_flags=("GAMBLING",) if rng.random() < 0.02 else (),
     )
