@@ -25,6 +25,7 @@ from models.staff import RevokedToken, Staff
 from models.throttle import LoginPairThrottle, LoginThrottle
 from models.village_credit import (
     CoreCustomerRecord,
+    DuplicateCandidate,
     EnforcementListEntry,
     HouseholdScreening,
     HouseholdSurvey,
@@ -40,6 +41,7 @@ __all__ = [
     "AuditLog",
     "ContractDocument",
     "CoreCustomerRecord",
+    "DuplicateCandidate",
     "CreditApplication",
     "CreditLine",
     "CreditReport",
