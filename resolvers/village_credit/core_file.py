@@ -31,7 +31,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -92,7 +92,7 @@ class FeedReport:
     updated: Annotated[int, Described("Known and different: rewritten")] = 0
     unchanged: Annotated[int, Described("Known and the same: left as they were")] = 0
     problem_count: Annotated[int, Described("Cells at fault; any refuses the file")] = 0
-    problems: Annotated[list[FeedProblem], Described("The first 200 cells at fault")] = field(default_factory=list)
+    problems: Annotated[tuple[FeedProblem, ...], Described("The first 200 cells at fault")] = ()
 
 
 FEED_IMPORT = RecordedKind(
@@ -340,7 +340,7 @@ async def import_feed(actor: Actor, kind: FeedKind, file_name: str, content: byt
     rows, problems, count = read_feed(kind, text)
     async with unit_of_work() as uow:
         if count:
-            report = FeedReport(len(rows), problem_count=count, problems=problems)
+            report = FeedReport(len(rows), problem_count=count, problems=tuple(problems))
             error = f"{count} cells at fault: nothing was imported"
             job = await jobs.record(FEED_IMPORT, params, report, status=JobStatus.FAILED, created_by=actor.staff_id,
                                     started_at=started, error=error, using_db=uow.conn)  # fmt: skip

@@ -401,3 +401,15 @@ async def _view(actor: Actor, candidate: DuplicateCandidate, facts: CampaignFact
     survey = await HouseholdSurvey.get(id=candidate.survey_id)  # type: ignore[attr-defined]
     other = await HouseholdSurvey.get(id=candidate.other_id)  # type: ignore[attr-defined]
     return CandidateView(candidate, _side(survey, masked), _side(other, masked), masked)
+
+
+async def get_candidate(actor: Actor, candidate_id: int) -> CandidateView:
+    """One queued pair, if the actor works its campaign's queue; NOT_FOUND otherwise."""
+    candidate = await DuplicateCandidate.get_or_none(id=candidate_id)
+    if candidate is None:
+        raise not_found("查重记录", "duplicate candidate", "id")
+    try:
+        _campaign, facts = await _working(actor, candidate.campaign_id, "id")  # type: ignore[attr-defined]
+    except DomainError:
+        raise not_found("查重记录", "duplicate candidate", "id") from None
+    return await _view(actor, candidate, facts)
