@@ -35,6 +35,6 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='HouseholdSurvey',
             name='merged_into',
-            field=fields.ForeignKeyField('palmcredit.HouseholdSurvey', source_field='merged_into_id', null=True, description='the survey this one was confirmed a duplicate of (查重合并); kept for its history', db_constraint=True, to_field='id', related_name='merged_surveys', on_delete=OnDelete.RESTRICT),
+            field=fields.ForeignKeyField('palmcredit.HouseholdSurvey', source_field='merged_into_id', null=True, description='the survey this one was confirmed a duplicate of (查重合并), kept for its history', db_constraint=True, to_field='id', related_name='merged_surveys', on_delete=OnDelete.RESTRICT),
         ),
     ]

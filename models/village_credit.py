@@ -105,7 +105,7 @@ class HouseholdSurvey(Model):
         related_name="merged_surveys",
         null=True,
         on_delete=fields.RESTRICT,
-        description="the survey this one was confirmed a duplicate of (查重合并); kept for its history",
+        description="the survey this one was confirmed a duplicate of (查重合并), kept for its history",
     )
 
     class Meta:

@@ -250,7 +250,7 @@ def score_pair(a: _Prepared, b: _Prepared) -> Match | None:
     if a.record.birth_date and b.record.birth_date and not same_birth:
         return None
     evidence = 0.45 * name + 0.2 * phone + 0.15 * address + 0.1 * id_close + (0.2 if same_birth else 0.0)
-    score = round(min(evidence, 1.0), 3)
+    score = round(min(evidence, 0.99), 3)  # 1 is kept for the certain: the same ID number
     reasons = [r for r in (phone_reason, name_reason) if r is not None]
     if same_birth:
         reasons.append(Reason("SAME_BIRTH_DATE", "出生日期相同", "same birth date"))

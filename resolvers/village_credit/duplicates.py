@@ -374,7 +374,8 @@ async def _merge(kept: HouseholdSurvey, merged: HouseholdSurvey, matched: set[in
     before = {"kept": kept.id, "merged": merged.id, "keptMembers": kept.details.get("members", []),
               "mergedMembers": merged.details.get("members", [])}  # fmt: skip
     kept_campaign = kept.campaign_id  # type: ignore[attr-defined]
-    taken = set(await SurveyMember.filter(campaign_id=kept_campaign).values_list("id_number", flat=True))
+    elsewhere = SurveyMember.filter(campaign_id=kept_campaign).exclude(survey_id=merged.id)
+    taken = set(await elsewhere.values_list("id_number", flat=True))
     moved = [
         m for i, m in enumerate(merged.details.get("members", [])) if i not in matched and m["id_number"] not in taken
     ]
