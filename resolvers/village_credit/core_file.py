@@ -86,7 +86,7 @@ class FeedProblem:
 
 
 @dataclass(frozen=True)
-class FeedReport:
+class VillageFeedReport:
     rows: Annotated[int, Described("Data rows in the file")]
     inserted: Annotated[int, Described("New to the file: added")] = 0
     updated: Annotated[int, Described("Known and different: rewritten")] = 0
@@ -100,7 +100,7 @@ FEED_IMPORT = RecordedKind(
     title_zh="核心客户信息/失信名单导入",
     title_en="core-banking file or enforcement list import",
     params=FeedParams,
-    report=FeedReport,
+    report=VillageFeedReport,
 )
 
 
@@ -340,13 +340,13 @@ async def import_feed(actor: Actor, kind: FeedKind, file_name: str, content: byt
     rows, problems, count = read_feed(kind, text)
     async with unit_of_work() as uow:
         if count:
-            report = FeedReport(len(rows), problem_count=count, problems=tuple(problems))
+            report = VillageFeedReport(len(rows), problem_count=count, problems=tuple(problems))
             error = f"{count} cells at fault: nothing was imported"
             job = await jobs.record(FEED_IMPORT, params, report, status=JobStatus.FAILED, created_by=actor.staff_id,
                                     started_at=started, error=error, using_db=uow.conn)  # fmt: skip
         else:
             inserted, updated, unchanged = await upsert_rows(uow.conn, kind, rows, started)
-            report = FeedReport(len(rows), inserted, updated, unchanged)
+            report = VillageFeedReport(len(rows), inserted, updated, unchanged)
             job = await jobs.record(FEED_IMPORT, params, report, status=JobStatus.SUCCEEDED,
                                     created_by=actor.staff_id, started_at=started, using_db=uow.conn)  # fmt: skip
         await uow.audit(actor, f"village_feed.{kind.value.lower()}", "Job", job.id,

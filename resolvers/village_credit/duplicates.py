@@ -80,7 +80,7 @@ class DedupCounts:
 
 
 @dataclass(frozen=True)
-class DedupReport:
+class VillageDedupReport:
     queued: Annotated[int, Described("Pairs of surveys queued by this run")]
     exact: Annotated[int, Described("Of them, certain: the same ID number")]
     probable: Annotated[int, Described("Of them, probable: scored and explained")]
@@ -197,10 +197,10 @@ async def _run_chunk(run: ChunkRun[DedupParams, DedupShard]) -> DedupCounts:
     return await queue_duplicates(run.conn, run.params.campaign_id, (run.chunk.part, run.chunk.parts), run.job_id)
 
 
-async def _finish(finishing: Finishing[DedupParams], results: Sequence[DedupCounts]) -> DedupReport:
+async def _finish(finishing: Finishing[DedupParams], results: Sequence[DedupCounts]) -> VillageDedupReport:
     queued = sum(r.queued for r in results)
     exact = sum(r.exact for r in results)
-    return DedupReport(queued, exact, queued - exact)
+    return VillageDedupReport(queued, exact, queued - exact)
 
 
 VILLAGE_DEDUP = JobKind(
@@ -208,7 +208,7 @@ VILLAGE_DEDUP = JobKind(
     title_zh="整村授信查重",
     title_en="village survey de-duplication",
     params=DedupParams,
-    report=DedupReport,
+    report=VillageDedupReport,
     chunk=DedupShard,
     chunk_result=DedupCounts,
     plan=_plan,
