@@ -114,12 +114,15 @@ async def test_confirming_merges_with_history_and_rejecting_keeps(api: Api, surv
     exact = await DuplicateCandidate.get(rule="EXACT_ID")
     confirmed = await api.as_("investigator", DECIDE, {"id": gid("DuplicateCandidate", probable.id), "d": "CONFIRM"})
     result = confirmed["data"]["decideDuplicate"]
-    kept, merged = await HouseholdSurvey.get(id=probable.survey_id), await HouseholdSurvey.get(id=probable.other_id)
+    pair = probable.survey_id, probable.other_id  # type: ignore[attr-defined]
+    kept, merged = await HouseholdSurvey.get(id=pair[0]), await HouseholdSurvey.get(id=pair[1])
     assert (result["status"], result["other"]["mergedIntoId"]) == ("CONFIRMED", str(kept.id))
     assert merged.merged_into_id == kept.id  # type: ignore[attr-defined]
     # the child moved to the kept household; the head with the mistyped number stays on the merged survey
-    assert await SurveyMember.get(id_number=CHILD).values_list("survey_id", flat=True) == kept.id
-    assert await SurveyMember.filter(survey_id=merged.id).values_list("id_number", flat=True) == [HEAD_MISTYPED]
+    child = await SurveyMember.get(id_number=CHILD)
+    assert child.survey_id == kept.id  # type: ignore[attr-defined]
+    left = [m.id_number for m in await SurveyMember.filter(survey_id=merged.id)]
+    assert left == [HEAD_MISTYPED]
     assert [m["name"] for m in kept.details["members"]] == ["张明华", "张小龙"]
     audit = await AuditLog.get(action="village_duplicate.confirm")
     assert [m["name"] for m in audit.changes["mergedMembers"]] == ["张鸣华", "张小龙"]
