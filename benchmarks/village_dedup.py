@@ -25,7 +25,7 @@ import random
 import resource
 import sys
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -109,8 +109,8 @@ def core_feed_parts(people: list[PersonRecord], customers: int) -> list[str]:
     sequence = 0
     while len(lines) < customers:
         sequence += 1
-        birth = date(1940 + sequence % 60, 1 + sequence % 12, 1 + sequence % 28)
-        number = make_id_number("320300", birth, (sequence // 720) % 1000)
+        birth = date(1940, 1, 1) + timedelta(days=sequence % 25_000)  # 25,000 days × 1,000 sequence numbers
+        number = make_id_number("320300", birth, (sequence // 25_000) % 1000)
         if number in seen:
             continue
         seen.add(number)
