@@ -72,3 +72,4 @@ bench-small: $(STAMP) $(FONT_STAMP)
 	$(BIN)/python benchmarks/credit/contract_pdfs.py --small
 	$(BIN)/python benchmarks/credit_factory.py --small
 	$(BIN)/python benchmarks/village_screening.py --small
+	$(BIN)/python benchmarks/village_dedup.py --small

@@ -25,6 +25,7 @@ from models.staff import RevokedToken, Staff
 from models.throttle import LoginPairThrottle, LoginThrottle
 from models.village_credit import (
     CoreCustomerRecord,
+    DuplicateCandidate,
     EnforcementListEntry,
     HouseholdScreening,
     HouseholdSurvey,
@@ -48,6 +49,7 @@ __all__ = [
     "DecisionRecord",
     "Drawdown",
     "DrawdownEvent",
+    "DuplicateCandidate",
     "EnforcementListEntry",
     "GridKpi",
     "GridLevel",

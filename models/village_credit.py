@@ -103,6 +103,13 @@ class HouseholdSurvey(Model):
     details = fields.JSONField(default=dict)
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
+    merged_into: fields.ForeignKeyNullableRelation[HouseholdSurvey] = fields.ForeignKeyField(
+        "palmcredit.HouseholdSurvey",
+        related_name="merged_surveys",
+        null=True,
+        on_delete=fields.RESTRICT,
+        description="the survey this one was confirmed a duplicate of (查重合并), kept for its history",
+    )
 
     class Meta:
         table = "village_household_survey"
@@ -126,6 +133,40 @@ class SurveyMember(Model):
     class Meta:
         table = "village_survey_member"
         unique_together = (("campaign_id", "id_number"),)
+
+
+class DuplicateCandidate(Model):
+    """Two surveys that probably (or, by ID number, certainly) hold the same person, queued for a person to
+    confirm (the duplicate is merged into the kept survey) or reject. `survey` is the campaign's own; `other` may
+    be of another campaign of the county. One row per pair: survey_id < other_id or the pair seen from the other
+    side is the same row (the job looks both ways before inserting)."""
+
+    id = fields.IntField(primary_key=True)
+    campaign: fields.ForeignKeyRelation[VillageCampaign] = fields.ForeignKeyField(
+        "palmcredit.VillageCampaign", related_name="duplicate_candidates", on_delete=fields.RESTRICT
+    )
+    survey: fields.ForeignKeyRelation[HouseholdSurvey] = fields.ForeignKeyField(
+        "palmcredit.HouseholdSurvey", related_name="duplicate_candidates", on_delete=fields.CASCADE
+    )
+    other: fields.ForeignKeyRelation[HouseholdSurvey] = fields.ForeignKeyField(
+        "palmcredit.HouseholdSurvey", related_name="duplicate_of_candidates", on_delete=fields.CASCADE
+    )
+    score = fields.FloatField()
+    rule = fields.CharField(max_length=24, description="EXACT_ID, NAME_PHONE, NAME_BIRTH_DATE or NAME_ADDRESS")
+    reasons = fields.JSONField(default=list, description="[{code, zh, en, person, otherPerson}]")
+    status = fields.CharField(max_length=16, default="OPEN", description="OPEN, CONFIRMED or REJECTED")
+    found_by_job = fields.IntField(null=True)
+    found_at = fields.DatetimeField()
+    decided_by: fields.ForeignKeyNullableRelation[Staff] = fields.ForeignKeyField(
+        "palmcredit.Staff", related_name="duplicate_decisions", null=True, on_delete=fields.RESTRICT
+    )
+    decided_at = fields.DatetimeField(null=True)
+    note = fields.CharField(max_length=500, default="")
+
+    class Meta:
+        table = "village_duplicate_candidate"
+        unique_together = (("survey_id", "other_id"),)
+        indexes = (("campaign_id", "status", "id"),)
 
 
 class HouseholdScreening(Model):

@@ -9,6 +9,16 @@ from resolvers.grid.assignment import ASSIGNMENT
 from resolvers.grid.imports import GRID_IMPORT
 from resolvers.grid.kpis import KPI_ROLLUP
 from resolvers.platform.job_kinds import AnyRecorded
+from resolvers.village_credit.core_file import FEED_IMPORT
+from resolvers.village_credit.duplicates import VILLAGE_DEDUP
 from resolvers.village_credit.screening import VILLAGE_SCREENING
 
-KINDS: list[AnyRecorded] = [ASSIGNMENT, KPI_ROLLUP, GRID_IMPORT, CREDIT_ASSIGNMENT, VILLAGE_SCREENING]
+KINDS: list[AnyRecorded] = [
+    ASSIGNMENT,
+    KPI_ROLLUP,
+    GRID_IMPORT,
+    CREDIT_ASSIGNMENT,
+    VILLAGE_SCREENING,
+    VILLAGE_DEDUP,
+    FEED_IMPORT,
+]

@@ -25,6 +25,7 @@ from schema.staff import admin as staff_admin
 from schema.staff import auth
 from schema.staff import types as staff_types
 from schema.staff.password_gate import PasswordChangeGate
+from schema.village_credit import duplicates as village_duplicates
 from schema.village_credit import funnel as village_funnel
 from schema.village_credit import households as village_households
 from schema.village_credit import mutations as village_mutations
@@ -61,6 +62,7 @@ Mutation = merge_types(
         village_mutations.Mutation,
         village_signing.Mutation,
         village_households.Mutation,
+        village_duplicates.Mutation,
         notifications.Mutation,
         grid_mutations.Mutation,
     ),

@@ -85,3 +85,52 @@ def personal_data_visible(actor: Actor) -> Q:
 def may_plan(actor: Actor, village_path: str) -> bool:
     """Who plans a campaign (creates it): head office anywhere, a branch president in their branch."""
     return actor.is_head_office or (actor.has(Role.BRANCH_PRESIDENT) and inside(village_path, actor.scope_paths))
+
+
+# --- the duplicate queue (查重) ---------------------------------------------------------------------------------
+# Who works the queue of probable duplicates: the campaign's collectors (they know the households) and its first
+# reviewer (who must not pass a household twice), plus head office, which sees everything. They see the queue,
+# start a search and decide. Deciding is four-eyes where it can be: a collector may not decide a pair of which
+# they surveyed both households alone (they would be judging their own double entry); the first reviewer or
+# the other collector decides those. The queue shows the surveys' personal data masked as the surveys are.
+
+
+def works_duplicates(actor: Actor, facts: CampaignFacts) -> bool:
+    if actor.is_head_office:
+        return True
+    if actor.has(Role.CUSTOMER_MANAGER) and actor.staff_id in facts.collector_ids:
+        return True
+    return actor.has(Role.CREDIT_INVESTIGATOR) and facts.reviewer_id == actor.staff_id
+
+
+def duplicates_visible(actor: Actor) -> Q:
+    """The campaigns whose duplicate queue the actor works, as a filter on VillageCampaign: as works_duplicates."""
+    if actor.is_head_office:
+        return Q()
+    alternatives: list[Q] = []
+    if actor.has(Role.CUSTOMER_MANAGER):
+        alternatives.append(Q(collector_ids__contains=[actor.staff_id]))
+    if actor.has(Role.CREDIT_INVESTIGATOR):
+        alternatives.append(Q(reviewer_id=actor.staff_id))
+    return reduce(or_, alternatives) if alternatives else Q(id=-1)
+
+
+def may_decide_duplicate(actor: Actor, facts: CampaignFacts) -> bool:
+    """A collector of the campaign or its first reviewer (not head office: the decision is field knowledge)."""
+    collector = actor.has(Role.CUSTOMER_MANAGER) and actor.staff_id in facts.collector_ids
+    reviewer = actor.has(Role.CREDIT_INVESTIGATOR) and facts.reviewer_id == actor.staff_id
+    return collector or reviewer
+
+
+def decides_own_double_entry(actor: Actor, collectors_of_pair: frozenset[int]) -> bool:
+    """Four-eyes: the one collector who surveyed both households may not decide they are one."""
+    return collectors_of_pair == frozenset({actor.staff_id})
+
+
+# --- the bank's own files --------------------------------------------------------------------------------------
+
+
+def may_import_bank_files(actor: Actor) -> bool:
+    """The core-banking customer file and the court's enforcement list are the bank's, county-wide: head office
+    imports them, nobody else."""
+    return actor.is_head_office

@@ -24,9 +24,11 @@ from resolvers.village_credit.campaigns import CampaignView
 from resolvers.village_credit.surveys import SurveyStatus as SurveyStatusModel
 from resolvers.village_credit.surveys import SurveyView
 from schema.platform.context import Info
-from schema.platform.input_limits import max_items
+from schema.platform.input_limits import max_items, max_length
 from schema.platform.pagination import CountedConnection, Cursor
+from schema.village_credit import duplicates
 from schema.village_credit import households as village_households
+from schema.village_credit.duplicates import CoreFileLinks, DuplicateCandidate, DuplicateStatus, LinkStatus
 
 CampaignState = strawberry.enum(CampaignStateModel, name="VillageCampaignState", description="整村授信活动阶段")
 CampaignAction = strawberry.enum(CampaignActionModel, name="VillageCampaignAction", description="整村授信活动的操作")
@@ -152,6 +154,32 @@ class VillageCampaign(relay.Node):
     )
     async def published_list_pdf(self, info: Info) -> str:
         return await village_households.published_list_url(info, self.pk, pdf=True)
+
+    @strawberry.field(
+        description="The queue of probable duplicates (查重), the surest first: the campaign's collectors, its first "
+        "reviewer and head office"
+    )
+    async def duplicate_candidates(
+        self,
+        info: Info,
+        status: Annotated[DuplicateStatus | None, strawberry.argument(description="Only these")] = None,  # type: ignore[valid-type]
+        first: int | None = 20,
+        after: Cursor = None,
+    ) -> CountedConnection[DuplicateCandidate]:
+        return await duplicates.duplicate_candidates(info, self.pk, status, first, after)
+
+    @strawberry.field(description="Its surveyed people against the core-banking customer file, by ID number")
+    async def core_file_links(
+        self,
+        info: Info,
+        status: Annotated[LinkStatus | None, strawberry.argument(description="Only these")] = None,  # type: ignore[valid-type]
+        first: int = 50,
+        after: Annotated[
+            str | None,
+            strawberry.argument(description="The last ID number of the page before", directives=max_length(32)),
+        ] = None,
+    ) -> CoreFileLinks:
+        return await duplicates.core_file_links(info, self.pk, status, first, after)
 
 
 def _disclosed(info: Info, survey: SurveyView, field_name: str, value: T) -> T:

@@ -186,7 +186,7 @@ async def test_village_campaign_predicates_and_filters_agree(grid: list[GridNode
             created_at=at, state_since=at,
         )  # fmt: skip
     rows = await VillageCampaign.all().select_related("village")
-    seen = clear = 0
+    seen = clear = queues = 0
     for _ in range(ACTORS):
         actor = _actor(rng, grid, ids)
         facts = {c.id: campaign_facts(c, c.village.path) for c in rows}
@@ -198,6 +198,10 @@ async def test_village_campaign_predicates_and_filters_agree(grid: list[GridNode
             village_policy.visible(actor), village_policy.personal_data_visible(actor)
         )
         assert in_clear == {c.id for c in filtered}
-        seen, clear = seen + len(admitted), clear + len(in_clear)
+        works = {i for i in admitted if village_policy.works_duplicates(actor, facts[i])}
+        queue = await VillageCampaign.filter(village_policy.visible(actor), village_policy.duplicates_visible(actor))
+        assert works == {c.id for c in queue}, (actor, sorted(works ^ {c.id for c in queue}))
+        seen, clear, queues = seen + len(admitted), clear + len(in_clear), queues + len(works)
     assert seen > 0
     assert clear > 0
+    assert queues > 0
