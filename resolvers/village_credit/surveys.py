@@ -122,7 +122,7 @@ async def submit_surveys(actor: Actor, campaign_id: int, surveys: Sequence[Surve
         # handed out between two batches never passes over a change still to commit
         at = datetime.now(UTC)
         for index, draft in enumerate(surveys):
-            outcomes.append(await _answer(actor, campaign.id, index, draft, at))
+            outcomes.append(await answer(actor.staff_id, campaign.id, index, draft, at))
         changed = [o for o in outcomes if o.status in (SurveyStatus.SAVED, SurveyStatus.UPDATED)]
         await uow.audit(
             actor,
@@ -139,12 +139,15 @@ async def submit_surveys(actor: Actor, campaign_id: int, surveys: Sequence[Surve
     return outcomes
 
 
-async def _answer(actor: Actor, campaign_id: int, index: int, draft: Survey, at: datetime) -> SurveyOutcome:
+async def answer(collector_id: int, campaign_id: int, index: int, draft: Survey, at: datetime) -> SurveyOutcome:
+    """One survey of a batch stored (or answered) by the module's rules, for the collector: the app's batches and
+    the spreadsheet imports (resolvers/village_credit/imports.py) both go through here. Call it inside the
+    batch's unit of work, with the campaign locked and COLLECTING."""
     prefix = f"surveys[{index}]."
     client_id = draft.client_id.strip()
     for attempt in range(2):
         try:
-            return await _store(actor, campaign_id, index, draft, at)
+            return await _store(collector_id, campaign_id, index, draft, at)
         except DomainError as error:
             field = prefix + error.field if error.field else prefix.rstrip(".")
             relabelled = DomainError(error.code, error.message_zh, error.message_en, field)
@@ -161,11 +164,11 @@ async def _answer(actor: Actor, campaign_id: int, index: int, draft: Survey, at:
     return SurveyOutcome(index, client_id, SurveyStatus.ERROR, error=conflict)
 
 
-async def _store(actor: Actor, campaign_id: int, index: int, draft: Survey, at: datetime) -> SurveyOutcome:
+async def _store(collector_id: int, campaign_id: int, index: int, draft: Survey, at: datetime) -> SurveyOutcome:
     client_id = draft.client_id.strip()
     existing = await HouseholdSurvey.get_or_none(campaign_id=campaign_id, client_id=client_id)
     if existing is not None:
-        if existing.collector_id != actor.staff_id:  # type: ignore[attr-defined]
+        if existing.collector_id != collector_id:  # type: ignore[attr-defined]
             raise _refusal(
                 Code.CLIENT_ID_REUSED,
                 "该客户端编号已被其他客户经理的调查使用",
@@ -183,7 +186,7 @@ async def _store(actor: Actor, campaign_id: int, index: int, draft: Survey, at: 
                 stored = await HouseholdSurvey.create(
                     campaign_id=campaign_id,
                     client_id=survey.client_id,
-                    collector_id=actor.staff_id,
+                    collector_id=collector_id,
                     created_at=at,
                     **values,
                 )
