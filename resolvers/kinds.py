@@ -9,5 +9,6 @@ from resolvers.grid.assignment import ASSIGNMENT
 from resolvers.grid.imports import GRID_IMPORT
 from resolvers.grid.kpis import KPI_ROLLUP
 from resolvers.platform.job_kinds import AnyRecorded
+from resolvers.village_credit.imports import SURVEY_IMPORT
 
-KINDS: list[AnyRecorded] = [ASSIGNMENT, KPI_ROLLUP, GRID_IMPORT, CREDIT_ASSIGNMENT]
+KINDS: list[AnyRecorded] = [ASSIGNMENT, KPI_ROLLUP, GRID_IMPORT, CREDIT_ASSIGNMENT, SURVEY_IMPORT]

@@ -25,6 +25,7 @@ from schema.staff import admin as staff_admin
 from schema.staff import auth
 from schema.staff import types as staff_types
 from schema.staff.password_gate import PasswordChangeGate
+from schema.village_credit import imports as village_imports
 from schema.village_credit import mutations as village_mutations
 from schema.village_credit import queries as village_queries
 from schema.village_credit.types import VillageCampaign
@@ -40,6 +41,7 @@ Query = merge_types(
         credit_queries.Query,
         credit_metrics.Query,
         village_queries.Query,
+        village_imports.Query,
         jobs.Query,
         notifications.Query,
         audit.Query,
@@ -55,6 +57,7 @@ Mutation = merge_types(
         credit_drawdowns.Mutation,
         credit_limits.Mutation,
         village_mutations.Mutation,
+        village_imports.Mutation,
         notifications.Mutation,
         grid_mutations.Mutation,
     ),

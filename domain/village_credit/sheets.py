@@ -24,7 +24,7 @@ import io
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal, InvalidOperation
@@ -179,6 +179,7 @@ class ReadSheet:
     rows_total: int
     header: list[str]
     columns: dict[str, int]  # our field → 0-based column
+    cells: list[list[Any]] = field(default_factory=list)  # the rows below the header, as read
 
 
 def column_letter(index: int) -> str:
@@ -510,7 +511,7 @@ def read_sheet(content: bytes, fmt: str, file_name: str, mapping: dict[str, str]
     households = [_household(number, rows, file_name, now) for number, rows in groups.items()]
     for household in households:
         problems += household.problems
-    return ReadSheet(households, problems, len(body), header, columns)
+    return ReadSheet(households, problems, len(body), header, columns, body)
 
 
 def _household(number: str, rows: list[_Row], file_name: str, now: datetime) -> Household:
@@ -651,7 +652,7 @@ def template_sheet() -> bytes:
     return buffer.getvalue()
 
 
-def error_sheet(header: Sequence[str], rows: Iterator[tuple[int, Sequence[Any]]], problems: Sequence[Problem]) -> bytes:
+def error_sheet(header: Sequence[str], body: Sequence[Sequence[Any]], problems: Sequence[Problem]) -> bytes:
     """The rows at fault as they were sent, each with its errors in Chinese and English in two last columns;
     sheet-wide problems first, on rows of their own."""
     by_row: dict[int | None, list[Problem]] = {}
@@ -667,7 +668,7 @@ def error_sheet(header: Sequence[str], rows: Iterator[tuple[int, Sequence[Any]]]
     for problem in by_row.get(None, []):
         sheet.write_row(out, 0, [problem.row or "", *([""] * len(header)), _zh(problem), _en(problem)])
         out += 1
-    for number, cells in rows:
+    for number, cells in enumerate(body, start=2):
         found = by_row.get(number)
         if not found:
             continue
