@@ -509,6 +509,8 @@ def read_sheet(content: bytes, fmt: str, file_name: str, mapping: dict[str, str]
             continue
         groups.setdefault(number, []).append(row)
     households = [_household(number, rows, file_name, now) for number, rows in groups.items()]
+    held_back = {p.row for p in table.problems if p.row and p.row > 1}  # formulas: their households wait
+    households = [replace(h, survey=None) if held_back.intersection(h.rows) else h for h in households]
     for household in households:
         problems += household.problems
     return ReadSheet(households, problems, len(body), header, columns, body)
