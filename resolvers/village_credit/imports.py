@@ -19,12 +19,15 @@ so it is given only to those who see the campaign's surveys in clear, and each d
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
 from domain.access import Actor, Role
 from domain.errors import DomainError, ErrorCode, forbidden, not_found
@@ -33,7 +36,7 @@ from domain.village_credit import sheets
 from domain.village_credit.campaign_workflow import CampaignFacts, CampaignState
 from domain.village_credit.errors import VillageCreditErrorCode as Code
 from domain.village_credit.sheets import Problem, ReadSheet
-from domain.village_credit.surveys import Relation
+from domain.village_credit.surveys import Relation, Survey
 from models import (
     HouseholdSurvey,
     Job,
@@ -45,10 +48,11 @@ from models import (
     VillageCampaign,
 )
 from resolvers.platform import jobs, outbox
+from resolvers.platform.db import insert_rows
 from resolvers.platform.job_kinds import ChunkRun, Finishing, GridScope, JobKind
 from resolvers.platform.unit_of_work import unit_of_work
 from resolvers.village_credit import campaigns, policy
-from resolvers.village_credit.surveys import SurveyStatus, answer
+from resolvers.village_credit.surveys import SurveyStatus, answer, stored_columns
 from settings import SETTINGS
 
 HOUSEHOLDS_PER_CHUNK = 500
@@ -340,30 +344,29 @@ async def _run_range(run: ChunkRun[ImportParams, HouseholdRange]) -> RangeResult
     column = read.columns.get("id_number")
     saved = duplicates = 0
     problems: list[dict[str, Any]] = []
-    for index, household in enumerate(households, start=run.chunk.first):
-        if household.survey is None:
-            continue  # listed by the dry run already
-        if campaign is None or campaign.state != CampaignState.COLLECTING:
-            problems.append(
-                _row_problem(
-                    household.rows[0],
-                    None,
-                    Code.NOT_COLLECTING,
-                    "该活动已不在入户采集阶段",
-                    "the campaign no longer collects",
-                )
-            )
-            continue
-        outcome = await answer(record.created_by_id, record.campaign_id, index, household.survey, at)  # type: ignore[attr-defined]
+    if campaign is None or campaign.state != CampaignState.COLLECTING:
+        for household in households:
+            if household.survey is not None:
+                zh, en = "该活动已不在入户采集阶段", "the campaign no longer collects"
+                problems.append(_row_problem(household.rows[0], None, Code.NOT_COLLECTING, zh, en))
+        return RangeResult(0, 0, problems)
+    ready = [(i, h) for i, h in enumerate(households, start=run.chunk.first) if h.survey is not None]
+    outcomes = await store_batch(
+        record.created_by_id,  # type: ignore[attr-defined]
+        record.campaign_id,  # type: ignore[attr-defined]
+        [(i, h.survey) for i, h in ready if h.survey is not None],
+        at,
+    )
+    for (_index, household), outcome in zip(ready, outcomes, strict=True):
         if outcome.status == SurveyStatus.SAVED:
             saved += 1
         elif outcome.status == SurveyStatus.DUPLICATE:
             duplicates += 1
         elif outcome.error is not None:
             row = household.rows[0]
-            at_member = (outcome.error.field or "").split("members[", 1)
-            if len(at_member) == 2 and at_member[1].split("]", 1)[0].isdigit():
-                row = household.rows[int(at_member[1].split("]", 1)[0])]
+            member = re.search(r"members\[(\d+)\]", outcome.error.field or "")
+            if member and int(member.group(1)) < len(household.rows):
+                row = household.rows[int(member.group(1))]
             problems.append(
                 _row_problem(
                     row, column, outcome.error.code, outcome.error.message_zh, outcome.error.message_en, read.header
@@ -466,3 +469,121 @@ async def imported_surveys(import_id: int) -> list[HouseholdSurvey]:
     read = await _read(record, record.created_at)
     ids = [h.survey.client_id for h in read.households if h.survey is not None]
     return list(await HouseholdSurvey.filter(campaign_id=record.campaign_id, client_id__in=ids))  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    status: SurveyStatus
+    error: DomainError | None = None
+
+
+async def store_batch(
+    collector_id: int, campaign_id: int, surveys: Sequence[tuple[int, Survey]], at: datetime
+) -> list[BatchOutcome]:
+    """Checked surveys stored a chunk at a time, by the rules of resolvers/village_credit/surveys.py: a client id
+    the campaign holds is a DUPLICATE (its collector's) or CLIENT_ID_REUSED; a head heading another survey is a
+    household already surveyed, anyone else listed elsewhere (or twice in the batch) a member in another
+    household. The rest is written in two multi-row statements, in a savepoint; should the database still
+    refuse it (an app's batch stored the same person meanwhile), the chunk is stored survey by survey by the
+    app's own code instead, which answers each exactly. Call it with the campaign locked and COLLECTING."""
+    client_ids = [s.client_id for _i, s in surveys]
+    existing: dict[str, int] = {}
+    for start in range(0, len(client_ids), _LOOKUP_BATCH):
+        existing.update(
+            await HouseholdSurvey.filter(
+                campaign_id=campaign_id, client_id__in=client_ids[start : start + _LOOKUP_BATCH]
+            ).values_list("client_id", "collector_id")
+        )
+    numbers = [m.id_number for _i, s in surveys for m in s.members]
+    taken: dict[str, str] = {}
+    for start in range(0, len(numbers), _LOOKUP_BATCH):
+        taken.update(
+            await SurveyMember.filter(
+                campaign_id=campaign_id, id_number__in=numbers[start : start + _LOOKUP_BATCH]
+            ).values_list("id_number", "relation")
+        )
+    outcomes: list[BatchOutcome] = []
+    fresh: list[Survey] = []
+    for _index, survey in surveys:
+        outcome = _judged(collector_id, survey, existing, taken)
+        if outcome is None:
+            fresh.append(survey)
+            existing[survey.client_id] = collector_id
+            taken.update((m.id_number, m.relation.value) for m in survey.members)
+            outcome = BatchOutcome(SurveyStatus.SAVED)
+        outcomes.append(outcome)
+    try:
+        async with in_transaction() as conn:
+            await _insert(collector_id, campaign_id, fresh, at, conn)
+    except IntegrityError:
+        return [
+            BatchOutcome(o.status, o.error)
+            for o in [await answer(collector_id, campaign_id, i, s, at) for i, s in surveys]
+        ]
+    return outcomes
+
+
+def _judged(collector_id: int, survey: Survey, existing: dict[str, int], taken: dict[str, str]) -> BatchOutcome | None:
+    if survey.client_id in existing:
+        if existing[survey.client_id] == collector_id:
+            return BatchOutcome(SurveyStatus.DUPLICATE)
+        error = DomainError(
+            Code.CLIENT_ID_REUSED,
+            "该客户端编号已被其他客户经理的调查使用",
+            "this client id belongs to another collector's survey",
+            "clientId",
+        )
+        return BatchOutcome(SurveyStatus.ERROR, error)
+    for i, member in enumerate(survey.members):
+        if member.id_number not in taken:
+            continue
+        if member.relation == Relation.HEAD and taken[member.id_number] == Relation.HEAD.value:
+            error = DomainError(
+                Code.HOUSEHOLD_ALREADY_SURVEYED,
+                "该户已在本活动中调查过(同一户主,另一份调查)",
+                "this household has already been surveyed in this campaign (same head, another survey)",
+                f"members[{i}].idNumber",
+            )
+        else:
+            error = DomainError(
+                Code.MEMBER_IN_ANOTHER_HOUSEHOLD,
+                "此人已登记在本活动的另一户中",
+                "this person is already listed in another household of this campaign",
+                f"members[{i}].idNumber",
+            )
+        return BatchOutcome(SurveyStatus.ERROR, error)
+    return None
+
+
+async def _insert(
+    collector_id: int, campaign_id: int, surveys: Sequence[Survey], at: datetime, conn: BaseDBAsyncClient
+) -> None:
+    if not surveys:
+        return
+    rows = [
+        {"campaign_id": campaign_id, "client_id": s.client_id, "collector_id": collector_id, "created_at": at,
+         **stored_columns(s, at)}
+        for s in surveys
+    ]  # fmt: skip
+    await insert_rows(HouseholdSurvey, rows, conn)
+    ids: dict[str, int] = {}
+    client_ids = [s.client_id for s in surveys]
+    for start in range(0, len(client_ids), _LOOKUP_BATCH):
+        ids.update(
+            await HouseholdSurvey.filter(
+                campaign_id=campaign_id, client_id__in=client_ids[start : start + _LOOKUP_BATCH]
+            )
+            .using_db(conn)
+            .values_list("client_id", "id")
+        )
+    members = [
+        {
+            "survey_id": ids[s.client_id],
+            "campaign_id": campaign_id,
+            "id_number": m.id_number,
+            "relation": m.relation.value,
+        }
+        for s in surveys
+        for m in s.members
+    ]
+    await insert_rows(SurveyMember, members, conn)

@@ -179,7 +179,7 @@ async def _store(collector_id: int, campaign_id: int, index: int, draft: Survey,
             return SurveyOutcome(index, client_id, SurveyStatus.DUPLICATE, survey=view(existing, masked=False))
     survey = check_survey(draft, at)
     await _refuse_members_elsewhere(campaign_id, survey, existing)
-    values = _columns(survey, at)
+    values = stored_columns(survey, at)
     try:
         async with in_transaction():  # a savepoint: this survey whole or not at all
             if existing is None:
@@ -254,7 +254,8 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _columns(survey: Survey, at: datetime) -> dict[str, Any]:
+def stored_columns(survey: Survey, at: datetime) -> dict[str, Any]:
+    """The survey's row as stored (but its campaign, client id, collector and creation time)."""
     head = survey.head
     details = {
         "members": [asdict(m) for m in survey.members],

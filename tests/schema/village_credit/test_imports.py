@@ -23,6 +23,7 @@ from models import AuditLog, HouseholdSurvey, Job, SurveyImport, SurveyMember, V
 from resolvers.kinds import KINDS
 from resolvers.platform import jobs
 from resolvers.platform.job_kinds import register
+from resolvers.village_credit import imports
 from tests.factories import Api, World, gid
 from tests.schema.village_credit.conftest import collecting, person, submit, survey
 
@@ -114,7 +115,8 @@ async def import_sheet(api: Api, campaign: VillageCampaign, name: str, content: 
     queued = await start(api, "manager1a", checked["id"])
     assert queued["status"] == "QUEUED"
     record = await SurveyImport.all().order_by("-id").first()
-    assert record is not None and record.job_id is not None  # type: ignore[attr-defined]
+    assert record is not None
+    assert record.job_id is not None  # type: ignore[attr-defined]
     await run_to_end(record.job_id)  # type: ignore[attr-defined]
     done = await api.as_("manager1a", READ, {"id": checked["id"]})
     return done["data"]["surveyImport"]  # type: ignore[no-any-return]
@@ -163,7 +165,8 @@ async def test_every_problem_is_reported_by_row_and_column_and_nothing_is_stored
     rows_back = sheet.get_sheet_by_index(0).to_python()
     assert rows_back[0][0] == "原行号 Row"
     assert [int(r[0]) for r in rows_back[1:]] == [2, 4]
-    assert "身份证号码" in rows_back[1][-2] and "negative" in rows_back[1][-1]
+    assert "身份证号码" in rows_back[1][-2]
+    assert "negative" in rows_back[1][-1]
     refused = await start(api, "manager1a", result["id"])
     assert refused["code"] == "IMPORT_HAS_NO_VALID_HOUSEHOLDS"
     assert await HouseholdSurvey.all().count() == 0
@@ -264,5 +267,26 @@ async def test_the_template_sheet_is_the_layout_it_reads(api: Api, world: World)
     book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(sheets.template_sheet()))
     header = book.get_sheet_by_index(0).to_python()[0]
     columns, found = sheets.map_headers(header)
-    assert found == [] and len(columns) == len(sheets.COLUMNS)
+    assert found == []
+    assert len(columns) == len(sheets.COLUMNS)
     assert person()  # the conftest's people stay valid ID numbers
+
+
+async def test_a_chunk_the_database_refuses_is_stored_survey_by_survey_exactly(
+    api: Api, campaign: VillageCampaign, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the chunk's look-ups miss (an app's batch storing the same person meanwhile, here the look-ups made
+    blind) the database refuses: the chunk falls back to the app's per-survey store, which saves one and finds
+    the other a duplicate."""
+    await collecting(api, campaign)
+    parsed = sheets.read_sheet(as_csv(good_rows(ids(3))), "CSV", "x.csv", None, _now())
+    first = parsed.households[0].survey
+    assert first is not None
+    collector = campaign.collector_ids[0]
+    in_batch = await imports.store_batch(collector, campaign.id, [(0, first), (1, first)], _now())
+    assert [(o.status, o.error) for o in in_batch] == [("SAVED", None), ("DUPLICATE", None)]
+    await HouseholdSurvey.all().delete()
+    monkeypatch.setattr(imports, "_judged", lambda *_: None)
+    outcomes = await imports.store_batch(collector, campaign.id, [(0, first), (1, first)], _now())
+    assert [(o.status, o.error) for o in outcomes] == [("SAVED", None), ("DUPLICATE", None)]
+    assert (await HouseholdSurvey.all().count(), await SurveyMember.all().count()) == (1, 2)
