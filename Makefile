@@ -71,3 +71,4 @@ bench-small: $(STAMP) $(FONT_STAMP)
 	$(BIN)/python benchmarks/credit/assign_investigators.py --small
 	$(BIN)/python benchmarks/credit/contract_pdfs.py --small
 	$(BIN)/python benchmarks/credit_factory.py --small
+	$(BIN)/python benchmarks/survey_import.py --small

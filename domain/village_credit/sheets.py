@@ -253,12 +253,28 @@ def read_xlsx(content: bytes) -> Table:
     return Table([r for r in rows if any(str(c).strip() for c in r)], problems)
 
 
+_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
+_BLOCK = 1 << 20
+
+
+def _has_formula(archive: zipfile.ZipFile, path: str) -> bool:
+    """A quick pass over the sheet's XML for any formula element, in blocks, without parsing it."""
+    with archive.open(path) as xml:
+        tail = b""
+        while block := xml.read(_BLOCK):
+            if _FORMULA_TAG.search(tail + block):
+                return True
+            tail = block[-16:]
+    return False
+
+
 def _formula_cells(content: bytes, most: int = MAX_PROBLEMS_KEPT) -> list[Problem]:
-    """Cells of the first sheet holding a formula, read from the sheet's XML (calamine gives values only)."""
+    """Cells of the first sheet holding a formula, read from the sheet's XML (calamine gives values only); the
+    sheet is parsed only when a quick pass has found one."""
     found: list[Problem] = []
     with zipfile.ZipFile(io.BytesIO(content)) as archive:
         path = _first_sheet_path(archive)
-        if path is None:
+        if path is None or not _has_formula(archive, path):
             return found
         with archive.open(path) as xml:
             cell = None
@@ -384,6 +400,8 @@ def map_headers(header: Sequence[Any], mapping: dict[str, str] | None = None) ->
 
 def cell_text(value: Any) -> str:
     """A cell as text: whole numbers without ".0" (an ID number or phone typed as a number)."""
+    if type(value) is str:
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -531,18 +549,32 @@ def _household(number: str, rows: list[_Row], file_name: str, now: datetime) -> 
         members=tuple(m for m in members if m is not None), phone=(heads[0].text("phone") or None) if heads else None,
         debts=debts, **values, **texts,
     )  # fmt: skip
-    checked_members = _check_members(rows, draft, surveyed_at)
-    survey = _check_household(rows, source, draft, checked_members, now)
+    survey = _checked_at_once(draft, now) if not any(row.problems for row in rows) else None
+    if survey is None:  # something is wrong: find every fault, member by member, then field by field
+        checked_members = _check_members(rows, draft, surveyed_at)
+        survey = _check_household(rows, source, draft, checked_members, now)
     problems = tuple(p for row in rows for p in row.problems)
     return Household(number, tuple(r.number for r in rows), None if problems else survey, problems)
 
 
+def _checked_at_once(draft: Survey, now: datetime) -> Survey | None:
+    """The survey checked in one pass, as most of a sheet's households are; None when anything is at fault."""
+    try:
+        return check_survey(draft, now)
+    except DomainError:
+        return None
+
+
 def _differing(rows: list[_Row], source: _Row) -> None:
+    household_columns = [(c, source.columns[c.key]) for c in COLUMNS if c.per_household and c.key in source.columns]
     for row in rows:
         if row is source:
             continue
-        for column in COLUMNS:
-            if column.per_household and (given := row.text(column.key)) and given != source.text(column.key):
+        width = len(row.cells)
+        for column, index in household_columns:
+            if index >= width or row.cells[index] in (None, ""):
+                continue  # most rows: blank, as the layout asks
+            if (given := row.text(column.key)) and given != source.text(column.key):
                 row.problem(
                     column.key, Code.HOUSEHOLD_VALUE_DIFFERS,
                     f"与户主行(第{source.number}行)的“{column.header}”不同;户级信息以户主行为准,其他行请留空",

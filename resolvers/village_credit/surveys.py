@@ -30,7 +30,7 @@ from domain.customers.masking import age_band, mask_address, mask_id_number, mas
 from domain.errors import DomainError
 from domain.village_credit.campaign_workflow import CampaignState
 from domain.village_credit.errors import VillageCreditErrorCode as Code
-from domain.village_credit.surveys import MAX_BATCH, Relation, Survey, check_survey
+from domain.village_credit.surveys import MAX_BATCH, Member, Relation, Survey, check_survey
 from models import HouseholdSurvey, SurveyMember, VillageCampaign
 from resolvers.platform.pagination import decode_cursor, encode_cursor
 from resolvers.platform.unit_of_work import unit_of_work
@@ -254,11 +254,24 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _member_details(member: Member) -> dict[str, Any]:
+    """A member as kept in the survey's details; written out rather than by asdict, which deep-copies each
+    value (an import stores hundreds of thousands)."""
+    return {
+        "name": member.name,
+        "id_number": member.id_number,
+        "relation": member.relation.value,
+        "age": member.age,
+        "phone": member.phone,
+        "birth_date": member.birth_date.isoformat() if member.birth_date else None,
+    }
+
+
 def stored_columns(survey: Survey, at: datetime) -> dict[str, Any]:
     """The survey's row as stored (but its campaign, client id, collector and creation time)."""
     head = survey.head
     details = {
-        "members": [asdict(m) for m in survey.members],
+        "members": [_member_details(m) for m in survey.members],
         "crops": [asdict(c) for c in survey.crops],
         "livestock": [asdict(a) for a in survey.livestock],
         "debts": [asdict(d) for d in survey.debts],
