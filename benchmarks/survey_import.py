@@ -215,7 +215,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         assert (saved, again_saved, again_duplicates) == (valid, 0, valid)
         print(f"stored {saved:,} households in {timings['store_s']:.1f} s; the same sheet again: "
               f"{again_duplicates:,} duplicates, nothing stored, in {timings['store_again_s']:.1f} s")  # fmt: skip
-        stored_ids = list(await HouseholdSurvey.filter(campaign_id=campaign_id).values_list("id", flat=True))
+        stored_ids = [int(i) for (i,) in await HouseholdSurvey.filter(campaign_id=campaign_id).values_list("id")]
         for name, stage in LATER_STAGES:
             if stage is None:
                 print(f"{name}: not part of this run yet")

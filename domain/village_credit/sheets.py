@@ -78,7 +78,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("notes", "备注", per_household=True),
 )
 BY_KEY = {c.key: c for c in COLUMNS}
-AMOUNTS = ("land_contracted_mu", "land_rented_mu", "annual_income", "annual_expenses", "house_value")
+AMOUNTS: tuple[str, ...] = ("land_contracted_mu", "land_rented_mu", "annual_income", "annual_expenses", "house_value")
 AMOUNTS += ("vehicle_value", "machinery_value", "other_debts")
 TEXTS = ("address", "operations", "character", "reputation", "notes")
 # the survey's field names (as check_survey reports them) back to our columns
@@ -539,7 +539,7 @@ def _household(number: str, rows: list[_Row], file_name: str, now: datetime) -> 
     heads = [row for row, m in zip(rows, members, strict=True) if m is not None and m.relation == Relation.HEAD]
     source = heads[0] if heads else rows[0]
     values: dict[str, Any] = {key: source.amount(key) for key in AMOUNTS}
-    texts = {key: source.text(key) for key in TEXTS}
+    texts: dict[str, Any] = {key: source.text(key) for key in TEXTS}
     surveyed_at = source.surveyed_at(now)
     _differing(rows, source)
     other_debts = values.pop("other_debts")
@@ -656,7 +656,7 @@ def _cleared(survey: Survey, at: str) -> Survey:
     if at == "surveyedAt":
         return replace(survey, surveyed_at=datetime.now(UTC))
     attribute = re.sub(r"(?<!^)(?=[A-Z])", "_", at).lower()
-    default = Survey.__dataclass_fields__[attribute].default
+    default: Any = Survey.__dataclass_fields__[attribute].default
     return replace(survey, **{attribute: default})
 
 

@@ -347,7 +347,7 @@ def _ranges(households: int) -> list[HouseholdRange]:
 
 
 async def _plan(params: ImportParams, scope: GridScope, conn: BaseDBAsyncClient) -> list[HouseholdRange]:
-    record = await SurveyImport.get(id=params.import_id).using_db(conn)
+    record = await SurveyImport.filter(id=params.import_id).using_db(conn).get()
     return _ranges(record.households_total)
 
 
@@ -409,7 +409,7 @@ def _row_problem(
 
 
 async def _finish(finishing: Finishing[ImportParams], results: Sequence[RangeResult]) -> ImportReport:
-    record = await SurveyImport.get(id=finishing.params.import_id).using_db(finishing.conn)
+    record = await SurveyImport.filter(id=finishing.params.import_id).using_db(finishing.conn).get()
     stored_problems = [p for r in results for p in r.problems]
     saved = sum(r.saved for r in results)
     duplicates = sum(r.duplicates for r in results)

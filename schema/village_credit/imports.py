@@ -16,6 +16,7 @@ from strawberry.file_uploads import Upload
 
 from domain.errors import DomainError, ErrorCode
 from domain.village_credit import sheets
+from models import SurveyImportStatus as SurveyImportStatusModel
 from models import SurveyImportTemplate as TemplateModel
 from resolvers.village_credit import imports as cases
 from resolvers.village_credit.imports import ImportView
@@ -65,7 +66,7 @@ class SurveyImportProblem:
     message_en: str
 
 
-SurveyImportStatus = strawberry.enum(cases.SurveyImportStatus, name="SurveyImportStatus", description="导入状态")
+SurveyImportStatus = strawberry.enum(SurveyImportStatusModel, name="SurveyImportStatus", description="导入状态")
 
 
 @strawberry.type(description="A spreadsheet of household surveys: dry-run, then imported as a job")
