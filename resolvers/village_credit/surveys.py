@@ -271,7 +271,6 @@ def stored_columns(survey: Survey, at: datetime) -> dict[str, Any]:
     """The survey's row as stored (but its campaign, client id, collector and creation time)."""
     head = survey.head
     details = {
-        "members": [_member_details(m) for m in survey.members],
         "crops": [asdict(c) for c in survey.crops],
         "livestock": [asdict(a) for a in survey.livestock],
         "debts": [asdict(d) for d in survey.debts],
@@ -297,7 +296,7 @@ def stored_columns(survey: Survey, at: datetime) -> dict[str, Any]:
         "vehicle_value": survey.vehicle_value,
         "machinery_value": survey.machinery_value,
         "operations": survey.operations,
-        "details": _plain(details),
+        "details": {"members": [_member_details(m) for m in survey.members], **_plain(details)},
         "updated_at": at,
     }
 
