@@ -333,6 +333,14 @@ async def start_import(actor: Actor, import_id: int) -> ImportView:
                 dedup_key=f"survey_import:{import_id}",
                 using_db=uow.conn,
             )
+            if job.params != SURVEY_IMPORT.params_codec.dump(ImportParams(import_id)):
+                # one import runs per village at a time (the job's single flight over its grid scope)
+                raise _refusal(
+                    Code.IMPORT_UNDER_WAY,
+                    "本村另一份调查表正在导入,请待其完成后再开始",
+                    "another sheet of this village is being imported: start this one when it is done",
+                    "id",
+                )
             locked.status, locked.job_id, locked.updated_at = SurveyImportStatus.QUEUED, job.id, datetime.now(UTC)
             await locked.save(update_fields=["status", "job_id", "updated_at"])
             uow.on_commit(outbox.wake)

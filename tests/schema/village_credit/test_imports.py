@@ -290,3 +290,14 @@ async def test_a_chunk_the_database_refuses_is_stored_survey_by_survey_exactly(
     outcomes = await imports.store_batch(collector, campaign.id, [(0, first), (1, first)], _now())
     assert [(o.status, o.error) for o in outcomes] == [("SAVED", None), ("DUPLICATE", None)]
     assert (await HouseholdSurvey.all().count(), await SurveyMember.all().count()) == (1, 2)
+
+
+async def test_a_second_sheet_of_the_village_waits_for_the_first(api: Api, campaign: VillageCampaign) -> None:
+    await collecting(api, campaign)
+    people = ids(6)
+    first = await dry_run(api, "manager1a", campaign, "a.csv", as_csv(good_rows(people[:3])))
+    second = await dry_run(api, "manager1a", campaign, "b.csv", as_csv(good_rows(people[3:])))
+    assert (await start(api, "manager1a", first["id"]))["status"] == "QUEUED"
+    refused = await start(api, "manager1a", second["id"])
+    assert refused["code"] == "IMPORT_UNDER_WAY"
+    assert [r.status for r in await SurveyImport.all().order_by("id")] == ["QUEUED", "DRY_RUN_DONE"]
