@@ -73,3 +73,4 @@ bench-small: $(STAMP) $(FONT_STAMP)
 	$(BIN)/python benchmarks/credit_factory.py --small
 	$(BIN)/python benchmarks/village_screening.py --small
 	$(BIN)/python benchmarks/village_dedup.py --small
+	$(BIN)/python benchmarks/survey_import.py --small

@@ -22,6 +22,7 @@ from models.grid import GridLevel, GridNode, Outlet
 from models.jobs import Job, JobChunk, JobOutput, JobStatus, Notification, OutboxMessage
 from models.kpi import GridKpi
 from models.staff import RevokedToken, Staff
+from models.survey_imports import SurveyImport, SurveyImportStatus, SurveyImportTemplate
 from models.throttle import LoginPairThrottle, LoginThrottle
 from models.village_credit import (
     CoreCustomerRecord,
@@ -73,6 +74,9 @@ __all__ = [
     "Outlet",
     "RevokedToken",
     "Staff",
+    "SurveyImport",
+    "SurveyImportStatus",
+    "SurveyImportTemplate",
     "SurveyMember",
     "VillageCampaign",
     "VillageCampaignEvent",

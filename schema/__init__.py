@@ -28,6 +28,7 @@ from schema.staff.password_gate import PasswordChangeGate
 from schema.village_credit import duplicates as village_duplicates
 from schema.village_credit import funnel as village_funnel
 from schema.village_credit import households as village_households
+from schema.village_credit import imports as village_imports
 from schema.village_credit import mutations as village_mutations
 from schema.village_credit import queries as village_queries
 from schema.village_credit import signing as village_signing
@@ -45,6 +46,7 @@ Query = merge_types(
         credit_metrics.Query,
         village_queries.Query,
         village_funnel.Query,
+        village_imports.Query,
         jobs.Query,
         notifications.Query,
         audit.Query,
@@ -63,6 +65,7 @@ Mutation = merge_types(
         village_signing.Mutation,
         village_households.Mutation,
         village_duplicates.Mutation,
+        village_imports.Mutation,
         notifications.Mutation,
         grid_mutations.Mutation,
     ),

@@ -30,7 +30,7 @@ from domain.customers.masking import age_band, mask_address, mask_id_number, mas
 from domain.errors import DomainError
 from domain.village_credit.campaign_workflow import CampaignState
 from domain.village_credit.errors import VillageCreditErrorCode as Code
-from domain.village_credit.surveys import MAX_BATCH, Relation, Survey, check_survey
+from domain.village_credit.surveys import MAX_BATCH, Member, Relation, Survey, check_survey
 from models import HouseholdSurvey, SurveyMember, VillageCampaign
 from resolvers.platform.pagination import decode_cursor, encode_cursor
 from resolvers.platform.unit_of_work import unit_of_work
@@ -122,7 +122,7 @@ async def submit_surveys(actor: Actor, campaign_id: int, surveys: Sequence[Surve
         # handed out between two batches never passes over a change still to commit
         at = datetime.now(UTC)
         for index, draft in enumerate(surveys):
-            outcomes.append(await _answer(actor, campaign.id, index, draft, at))
+            outcomes.append(await answer(actor.staff_id, campaign.id, index, draft, at))
         changed = [o for o in outcomes if o.status in (SurveyStatus.SAVED, SurveyStatus.UPDATED)]
         await uow.audit(
             actor,
@@ -139,12 +139,15 @@ async def submit_surveys(actor: Actor, campaign_id: int, surveys: Sequence[Surve
     return outcomes
 
 
-async def _answer(actor: Actor, campaign_id: int, index: int, draft: Survey, at: datetime) -> SurveyOutcome:
+async def answer(collector_id: int, campaign_id: int, index: int, draft: Survey, at: datetime) -> SurveyOutcome:
+    """One survey of a batch stored (or answered) by the module's rules, for the collector: the app's batches and
+    the spreadsheet imports (resolvers/village_credit/imports.py) both go through here. Call it inside the
+    batch's unit of work, with the campaign locked and COLLECTING."""
     prefix = f"surveys[{index}]."
     client_id = draft.client_id.strip()
     for attempt in range(2):
         try:
-            return await _store(actor, campaign_id, index, draft, at)
+            return await _store(collector_id, campaign_id, index, draft, at)
         except DomainError as error:
             field = prefix + error.field if error.field else prefix.rstrip(".")
             relabelled = DomainError(error.code, error.message_zh, error.message_en, field)
@@ -161,11 +164,11 @@ async def _answer(actor: Actor, campaign_id: int, index: int, draft: Survey, at:
     return SurveyOutcome(index, client_id, SurveyStatus.ERROR, error=conflict)
 
 
-async def _store(actor: Actor, campaign_id: int, index: int, draft: Survey, at: datetime) -> SurveyOutcome:
+async def _store(collector_id: int, campaign_id: int, index: int, draft: Survey, at: datetime) -> SurveyOutcome:
     client_id = draft.client_id.strip()
     existing = await HouseholdSurvey.get_or_none(campaign_id=campaign_id, client_id=client_id)
     if existing is not None:
-        if existing.collector_id != actor.staff_id:  # type: ignore[attr-defined]
+        if existing.collector_id != collector_id:  # type: ignore[attr-defined]
             raise _refusal(
                 Code.CLIENT_ID_REUSED,
                 "该客户端编号已被其他客户经理的调查使用",
@@ -176,14 +179,14 @@ async def _store(actor: Actor, campaign_id: int, index: int, draft: Survey, at: 
             return SurveyOutcome(index, client_id, SurveyStatus.DUPLICATE, survey=view(existing, masked=False))
     survey = check_survey(draft, at)
     await _refuse_members_elsewhere(campaign_id, survey, existing)
-    values = _columns(survey, at)
+    values = stored_columns(survey, at)
     try:
         async with in_transaction():  # a savepoint: this survey whole or not at all
             if existing is None:
                 stored = await HouseholdSurvey.create(
                     campaign_id=campaign_id,
                     client_id=survey.client_id,
-                    collector_id=actor.staff_id,
+                    collector_id=collector_id,
                     created_at=at,
                     **values,
                 )
@@ -251,10 +254,23 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _columns(survey: Survey, at: datetime) -> dict[str, Any]:
+def _member_details(member: Member) -> dict[str, Any]:
+    """A member as kept in the survey's details; written out rather than by asdict, which deep-copies each
+    value (an import stores hundreds of thousands)."""
+    return {
+        "name": member.name,
+        "id_number": member.id_number,
+        "relation": member.relation.value,
+        "age": member.age,
+        "phone": member.phone,
+        "birth_date": member.birth_date.isoformat() if member.birth_date else None,
+    }
+
+
+def stored_columns(survey: Survey, at: datetime) -> dict[str, Any]:
+    """The survey's row as stored (but its campaign, client id, collector and creation time)."""
     head = survey.head
     details = {
-        "members": [asdict(m) for m in survey.members],
         "crops": [asdict(c) for c in survey.crops],
         "livestock": [asdict(a) for a in survey.livestock],
         "debts": [asdict(d) for d in survey.debts],
@@ -282,7 +298,7 @@ def _columns(survey: Survey, at: datetime) -> dict[str, Any]:
         "vehicle_value": survey.vehicle_value,
         "machinery_value": survey.machinery_value,
         "operations": survey.operations,
-        "details": _plain(details),
+        "details": {"members": [_member_details(m) for m in survey.members], **_plain(details)},
         "updated_at": at,
     }
 

@@ -1,0 +1,269 @@
+"""Bulk import of household surveys: 200,000 households (about 600,000 people) from the spreadsheets banks
+keep, as XLSX (xlsxwriter, constant memory) and as CSV, read, mapped and checked by the import's own code
+(domain/village_credit/sheets.py), then stored on PostgreSQL by the import job's own store
+(resolvers/village_credit/imports.store_batch: a look-up per thousand households, multi-row inserts).
+
+Baseline: the naive path — one ORM create per survey and per member, with per-row duplicate look-ups (the
+client id, each member's ID number) — timed on a sample of households and extrapolated to the whole file.
+
+After storing, the whole-village stages of issue 11 that other slices build run on the stored surveys:
+de-duplication, the merge against the core-banking customer file and screening with limits. Each is a hook in
+LATER_STAGES (a function taking the campaign and the stored surveys' ids); until it is filled in, the run says
+that stage is not part of it.
+
+    python benchmarks/survey_import.py            # 200,000 households
+    python benchmarks/survey_import.py --small    # 2,000 households
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import io
+import json
+import resource
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import asyncpg  # noqa: E402
+import xlsxwriter  # noqa: E402
+from tortoise import Tortoise  # noqa: E402
+
+from domain.customers.idcard import make_id_number  # noqa: E402
+from domain.village_credit import sheets  # noqa: E402
+from domain.village_credit.campaign_workflow import CampaignState  # noqa: E402
+from models import GridLevel, GridNode, HouseholdSurvey, Staff, SurveyMember, VillageCampaign  # noqa: E402
+from resolvers.platform.migrate import run_migrations  # noqa: E402
+from resolvers.village_credit import imports  # noqa: E402
+from resolvers.village_credit.surveys import stored_columns  # noqa: E402
+from settings import tortoise_config  # noqa: E402
+
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/pcbench"
+HEADER = [c.header for c in sheets.COLUMNS]
+STORE_CHUNK = 5000  # households per store_batch call, as a job chunk would hold
+LaterStage = Callable[[int, list[int]], Awaitable[None]]
+# The lead fills these in after merging: (name, async function(campaign_id, stored survey ids)).
+LATER_STAGES: list[tuple[str, LaterStage | None]] = [
+    ("de-duplication", None),
+    ("core-file merge (1,000,000 customers)", None),
+    ("screening and limits", None),
+]
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def household_rows(households: int) -> list[list[str]]:
+    """Households of 1 to 5 people (3 on average), ID numbers unique across the file."""
+    rows: list[list[str]] = []
+    person = 0
+    born = date(1950, 1, 1)
+    for h in range(households):
+        size = 1 + (h * 7 + 3) % 5
+        for m in range(size):
+            number = make_id_number("320324", born + timedelta(days=person // 900), person % 900)
+            person += 1
+            relation = "户主" if m == 0 else ("配偶" if m == 1 else "子女")
+            if m == 0:
+                income = str(30000 + (h * 37) % 150000)
+                extra = ["2026-11-20", f"张庄村{h % 12}组{h}号", "8.5", "2", "种植小麦", income, "20000", "300000",
+                         "50000", "10000", "0", "为人踏实", "邻里口碑好", ""]  # fmt: skip
+            else:
+                extra = [""] * 14
+            rows.append([str(h + 1), relation, f"村民{h}-{m}", number, f"138{person:08d}" if m == 0 else "", "",
+                         *extra])  # fmt: skip
+    return rows
+
+
+def write_xlsx(rows: list[list[str]]) -> bytes:
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"constant_memory": True, "in_memory": False})
+    sheet = book.add_worksheet("入户调查")
+    sheet.write_row(0, 0, HEADER)
+    for r, row in enumerate(rows, start=1):
+        for c, value in enumerate(row):
+            if value:
+                sheet.write_string(r, c, value)
+    book.close()
+    return buffer.getvalue()
+
+
+def write_csv(rows: list[list[str]]) -> bytes:
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(HEADER)
+    writer.writerows(rows)
+    return text.getvalue().encode("utf-8-sig")
+
+
+async def ensure_database(url: str) -> None:
+    admin, name = url.rsplit("/", 1)
+    conn = await asyncpg.connect(f"{admin}/postgres".replace("postgres://", "postgresql://", 1))
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+async def new_campaign() -> tuple[int, int]:
+    """A fresh village, collector and campaign for this run (earlier runs' rows stay, as in a bank's database)."""
+    tag = uuid.uuid4().hex[:8]
+    county = await GridNode.create(name=f"县{tag}", level=GridLevel.COUNTY, code=f"B{tag}", path="/", depth=0)
+    county.path = f"/{county.id}/"
+    await county.save(update_fields=["path"])
+    village = await GridNode.create(
+        name=f"村{tag}", level=GridLevel.VILLAGE, code=f"B{tag}V", parent=county, path="/", depth=1
+    )
+    village.path = f"{county.path}{village.id}/"
+    await village.save(update_fields=["path"])
+    collector = await Staff.create(username=f"collector-{tag}", display_name="采集员", roles=["CUSTOMER_MANAGER"],
+                                   password_hash="-")  # fmt: skip
+    reviewer = await Staff.create(username=f"reviewer-{tag}", display_name="授信经理", roles=["CREDIT_INVESTIGATOR"],
+                                  password_hash="-")  # fmt: skip
+    now = datetime.now(UTC)
+    campaign = await VillageCampaign.create(
+        village=village, name="基准整村授信", collector_ids=[collector.id], reviewer=reviewer, created_by=reviewer,
+        state=CampaignState.COLLECTING, created_at=now, state_since=now,
+    )  # fmt: skip
+    return campaign.id, collector.id
+
+
+async def store(read: sheets.ReadSheet, campaign_id: int, collector_id: int) -> tuple[int, int]:
+    at = datetime.now(UTC)
+    ready = [(i, h.survey) for i, h in enumerate(read.households) if h.survey is not None]
+    saved = duplicates = 0
+    for start in range(0, len(ready), STORE_CHUNK):
+        for outcome in await imports.store_batch(collector_id, campaign_id, ready[start : start + STORE_CHUNK], at):
+            saved += outcome.status == "SAVED"
+            duplicates += outcome.status == "DUPLICATE"
+    return saved, duplicates
+
+
+async def naive_store(read: sheets.ReadSheet, sample: int) -> tuple[int, int]:
+    """The baseline: per household a look-up of its client id, per member a look-up of the ID number, then one
+    ORM create per survey and per member. Returns (households, members) stored."""
+    campaign_id, collector_id = await new_campaign()
+    at = datetime.now(UTC)
+    stored = members = 0
+    for household in read.households[:sample]:
+        survey = household.survey
+        if survey is None:
+            continue
+        if await HouseholdSurvey.filter(campaign_id=campaign_id, client_id=survey.client_id).exists():
+            continue
+        if any([await SurveyMember.filter(campaign_id=campaign_id, id_number=m.id_number).exists()
+                for m in survey.members]):  # fmt: skip
+            continue
+        values = stored_columns(survey, at)
+        row = await HouseholdSurvey.create(
+            campaign_id=campaign_id, client_id=survey.client_id, collector_id=collector_id, created_at=at, **values
+        )
+        for m in survey.members:
+            await SurveyMember.create(survey_id=row.id, campaign_id=campaign_id, id_number=m.id_number,
+                                      relation=m.relation.value)  # fmt: skip
+            members += 1
+        stored += 1
+    return stored, members
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    timings: dict[str, float] = {}
+    began = time.perf_counter()
+    rows = household_rows(args.households)
+    xlsx, csv_bytes = write_xlsx(rows), write_csv(rows)
+    people = len(rows)
+    del rows
+    timings["generate_s"] = time.perf_counter() - began
+    print(f"generated {args.households:,} households, {people:,} people: XLSX {len(xlsx) / 1e6:.1f} MB, "
+          f"CSV {len(csv_bytes) / 1e6:.1f} MB in {timings['generate_s']:.1f} s")  # fmt: skip
+    now = datetime.now(UTC)
+    t = time.perf_counter()
+    read_csv = sheets.read_sheet(csv_bytes, "CSV", "bench.csv", None, now)
+    timings["csv_read_validate_s"] = time.perf_counter() - t
+    del read_csv, csv_bytes
+    t = time.perf_counter()
+    read = sheets.read_sheet(xlsx, "XLSX", "bench.xlsx", None, now)
+    timings["xlsx_read_validate_s"] = time.perf_counter() - t
+    del xlsx
+    valid = sum(h.survey is not None for h in read.households)
+    assert not read.problems, read.problems[:5]
+    csv_s, xlsx_s = timings["csv_read_validate_s"], timings["xlsx_read_validate_s"]
+    print(f"read, mapped and checked: CSV {csv_s:.1f} s, XLSX {xlsx_s:.1f} s ({valid:,} households valid)")
+
+    await ensure_database(args.database_url)
+    await run_migrations(args.database_url)
+    await Tortoise.init(config=tortoise_config(args.database_url), _enable_global_fallback=True)
+    try:
+        campaign_id, collector_id = await new_campaign()
+        t = time.perf_counter()
+        saved, _ = await store(read, campaign_id, collector_id)
+        timings["store_s"] = time.perf_counter() - t
+        t = time.perf_counter()
+        again_saved, again_duplicates = await store(read, campaign_id, collector_id)
+        timings["store_again_s"] = time.perf_counter() - t
+        assert (saved, again_saved, again_duplicates) == (valid, 0, valid)
+        print(f"stored {saved:,} households in {timings['store_s']:.1f} s; the same sheet again: "
+              f"{again_duplicates:,} duplicates, nothing stored, in {timings['store_again_s']:.1f} s")  # fmt: skip
+        stored_ids = [int(i) for (i,) in await HouseholdSurvey.filter(campaign_id=campaign_id).values_list("id")]
+        for name, stage in LATER_STAGES:
+            if stage is None:
+                print(f"{name}: not part of this run yet")
+                continue
+            t = time.perf_counter()
+            await stage(campaign_id, stored_ids)
+            timings[f"{name}_s"] = time.perf_counter() - t
+        t = time.perf_counter()
+        naive_households, naive_members = await naive_store(read, args.sample)
+        naive_s = time.perf_counter() - t
+    finally:
+        await Tortoise.close_connections()
+    naive_rate = naive_households / naive_s
+    baseline_s = valid / naive_rate
+    ours_s = timings["xlsx_read_validate_s"] + timings["store_s"]
+    naive_total = timings["xlsx_read_validate_s"] + baseline_s
+    ours_rate = people / ours_s
+    print(f"naive store: {naive_households:,} households ({naive_members:,} members) in {naive_s:.1f} s = "
+          f"{naive_rate:,.0f} households/s, extrapolated to {baseline_s:.0f} s for {valid:,}")  # fmt: skip
+    print(f"whole import from XLSX (read, map, check, store): {ours_s:.1f} s = {ours_rate:,.0f} rows/s; "
+          f"naive (same reading, naive store): {naive_total:.0f} s = {people / naive_total:,.0f} rows/s; "
+          f"ratio {naive_total / ours_s:.1f}; store alone {baseline_s / timings['store_s']:.1f}x")  # fmt: skip
+    print(f"peak memory {peak_mb():,.0f} MB; targets: under 60 s, under 4,096 MB")
+    return {
+        "benchmark": "survey_import",
+        "households": args.households,
+        "people": people,
+        "ours_s": round(ours_s, 2),
+        "baseline_s": round(naive_total, 2),
+        "ratio": round(naive_total / ours_s, 1),
+        "rows_per_s": round(ours_rate),
+        "baseline_rows_per_s": round(people / naive_total),
+        "stages_s": {k: round(v, 2) for k, v in timings.items()},
+        "peak_mb": round(peak_mb()),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--households", type=int, default=200_000)
+    parser.add_argument("--sample", type=int, default=1000, help="households stored the naive way")
+    parser.add_argument("--database-url", default=DEFAULT_URL)
+    parser.add_argument("--small", action="store_true", help="2,000 households, a sample of 200")
+    args = parser.parse_args()
+    if args.small:
+        args.households, args.sample = 2000, 200
+    print(json.dumps(asyncio.run(run(args))))
+
+
+if __name__ == "__main__":
+    main()

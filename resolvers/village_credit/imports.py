@@ -1,0 +1,599 @@
+"""Household surveys imported from a bank's spreadsheet (入户调查表批量导入), in two steps:
+
+1. The dry run: a campaign's collector sends the file (XLSX or CSV) while the campaign collects; every problem is
+   listed by row and column (domain/village_credit/sheets.py), and so is every household whose head already
+   heads another survey of the campaign (surveyed by another manager, or by the same one in another sheet) or
+   whose member is listed in another household. No survey is stored: only the import's record, keeping the file
+   so the job can read it after the request has ended.
+2. The start: the same import queued as a `village_survey_import` job, cut into chunks of households. Each
+   household is written by the very code the app's batches use (resolvers/village_credit/surveys.answer): its
+   client id comes from the file name and household number, so an import sent three times stores each
+   household once; a household is stored whole in its savepoint or listed as an error. The job's end writes the
+   counts and the error sheet (the rows at fault with their errors, in both languages).
+
+Who may: the campaign's collecting customer managers while it is COLLECTING; templates are saved by customer
+managers and head office. Whoever sees the campaign sees its imports; the error sheet holds ID numbers and phones,
+so it is given only to those who see the campaign's surveys in clear, and each download is audited.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from domain.access import Actor, Role
+from domain.errors import DomainError, ErrorCode, forbidden, not_found
+from domain.sizes import size_text
+from domain.village_credit import sheets
+from domain.village_credit.campaign_workflow import CampaignFacts, CampaignState
+from domain.village_credit.errors import VillageCreditErrorCode as Code
+from domain.village_credit.sheets import Problem, ReadSheet
+from domain.village_credit.surveys import Relation, Survey
+from models import (
+    HouseholdSurvey,
+    Job,
+    JobStatus,
+    SurveyImport,
+    SurveyImportStatus,
+    SurveyImportTemplate,
+    SurveyMember,
+    VillageCampaign,
+)
+from resolvers.platform import jobs, outbox
+from resolvers.platform.db import connection, fetch, insert_rows, placeholders
+from resolvers.platform.job_kinds import ChunkRun, Finishing, GridScope, JobKind
+from resolvers.platform.unit_of_work import unit_of_work
+from resolvers.village_credit import campaigns, policy
+from resolvers.village_credit.surveys import SurveyStatus, answer, stored_columns
+from settings import SETTINGS
+
+HOUSEHOLDS_PER_CHUNK = 500
+MAX_CHUNKS = 40  # a large sheet is cut into fewer, larger chunks: each chunk reads the file again
+MAX_TEMPLATE_NAME = 100
+MAX_HEADER_TEXT = 100
+MAX_FILE_NAME = 120
+_ZIP_MAGIC = b"PK\x03\x04"
+_LOOKUP_BATCH = 5000  # values in one IN list (both databases take 32,766 parameters)
+
+
+@dataclass(frozen=True)
+class ImportParams:
+    import_id: int
+
+
+@dataclass(frozen=True)
+class HouseholdRange:
+    first: int  # index into the sheet's households, in the order they first appear
+    stop: int
+
+
+@dataclass(frozen=True)
+class RangeResult:
+    saved: int = 0
+    duplicates: int = 0
+    problems: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    saved: int
+    duplicates: int
+    errors: int
+
+
+@dataclass(frozen=True)
+class ImportView:
+    """An import as its reader sees it: with the job's progress, and whether they may download the error sheet."""
+
+    record: SurveyImport
+    status: SurveyImportStatus
+    chunks_done: int
+    chunks_total: int
+    problems: list[Problem]
+    may_download: bool
+
+
+async def _pairs(sql: str, campaign_id: int, values: Sequence[str], conn: BaseDBAsyncClient | None = None) -> list[Any]:
+    """Rows of `sql` ("… WHERE campaign_id = {campaign} AND x IN ({values})") for values, a batch at a time, in
+    raw SQL: the ORM spends longer building a thousand-term IN than the database answering it."""
+    conn = conn or connection()
+    rows: list[Any] = []
+    for start in range(0, len(values), _LOOKUP_BATCH):
+        batch = values[start : start + _LOOKUP_BATCH]
+        marks = placeholders(conn, 0, len(batch) + 1)
+        query = sql.format(campaign=marks[0], values=", ".join(marks[1:]))
+        rows += [tuple(row.values()) for row in await fetch(query, [campaign_id, *batch], conn)]
+    return rows
+
+
+_EXISTING = (
+    "SELECT client_id, collector_id FROM village_household_survey"
+    " WHERE campaign_id = {campaign} AND client_id IN ({values})"
+)
+_IDS = "SELECT client_id, id FROM village_household_survey WHERE campaign_id = {campaign} AND client_id IN ({values})"
+_TAKEN = (
+    "SELECT id_number, relation FROM village_survey_member WHERE campaign_id = {campaign} AND id_number IN ({values})"
+)
+_TAKEN_BY = (
+    "SELECT m.id_number, s.client_id, s.collector_id, m.relation FROM village_survey_member m"
+    " JOIN village_household_survey s ON s.id = m.survey_id"
+    " WHERE m.campaign_id = {campaign} AND m.id_number IN ({values})"
+)
+
+
+def _refusal(code: Code | ErrorCode, zh: str, en: str, field: str | None = None) -> DomainError:
+    return DomainError(code, zh, en, field)
+
+
+# --- templates -------------------------------------------------------------------------------------------------
+
+
+def _may_keep_templates(actor: Actor) -> bool:
+    return actor.is_head_office or actor.has(Role.CUSTOMER_MANAGER)
+
+
+async def list_templates(actor: Actor) -> list[SurveyImportTemplate]:
+    """The saved column mappings, by name: to the customer managers and head office who import."""
+    if not _may_keep_templates(actor):
+        raise forbidden("查看导入模板", "see import templates")
+    return list(await SurveyImportTemplate.all().order_by("name"))
+
+
+async def save_template(actor: Actor, name: str, mapping: dict[str, str]) -> SurveyImportTemplate:
+    """Save (or replace, by name) a bank's header text for each of our fields."""
+    if not _may_keep_templates(actor):
+        raise forbidden("保存导入模板", "save an import template")
+    name = name.strip()
+    if not 1 <= len(name) <= MAX_TEMPLATE_NAME:
+        raise _refusal(
+            ErrorCode.INVALID_VALUE, "模板名称须为1到100个字", "a template's name is 1 to 100 characters", "name"
+        )
+    for key, header in mapping.items():
+        if key not in sheets.BY_KEY:
+            raise _refusal(
+                ErrorCode.INVALID_VALUE,
+                f"没有“{key}”这一字段",
+                f"there is no field “{key}”",
+                f"mapping.{key}",
+            )
+        if not 1 <= len(header.strip()) <= MAX_HEADER_TEXT:
+            raise _refusal(
+                ErrorCode.INVALID_VALUE,
+                "表头文字须为1到100个字",
+                "a header text is 1 to 100 characters",
+                f"mapping.{key}",
+            )
+    now = datetime.now(UTC)
+    clean = {key: header.strip() for key, header in mapping.items()}
+    async with unit_of_work() as uow:
+        template = await SurveyImportTemplate.filter(name=name).select_for_update().first()
+        if template is None:
+            template = await SurveyImportTemplate.create(
+                name=name, mapping=clean, created_by_id=actor.staff_id, created_at=now, updated_at=now
+            )
+        else:
+            template.mapping, template.updated_at = clean, now
+            await template.save(update_fields=["mapping", "updated_at"])
+        await uow.audit(actor, "survey_import_template.save", "SurveyImportTemplate", template.id, {"mapping": clean})
+    return template
+
+
+# --- the dry run -----------------------------------------------------------------------------------------------
+
+
+def _authorize_collector(actor: Actor, facts: CampaignFacts, field: str) -> None:
+    if not (actor.has(Role.CUSTOMER_MANAGER) and actor.staff_id in facts.collector_ids):
+        raise _refusal(
+            Code.NOT_A_COLLECTOR,
+            "只有该活动的采集客户经理可以导入调查",
+            "only a collecting customer manager of the campaign may import surveys",
+            field,
+        )
+    if facts.state != CampaignState.COLLECTING:
+        raise _refusal(Code.NOT_COLLECTING, "该活动当前不在入户采集阶段", "the campaign is not collecting", field)
+
+
+def _checked_file(file_name: str, content: bytes | None) -> tuple[str, str]:
+    base = "".join(ch for ch in file_name.replace("\\", "/").rsplit("/", 1)[-1] if ch.isprintable()).strip()
+    fmt = sheets.file_format(base)
+    if content is None:
+        raise _refusal(ErrorCode.INVALID_VALUE, "没有收到文件:请以 multipart 表单上传", "no file was received", "file")
+    if fmt is None or len(base) > MAX_FILE_NAME:
+        raise _refusal(
+            ErrorCode.INVALID_VALUE,
+            "请上传 .xlsx 或 .csv 文件(文件名不超过120个字)",
+            "upload an .xlsx or .csv file (a name of at most 120 characters)",
+            "file",
+        )
+    if len(content) > SETTINGS.max_upload_bytes:
+        limit = size_text(SETTINGS.max_upload_bytes)
+        raise _refusal(ErrorCode.INVALID_VALUE, f"文件超过 {limit} 的上限", f"the file is larger than {limit}", "file")
+    if fmt == "XLSX" and not content.startswith(_ZIP_MAGIC):
+        raise _refusal(
+            ErrorCode.INVALID_VALUE,
+            "文件内容不是XLSX(.xls请另存为.xlsx)",
+            "the file is not an XLSX (save .xls as .xlsx)",
+            "file",
+        )
+    return base, fmt
+
+
+async def _template(template_id: int | None) -> SurveyImportTemplate | None:
+    if template_id is None:
+        return None
+    template = await SurveyImportTemplate.get_or_none(id=template_id)
+    if template is None:
+        raise not_found("导入模板", "import template", "templateId")
+    return template
+
+
+async def taken_elsewhere(campaign_id: int, read: ReadSheet) -> list[Problem]:
+    """The households whose people the campaign already lists in another survey, read in batches of a thousand
+    ID numbers: a head heading another survey is a household already surveyed (by another manager, or in another
+    sheet); anyone else is a member in another household. The household's own survey from an earlier import of
+    the same sheet is no conflict: importing again finds it a duplicate."""
+    rows_of: dict[str, tuple[int, str, Relation, str]] = {}  # id number → (row, household, relation, client id)
+    for household in read.households:
+        if household.survey is None:
+            continue
+        for row_number, member in zip(household.rows, household.survey.members, strict=True):
+            rows_of[member.id_number] = (row_number, household.number, member.relation, household.survey.client_id)
+    rows = await _pairs(_TAKEN_BY, campaign_id, list(rows_of))
+    found = {number: (client_id, collector, relation) for number, client_id, collector, relation in rows}
+    problems = []
+    column = read.columns.get("id_number")
+    letter = sheets.column_letter(column) if column is not None else None
+    header = read.header[column] if column is not None else None
+    for id_number, (client_id, _collector_id, relation) in found.items():
+        row, _household, member_relation, own_client_id = rows_of[id_number]
+        if client_id == own_client_id:
+            continue
+        if member_relation == Relation.HEAD and relation == Relation.HEAD.value:
+            code, zh, en = (
+                Code.HOUSEHOLD_ALREADY_SURVEYED,
+                "该户已在本活动中调查过(同一户主,另一份调查)",
+                "this household has already been surveyed in this campaign (same head, another survey)",
+            )
+        else:
+            code, zh, en = (
+                Code.MEMBER_IN_ANOTHER_HOUSEHOLD,
+                "此人已登记在本活动的另一户中",
+                "this person is already listed in another household of this campaign",
+            )
+        problems.append(Problem(code, zh, en, row=row, column=letter, header=header, field="id_number"))
+    return problems
+
+
+async def dry_run(
+    actor: Actor, campaign_id: int, file_name: str, content: bytes | None, template_id: int | None = None
+) -> ImportView:
+    """Check the sheet whole and list every problem; store the import's record (and the file) only."""
+    _campaign, facts = await campaigns.find_campaign(actor, campaign_id, "campaignId")
+    _authorize_collector(actor, facts, "campaignId")
+    name, fmt = _checked_file(file_name, content)
+    assert content is not None
+    template = await _template(template_id)
+    mapping = template.mapping if template else {}
+    now = datetime.now(UTC)
+    read = sheets.read_sheet(content, fmt, name, mapping, now)
+    conflicts = await taken_elsewhere(campaign_id, read)
+    problems = read.problems + conflicts
+    faulty = {p.row for p in conflicts}
+    valid = sum(1 for h in read.households if h.survey is not None and not faulty.intersection(h.rows))
+    async with unit_of_work() as uow:
+        record = await SurveyImport.create(
+            campaign_id=campaign_id, template=template, file_name=name, file_format=fmt,
+            file_sha256=hashlib.sha256(content).hexdigest(), content=content, mapping=mapping,
+            status=SurveyImportStatus.DRY_RUN_DONE, rows_total=read.rows_total,
+            households_total=len(read.households), households_valid=valid, errors=len(read.households) - valid,
+            problems=[p.as_json() for p in problems[: sheets.MAX_PROBLEMS_KEPT]], problems_total=len(problems),
+            error_sheet=sheets.error_sheet(read.header, read.cells, problems) if problems else None,
+            created_by_id=actor.staff_id, created_at=now, updated_at=now,
+        )  # fmt: skip
+        await uow.audit(
+            actor, "survey_import.dry_run", "SurveyImport", record.id,
+            {"campaign": campaign_id, "file": name, "sha256": record.file_sha256, "problems": len(problems)},
+        )  # fmt: skip
+    return await _view(actor, record, facts)
+
+
+# --- the import as a job ---------------------------------------------------------------------------------------
+
+
+async def start_import(actor: Actor, import_id: int) -> ImportView:
+    """Queue the checked import; asking again answers the import already queued, running or done."""
+    record, facts = await _find(actor, import_id)
+    _authorize_collector(actor, facts, "id")
+    if record.status != SurveyImportStatus.DRY_RUN_DONE:
+        return await _view(actor, record, facts)
+    if record.households_valid == 0:
+        raise _refusal(
+            Code.IMPORT_HAS_NO_VALID_HOUSEHOLDS,
+            "该表没有可导入的户,请按错误表修改后重新试导入",
+            "no household of the sheet can be imported: correct it by the error sheet and dry-run it again",
+            "id",
+        )
+    async with unit_of_work() as uow:
+        locked = await SurveyImport.filter(id=import_id).select_for_update().first()
+        assert locked is not None
+        if locked.status == SurveyImportStatus.DRY_RUN_DONE:
+            job = await jobs.start(
+                SURVEY_IMPORT,
+                ImportParams(import_id),
+                scope=GridScope(facts.village_path),
+                created_by=actor.staff_id,
+                dedup_key=f"survey_import:{import_id}",
+                using_db=uow.conn,
+            )
+            if job.params != SURVEY_IMPORT.params_codec.dump(ImportParams(import_id)):
+                # one import runs per village at a time (the job's single flight over its grid scope)
+                raise _refusal(
+                    Code.IMPORT_UNDER_WAY,
+                    "本村另一份调查表正在导入,请待其完成后再开始",
+                    "another sheet of this village is being imported: start this one when it is done",
+                    "id",
+                )
+            locked.status, locked.job_id, locked.updated_at = SurveyImportStatus.QUEUED, job.id, datetime.now(UTC)
+            await locked.save(update_fields=["status", "job_id", "updated_at"])
+            uow.on_commit(outbox.wake)
+            await uow.audit(actor, "survey_import.start", "SurveyImport", import_id, {"job": job.id})
+        record = locked
+    return await _view(actor, record, facts)
+
+
+def _ranges(households: int) -> list[HouseholdRange]:
+    size = max(HOUSEHOLDS_PER_CHUNK, -(-households // MAX_CHUNKS))
+    return [HouseholdRange(start, min(start + size, households)) for start in range(0, households, size)]
+
+
+async def _plan(params: ImportParams, scope: GridScope, conn: BaseDBAsyncClient) -> list[HouseholdRange]:
+    record = await SurveyImport.filter(id=params.import_id).using_db(conn).get()
+    return _ranges(record.households_total)
+
+
+async def _read(record: SurveyImport, now: datetime) -> ReadSheet:
+    return sheets.read_sheet(bytes(record.content), record.file_format, record.file_name, record.mapping, now)
+
+
+async def _run_range(run: ChunkRun[ImportParams, HouseholdRange]) -> RangeResult:
+    """One range of households stored, each by the app's own per-survey code; the campaign locked and still
+    collecting, else every household of the range listed as not imported."""
+    record = await SurveyImport.get(id=run.params.import_id)
+    await SurveyImport.filter(id=record.id, status=SurveyImportStatus.QUEUED).update(status=SurveyImportStatus.RUNNING)
+    campaign = await VillageCampaign.filter(id=record.campaign_id).select_for_update().first()  # type: ignore[attr-defined]
+    at = datetime.now(UTC)
+    read = await _read(record, record.created_at)
+    households = read.households[run.chunk.first : run.chunk.stop]
+    column = read.columns.get("id_number")
+    saved = duplicates = 0
+    problems: list[dict[str, Any]] = []
+    if campaign is None or campaign.state != CampaignState.COLLECTING:
+        for household in households:
+            if household.survey is not None:
+                zh, en = "该活动已不在入户采集阶段", "the campaign no longer collects"
+                problems.append(_row_problem(household.rows[0], None, Code.NOT_COLLECTING, zh, en))
+        return RangeResult(0, 0, problems)
+    ready = [(i, h) for i, h in enumerate(households, start=run.chunk.first) if h.survey is not None]
+    outcomes = await store_batch(
+        record.created_by_id,  # type: ignore[attr-defined]
+        record.campaign_id,  # type: ignore[attr-defined]
+        [(i, h.survey) for i, h in ready if h.survey is not None],
+        at,
+    )
+    for (_index, household), outcome in zip(ready, outcomes, strict=True):
+        if outcome.status == SurveyStatus.SAVED:
+            saved += 1
+        elif outcome.status == SurveyStatus.DUPLICATE:
+            duplicates += 1
+        elif outcome.error is not None:
+            row = household.rows[0]
+            member = re.search(r"members\[(\d+)\]", outcome.error.field or "")
+            if member and int(member.group(1)) < len(household.rows):
+                row = household.rows[int(member.group(1))]
+            problems.append(
+                _row_problem(
+                    row, column, outcome.error.code, outcome.error.message_zh, outcome.error.message_en, read.header
+                )
+            )
+    return RangeResult(saved, duplicates, problems)
+
+
+def _row_problem(
+    row: int, column: int | None, code: str, zh: str, en: str, header: Sequence[str] = ()
+) -> dict[str, Any]:
+    return Problem(
+        code, zh, en, row=row,
+        column=sheets.column_letter(column) if column is not None else None,
+        header=header[column] if column is not None and header else None,
+    ).as_json()  # fmt: skip
+
+
+async def _finish(finishing: Finishing[ImportParams], results: Sequence[RangeResult]) -> ImportReport:
+    record = await SurveyImport.filter(id=finishing.params.import_id).using_db(finishing.conn).get()
+    stored_problems = [p for r in results for p in r.problems]
+    saved = sum(r.saved for r in results)
+    duplicates = sum(r.duplicates for r in results)
+    problems = [Problem.from_json(p) for p in record.problems] + [Problem.from_json(p) for p in stored_problems]
+    errors = record.households_total - saved - duplicates
+    sheet = record.error_sheet
+    if stored_problems:
+        read = await _read(record, record.created_at)
+        sheet = sheets.error_sheet(read.header, read.cells, read.problems + problems[len(record.problems) :])
+    await SurveyImport.filter(id=record.id).using_db(finishing.conn).update(
+        status=SurveyImportStatus.DONE, saved=saved, duplicates=duplicates, errors=errors,
+        problems=[p.as_json() for p in problems[: sheets.MAX_PROBLEMS_KEPT]],
+        problems_total=record.problems_total + len(stored_problems), error_sheet=sheet, updated_at=datetime.now(UTC),
+    )  # fmt: skip
+    return ImportReport(saved, duplicates, errors)
+
+
+SURVEY_IMPORT = JobKind(
+    name="village_survey_import",
+    title_zh="入户调查导入",
+    title_en="household survey import",
+    params=ImportParams,
+    chunk=HouseholdRange,
+    chunk_result=RangeResult,
+    report=ImportReport,
+    plan=_plan,
+    run_chunk=_run_range,
+    finish=_finish,
+)
+
+
+# --- reading ---------------------------------------------------------------------------------------------------
+
+
+async def _find(actor: Actor, import_id: int) -> tuple[SurveyImport, CampaignFacts]:
+    record = await SurveyImport.get_or_none(id=import_id)
+    if record is None:
+        raise not_found("调查导入", "survey import", "id")
+    try:
+        _campaign, facts = await campaigns.find_campaign(actor, record.campaign_id, "id")  # type: ignore[attr-defined]
+    except DomainError:
+        raise not_found("调查导入", "survey import", "id") from None
+    return record, facts
+
+
+async def _view(actor: Actor, record: SurveyImport, facts: CampaignFacts) -> ImportView:
+    job = await Job.get_or_none(id=record.job_id) if record.job_id else None  # type: ignore[attr-defined]
+    status = record.status
+    if job is not None and job.status == JobStatus.FAILED:
+        status = SurveyImportStatus.FAILED
+    return ImportView(
+        record=record,
+        status=status,
+        chunks_done=job.chunks_done if job else 0,
+        chunks_total=job.chunks_total if job else 0,
+        problems=[Problem.from_json(p) for p in record.problems],
+        may_download=policy.sees_personal_data(actor, facts) and record.error_sheet is not None,
+    )
+
+
+async def get_import(actor: Actor, import_id: int) -> ImportView:
+    """An import of a campaign the actor may see, with its progress; NOT_FOUND otherwise."""
+    record, facts = await _find(actor, import_id)
+    return await _view(actor, record, facts)
+
+
+async def download_error_sheet(actor: Actor, import_id: int) -> bytes | None:
+    """The error sheet's bytes, to those who see the campaign's surveys in clear; each download audited."""
+    record, facts = await _find(actor, import_id)
+    if not policy.sees_personal_data(actor, facts) or record.error_sheet is None:
+        return None
+    async with unit_of_work() as uow:
+        await uow.audit(actor, "survey_import.error_sheet.read", "SurveyImport", import_id, {})
+    return bytes(record.error_sheet)
+
+
+async def imported_surveys(import_id: int) -> list[HouseholdSurvey]:
+    """The surveys an import stored: where the lead's de-duplication, core-file merge and screening start."""
+    record = await SurveyImport.get(id=import_id)
+    read = await _read(record, record.created_at)
+    ids = [h.survey.client_id for h in read.households if h.survey is not None]
+    return list(await HouseholdSurvey.filter(campaign_id=record.campaign_id, client_id__in=ids))  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    status: SurveyStatus
+    error: DomainError | None = None
+
+
+async def store_batch(
+    collector_id: int, campaign_id: int, surveys: Sequence[tuple[int, Survey]], at: datetime
+) -> list[BatchOutcome]:
+    """Checked surveys stored a chunk at a time, by the rules of resolvers/village_credit/surveys.py: a client id
+    the campaign holds is a DUPLICATE (its collector's) or CLIENT_ID_REUSED; a head heading another survey is a
+    household already surveyed, anyone else listed elsewhere (or twice in the batch) a member in another
+    household. The rest is written in two multi-row statements, in a savepoint; should the database still
+    refuse it (an app's batch stored the same person meanwhile), the chunk is stored survey by survey by the
+    app's own code instead, which answers each exactly. Call it with the campaign locked and COLLECTING."""
+    existing: dict[str, int] = dict(await _pairs(_EXISTING, campaign_id, [s.client_id for _i, s in surveys]))
+    taken: dict[str, str] = dict(
+        await _pairs(_TAKEN, campaign_id, [m.id_number for _i, s in surveys for m in s.members])
+    )
+    outcomes: list[BatchOutcome] = []
+    fresh: list[Survey] = []
+    for _index, survey in surveys:
+        outcome = _judged(collector_id, survey, existing, taken)
+        if outcome is None:
+            fresh.append(survey)
+            existing[survey.client_id] = collector_id
+            taken.update((m.id_number, m.relation.value) for m in survey.members)
+            outcome = BatchOutcome(SurveyStatus.SAVED)
+        outcomes.append(outcome)
+    try:
+        async with in_transaction() as conn:
+            await _insert(collector_id, campaign_id, fresh, at, conn)
+    except IntegrityError:
+        return [
+            BatchOutcome(o.status, o.error)
+            for o in [await answer(collector_id, campaign_id, i, s, at) for i, s in surveys]
+        ]
+    return outcomes
+
+
+def _judged(collector_id: int, survey: Survey, existing: dict[str, int], taken: dict[str, str]) -> BatchOutcome | None:
+    if survey.client_id in existing:
+        if existing[survey.client_id] == collector_id:
+            return BatchOutcome(SurveyStatus.DUPLICATE)
+        error = DomainError(
+            Code.CLIENT_ID_REUSED,
+            "该客户端编号已被其他客户经理的调查使用",
+            "this client id belongs to another collector's survey",
+            "clientId",
+        )
+        return BatchOutcome(SurveyStatus.ERROR, error)
+    for i, member in enumerate(survey.members):
+        if member.id_number not in taken:
+            continue
+        if member.relation == Relation.HEAD and taken[member.id_number] == Relation.HEAD.value:
+            error = DomainError(
+                Code.HOUSEHOLD_ALREADY_SURVEYED,
+                "该户已在本活动中调查过(同一户主,另一份调查)",
+                "this household has already been surveyed in this campaign (same head, another survey)",
+                f"members[{i}].idNumber",
+            )
+        else:
+            error = DomainError(
+                Code.MEMBER_IN_ANOTHER_HOUSEHOLD,
+                "此人已登记在本活动的另一户中",
+                "this person is already listed in another household of this campaign",
+                f"members[{i}].idNumber",
+            )
+        return BatchOutcome(SurveyStatus.ERROR, error)
+    return None
+
+
+async def _insert(
+    collector_id: int, campaign_id: int, surveys: Sequence[Survey], at: datetime, conn: BaseDBAsyncClient
+) -> None:
+    if not surveys:
+        return
+    rows = [
+        {"campaign_id": campaign_id, "client_id": s.client_id, "collector_id": collector_id, "created_at": at,
+         **stored_columns(s, at)}
+        for s in surveys
+    ]  # fmt: skip
+    await insert_rows(HouseholdSurvey, rows, conn)
+    ids: dict[str, int] = dict(await _pairs(_IDS, campaign_id, [s.client_id for s in surveys], conn))
+    members = [
+        {
+            "survey_id": ids[s.client_id],
+            "campaign_id": campaign_id,
+            "id_number": m.id_number,
+            "relation": m.relation.value,
+        }
+        for s in surveys
+        for m in s.members
+    ]
+    await insert_rows(SurveyMember, members, conn)

@@ -1,0 +1,303 @@
+"""Household surveys imported from the banks' spreadsheets: the dry run lists every problem by row and column in
+both languages (merged header cells, wrong column names, formulas, invalid ID numbers, negative incomes, a
+household surveyed by another manager) and stores no survey; the import runs as a job to DONE through the app's
+own per-survey store, so the same sheet imported three times stores each household once; GB18030 CSV; the error
+sheet read back; only the campaign's collectors while it collects, every other role refused with nothing
+changed."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date
+from typing import Any
+
+import pytest
+import python_calamine
+import xlsxwriter
+
+from domain.customers.idcard import make_id_number
+from domain.village_credit import sheets
+from models import AuditLog, HouseholdSurvey, Job, SurveyImport, SurveyMember, VillageCampaign
+from resolvers.kinds import KINDS
+from resolvers.platform import jobs
+from resolvers.platform.job_kinds import register
+from resolvers.village_credit import imports
+from tests.factories import Api, World, gid
+from tests.schema.village_credit.conftest import collecting, person, submit, survey
+
+PREFLIGHT = {"X-Palmcredit-Request": "1"}
+IMPORT_FIELDS = """__typename
+  ... on SurveyImport { id status rowsTotal householdsTotal householdsValid saved duplicates errors chunksDone
+    chunksTotal problemsTotal problems { code row column header messageZh messageEn } errorSheet }
+  ... on VillageCreditError { code field messageZh messageEn }"""
+DRY_RUN = f"""mutation($c: ID!, $file: Upload!, $t: ID) {{
+  dryRunSurveyImport(campaignId: $c, file: $file, templateId: $t) {{ {IMPORT_FIELDS} }} }}"""
+START = f"mutation($id: ID!) {{ startSurveyImport(id: $id) {{ {IMPORT_FIELDS} }} }}"
+READ = "query($id: ID!) { surveyImport(id: $id) { status saved chunksDone chunksTotal errorSheet } }"
+SAVE_TEMPLATE = """mutation($n: String!, $m: [ColumnMappingInput!]!) { saveSurveyImportTemplate(name: $n, mapping: $m) {
+  __typename ... on SurveyImportTemplate { id name mapping { field header } } ... on VillageCreditError { code } } }"""
+HEADER = ["户号", "与户主关系", "姓名", "身份证号码", "联系电话", "调查日期", "家庭住址", "家庭年收入(元)"]
+
+
+def ids(n: int) -> list[str]:
+    return [make_id_number("320324", date(1970 + i, 3, 1), 101 + 2 * i) for i in range(n)]
+
+
+def good_rows(people: list[str]) -> list[list[str]]:
+    """Two households: a head with a spouse, and a head alone."""
+    return [
+        ["1", "户主", "张大山", people[0], "13812340000", "2026-11-20", "张庄村三组8号", "86000"],
+        ["1", "配偶", "李秀英", people[1], "", "", "", ""],
+        ["2", "户主", "王老五", people[2], "13812340001", "2026-11-20", "张庄村二组1号", "42000"],
+    ]
+
+
+def as_csv(rows: list[list[str]], header: list[str] = HEADER, encoding: str = "utf-8-sig") -> bytes:
+    text = io.StringIO()
+    csv.writer(text).writerows([header, *rows])
+    return text.getvalue().encode(encoding)
+
+
+def as_xlsx(rows: list[list[str]], header: list[str] = HEADER, *, merged: bool = False, formula: bool = False) -> bytes:
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = book.add_worksheet()
+    for c, text in enumerate(header):
+        sheet.write_string(0, c, text)
+    if merged:
+        sheet.merge_range(0, 6, 0, 7, "家庭情况")
+    for r, row in enumerate(rows, start=1):
+        for c, value in enumerate(row):
+            sheet.write_string(r, c, value)
+    if formula:
+        sheet.write_formula(1, 7, "=80000+6000", None, 86000)
+    book.close()
+    return buffer.getvalue()
+
+
+async def dry_run(api: Api, who: str, campaign: VillageCampaign, name: str, content: bytes, **more: Any) -> Any:
+    operations = {"query": DRY_RUN, "variables": {"c": gid("VillageCampaign", campaign.id), "file": None, **more}}
+    response = await api.client.post(
+        "/graphql",
+        data={"operations": json.dumps(operations), "map": json.dumps({"0": ["variables.file"]})},
+        files={"0": (name, content, "application/octet-stream")},
+        headers=PREFLIGHT | {"Authorization": f"Bearer {await api.token(who)}"},
+    )
+    body = response.json()
+    assert "errors" not in body, body
+    return body["data"]["dryRunSurveyImport"]
+
+
+async def start(api: Api, who: str, import_id: str) -> Any:
+    result = await api.as_(who, START, {"id": import_id})
+    assert "errors" not in result, result
+    return result["data"]["startSurveyImport"]
+
+
+async def run_to_end(job_id: int) -> Job:
+    """Run the job's chunks and its finish here, as a worker would."""
+    register(KINDS)
+    job = await Job.get(id=job_id)
+    for number in range(job.chunks_total):
+        await jobs.run_job_chunk(job_id, number)
+    await jobs.finish_job(job_id)
+    return await Job.get(id=job_id)
+
+
+def problems(result: dict[str, Any]) -> list[tuple[str, int | None, str | None]]:
+    return [(p["code"], p["row"], p["column"]) for p in result["problems"]]
+
+
+async def import_sheet(api: Api, campaign: VillageCampaign, name: str, content: bytes) -> dict[str, Any]:
+    checked = await dry_run(api, "manager1a", campaign, name, content)
+    queued = await start(api, "manager1a", checked["id"])
+    assert queued["status"] == "QUEUED"
+    record = await SurveyImport.all().order_by("-id").first()
+    assert record is not None
+    assert record.job_id is not None  # type: ignore[attr-defined]
+    await run_to_end(record.job_id)  # type: ignore[attr-defined]
+    done = await api.as_("manager1a", READ, {"id": checked["id"]})
+    return done["data"]["surveyImport"]  # type: ignore[no-any-return]
+
+
+async def test_a_good_sheet_imports_to_done_and_three_imports_store_each_household_once(
+    api: Api, campaign: VillageCampaign
+) -> None:
+    await collecting(api, campaign)
+    people = ids(3)
+    content = as_xlsx(good_rows(people))
+    checked = await dry_run(api, "manager1a", campaign, "张庄村.xlsx", content)
+    assert (checked["status"], checked["householdsTotal"], checked["householdsValid"], checked["problems"]) == (
+        "DRY_RUN_DONE", 2, 2, []
+    )  # fmt: skip
+    assert await HouseholdSurvey.all().count() == 0  # the dry run stores no survey
+    first = await import_sheet(api, campaign, "张庄村.xlsx", content)
+    assert (first["status"], first["saved"], first["chunksDone"], first["chunksTotal"]) == ("DONE", 2, 1, 1)
+    again = await import_sheet(api, campaign, "张庄村.xlsx", content)
+    as_csv_too = await import_sheet(api, campaign, "张庄村.csv", as_csv(good_rows(people)))
+    assert (again["saved"], as_csv_too["saved"]) == (0, 0)
+    assert await HouseholdSurvey.all().count() == 2
+    assert await SurveyMember.all().count() == 3
+    stored = await HouseholdSurvey.get(head_id_number=people[0])
+    assert (stored.head_name, str(stored.annual_income)) == ("张大山", "86000.00")
+    assert stored.collector_id == campaign.collector_ids[0]  # type: ignore[attr-defined]
+
+
+async def test_every_problem_is_reported_by_row_and_column_and_nothing_is_stored(
+    api: Api, campaign: VillageCampaign
+) -> None:
+    await collecting(api, campaign)
+    people = ids(3)
+    rows = good_rows(people)
+    rows[0][3] = people[0][:-1] + ("0" if people[0][-1] != "0" else "1")  # a wrong check digit
+    rows[0][7] = "-500"  # a negative income, on the same row: both reported
+    rows[2][4] = "12345"  # a bad phone
+    result = await dry_run(api, "manager1a", campaign, "bad.csv", as_csv(rows))
+    found = problems(result)
+    assert ("INVALID_ID_NUMBER", 2, "D") in found
+    assert ("AMOUNT_OUT_OF_RANGE", 2, "H") in found
+    assert any(code == "INVALID_PHONE" and row == 4 for code, row, _ in found), found
+    assert all(p["messageZh"] and p["messageEn"] for p in result["problems"])
+    assert (result["householdsValid"], result["errors"]) == (0, 2)
+    sheet = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(await _error_sheet(api, result)))
+    rows_back = sheet.get_sheet_by_index(0).to_python()
+    assert rows_back[0][0] == "原行号 Row"
+    assert [int(r[0]) for r in rows_back[1:]] == [2, 4]
+    assert "身份证号码" in rows_back[1][-2]
+    assert "negative" in rows_back[1][-1]
+    refused = await start(api, "manager1a", result["id"])
+    assert refused["code"] == "IMPORT_HAS_NO_VALID_HOUSEHOLDS"
+    assert await HouseholdSurvey.all().count() == 0
+
+
+async def _error_sheet(api: Api, result: dict[str, Any]) -> bytes:
+    import base64
+
+    read = await api.as_("manager1a", READ, {"id": result["id"]})
+    url = read["data"]["surveyImport"]["errorSheet"]
+    assert url.startswith("data:application/vnd.openxmlformats")
+    return base64.b64decode(url.split(",", 1)[1])
+
+
+async def test_merged_header_cells_and_formulas_are_refused_cell_by_cell(api: Api, campaign: VillageCampaign) -> None:
+    await collecting(api, campaign)
+    merged = await dry_run(api, "manager1a", campaign, "merged.xlsx", as_xlsx(good_rows(ids(3)), merged=True))
+    assert ("MERGED_HEADER_CELLS", 1, "G") in problems(merged)
+    formula = await dry_run(api, "manager1a", campaign, "formula.xlsx", as_xlsx(good_rows(ids(3)), formula=True))
+    assert problems(formula) == [("FORMULA_NOT_VALUE", 2, "H")]
+    assert formula["householdsValid"] == 1  # the household with the formula is held back, the other is fine
+
+
+async def test_wrong_column_names_are_named_with_the_closest_expected(api: Api, campaign: VillageCampaign) -> None:
+    await collecting(api, campaign)
+    header = [*HEADER[:3], "身份证号", *HEADER[4:7], "年收入"]
+    result = await dry_run(api, "manager1a", campaign, "cols.csv", as_csv(good_rows(ids(3)), header))
+    by_code = {(p["code"], p["column"]): p for p in result["problems"]}
+    assert "身份证号码" in by_code[("UNKNOWN_COLUMN", "D")]["messageZh"]
+    assert "did you mean" in by_code[("UNKNOWN_COLUMN", "H")]["messageEn"]
+    assert ("MISSING_COLUMN", 1, None) in problems(result)
+
+
+async def test_a_saved_template_maps_a_banks_own_headers(api: Api, campaign: VillageCampaign) -> None:
+    await collecting(api, campaign)
+    mapping = [{"field": "id_number", "header": "证件号"}, {"field": "household_no", "header": "家庭编号"}]
+    saved = (await api.as_("manager1a", SAVE_TEMPLATE, {"n": "睢宁模板", "m": mapping}))["data"]
+    template = saved["saveSurveyImportTemplate"]
+    header = ["家庭编号", *HEADER[1:3], "证件号", *HEADER[4:]]
+    result = await dry_run(api, "manager1a", campaign, "own.csv", as_csv(good_rows(ids(3)), header), t=template["id"])
+    assert (result["householdsValid"], result["problems"]) == (2, [])
+    refused = await api.as_("backoffice", SAVE_TEMPLATE, {"n": "x", "m": mapping})
+    assert refused["data"]["saveSurveyImportTemplate"]["code"] == "FORBIDDEN"
+
+
+async def test_gb18030_csv_reads_as_utf8_does(api: Api, campaign: VillageCampaign) -> None:
+    await collecting(api, campaign)
+    people = ids(3)
+    result = await dry_run(api, "manager1a", campaign, "gbk.csv", as_csv(good_rows(people), encoding="gb18030"))
+    assert (result["householdsValid"], result["problems"]) == (2, [])
+    parsed = sheets.read_sheet(as_csv(good_rows(people), encoding="gb18030"), "CSV", "gbk.csv", None, _now())
+    assert parsed.households[0].survey is not None
+    assert parsed.households[0].survey.head.name == "张大山"
+
+
+def _now() -> Any:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
+
+
+async def test_a_household_surveyed_by_another_manager_is_refused(api: Api, campaign: VillageCampaign) -> None:
+    await collecting(api, campaign)
+    people = ids(3)
+    await submit(api, "manager1a2", campaign, [survey(people[2])])
+    result = await dry_run(api, "manager1a", campaign, "again.csv", as_csv(good_rows(people)))
+    assert problems(result) == [("HOUSEHOLD_ALREADY_SURVEYED", 4, "D")]
+    assert result["householdsValid"] == 1
+    done = await import_sheet(api, campaign, "again.csv", as_csv(good_rows(people)))
+    assert (done["status"], done["saved"]) == ("DONE", 1)
+    assert await HouseholdSurvey.filter(head_id_number=people[2]).count() == 1
+
+
+@pytest.mark.parametrize("who", ["head", "admin", "president1", "manager1b", "investigator", "approver", "backoffice"])
+async def test_only_the_campaigns_collectors_may_import(api: Api, campaign: VillageCampaign, who: str) -> None:
+    await collecting(api, campaign)
+    await api.token(who)  # signing in is audited; the refused import is not
+    audits = await AuditLog.all().count()
+    result = await dry_run(api, who, campaign, "x.csv", as_csv(good_rows(ids(3))))
+    assert result["code"] in ("NOT_A_COLLECTOR", "NOT_FOUND")
+    assert (await SurveyImport.all().count(), await AuditLog.all().count()) == (0, audits)
+    checked = await dry_run(api, "manager1a", campaign, "x.csv", as_csv(good_rows(ids(3))))
+    refused = await start(api, who, checked["id"])
+    assert refused["code"] in ("NOT_A_COLLECTOR", "NOT_FOUND")
+    assert (await SurveyImport.get()).status == "DRY_RUN_DONE"
+    assert await HouseholdSurvey.all().count() == 0
+
+
+async def test_nothing_is_imported_before_the_campaign_collects(api: Api, campaign: VillageCampaign) -> None:
+    result = await dry_run(api, "manager1a", campaign, "x.csv", as_csv(good_rows(ids(3))))
+    assert result["code"] == "NOT_COLLECTING"
+    assert await SurveyImport.all().count() == 0
+
+
+async def test_the_template_sheet_is_the_layout_it_reads(api: Api, world: World) -> None:
+    result = await api.as_("manager1a", "{ surveyImportTemplateSheet }")
+    _ = result["data"]["surveyImportTemplateSheet"]
+    book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(sheets.template_sheet()))
+    header = book.get_sheet_by_index(0).to_python()[0]
+    columns, found = sheets.map_headers(header)
+    assert found == []
+    assert len(columns) == len(sheets.COLUMNS)
+    assert person()  # the conftest's people stay valid ID numbers
+
+
+async def test_a_chunk_the_database_refuses_is_stored_survey_by_survey_exactly(
+    api: Api, campaign: VillageCampaign, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the chunk's look-ups miss (an app's batch storing the same person meanwhile, here the look-ups made
+    blind) the database refuses: the chunk falls back to the app's per-survey store, which saves one and finds
+    the other a duplicate."""
+    await collecting(api, campaign)
+    parsed = sheets.read_sheet(as_csv(good_rows(ids(3))), "CSV", "x.csv", None, _now())
+    first = parsed.households[0].survey
+    assert first is not None
+    collector = campaign.collector_ids[0]
+    in_batch = await imports.store_batch(collector, campaign.id, [(0, first), (1, first)], _now())
+    assert [(o.status, o.error) for o in in_batch] == [("SAVED", None), ("DUPLICATE", None)]
+    await HouseholdSurvey.all().delete()
+    monkeypatch.setattr(imports, "_judged", lambda *_: None)
+    outcomes = await imports.store_batch(collector, campaign.id, [(0, first), (1, first)], _now())
+    assert [(o.status, o.error) for o in outcomes] == [("SAVED", None), ("DUPLICATE", None)]
+    assert (await HouseholdSurvey.all().count(), await SurveyMember.all().count()) == (1, 2)
+
+
+async def test_a_second_sheet_of_the_village_waits_for_the_first(api: Api, campaign: VillageCampaign) -> None:
+    await collecting(api, campaign)
+    people = ids(6)
+    first = await dry_run(api, "manager1a", campaign, "a.csv", as_csv(good_rows(people[:3])))
+    second = await dry_run(api, "manager1a", campaign, "b.csv", as_csv(good_rows(people[3:])))
+    assert (await start(api, "manager1a", first["id"]))["status"] == "QUEUED"
+    refused = await start(api, "manager1a", second["id"])
+    assert refused["code"] == "IMPORT_UNDER_WAY"
+    assert [r.status for r in await SurveyImport.all().order_by("id")] == ["QUEUED", "DRY_RUN_DONE"]
