@@ -43,6 +43,7 @@ from models import (
 from resolvers.credit import drawdowns
 from resolvers.platform.auth import actor_for
 from resolvers.village_credit import campaigns, reviews, screening, signing, surveys
+from workers.settings import register_kinds
 
 SIGNING = 6  # households of the demo village that sign after confirming
 DRAWING = 3  # of them, the first loans drawn and disbursed
@@ -70,6 +71,7 @@ class _People:
 
 async def run_village_credit(manager_login: str, seed: int, progress: Callable[[str], object]) -> dict[str, int]:
     """The demo's campaigns; how many households reached which state in the demo village."""
+    register_kinds()  # screening runs as a job, in this process
     rng = np.random.default_rng([seed, 11])
     people = _People({s.id: actor_for(s) for s in await Staff.all().prefetch_related("scope")})
     manager = next(a for a in people.actors.values() if a.username == manager_login)
