@@ -45,3 +45,29 @@ def test_a_database_with_staff_migrates_to_the_credit_factory(tmp_path: Path) ->
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT product_skills FROM staff").fetchall() == [("[]",)]
         assert db.execute("SELECT count(*) FROM credit_application").fetchone() == (0,)
+
+
+def test_a_database_with_campaigns_migrates_to_their_decision_pairs(tmp_path: Path) -> None:
+    path = tmp_path / "campaigns.sqlite3"
+    migrate_to(path, "palmcredit.0011_village_screening")
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "INSERT INTO grid_node (level, name, code, path, depth, created_at, updated_at) "
+            "VALUES ('VILLAGE', '张庄村', '320324101001', '/1/', 0, '2026-01-01 00:00:00+00:00', "
+            "'2026-01-01 00:00:00+00:00')"
+        )
+        db.execute(
+            "INSERT INTO staff (username, display_name, roles, is_active, password_hash, must_change_password, "
+            "token_version, created_at) VALUES ('head', '总行', '[\"HEAD_OFFICE\"]', 1, 'x', 0, 0, "
+            "'2026-01-01 00:00:00+00:00')"
+        )
+        db.execute(
+            "INSERT INTO village_campaign (village_id, name, collector_ids, reviewer_id, created_by_id, state, "
+            "version, created_at, state_since) VALUES (1, '张庄村整村授信', '[]', 1, 1, 'COLLECTING', 1, "
+            "'2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00')"
+        )
+    migrate_to(path, None)
+    with sqlite3.connect(path) as db:
+        pair = db.execute("SELECT screening_decision, limit_decision FROM village_campaign").fetchall()
+        assert pair == [("village_screening", "village_limit")]
+        assert db.execute("SELECT count(*) FROM village_duplicate_candidate").fetchone() == (0,)
