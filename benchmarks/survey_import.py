@@ -93,6 +93,7 @@ async def merge_core_file(campaign_id: int, _ids: list[int]) -> None:
 async def screen(campaign_id: int, ids: list[int]) -> None:
     """The village_screening job's chunks, in process: facts read, both decisions run untraced, rows written."""
     at = datetime.now(UTC)
+    ids = sorted(ids)  # each chunk is a range of ids, as the job's plan cuts them
     for start in range(0, len(ids), screening.CHUNK_SURVEYS):
         part = ids[start : start + screening.CHUNK_SURVEYS]
         facts = await screening.facts_of(campaign_id, part[0], part[-1])
