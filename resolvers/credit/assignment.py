@@ -34,7 +34,7 @@ from resolvers.platform.job_kinds import (
     JobKind,
     KindSchedule,
 )
-from resolvers.platform.notifications import notify
+from resolvers.platform.notifications import notify_many
 from resolvers.platform.unit_of_work import UnitOfWork, unit_of_work
 
 KIND = "credit_assignment"
@@ -242,15 +242,17 @@ async def _finish(
     cases: dict[int, list[int]] = {}
     for application_id, staff_id in per_investigator.items():
         cases.setdefault(staff_id, []).append(application_id)
-    for staff_id, ids in sorted(cases.items()):
-        note = await notify(
-            staff_id,
-            NOTICE_KIND,
-            f"新分配授信调查{len(ids)}件 / {len(ids)} new application{'s' if len(ids) > 1 else ''} to investigate",
-            "请在时限内完成调查 / please investigate them within their time limit",
-            {"application_ids": sorted(ids)[:100]},
-            using_db=finishing.conn,
-        )
+    notes = await notify_many(
+        [
+            (staff_id, NOTICE_KIND,
+             f"新分配授信调查{len(ids)}件 / {len(ids)} new application{'s' if len(ids) > 1 else ''} to investigate",
+             "请在时限内完成调查 / please investigate them within their time limit",
+             {"application_ids": sorted(ids)[:100]})
+            for staff_id, ids in sorted(cases.items())
+        ],
+        using_db=finishing.conn,
+    )  # fmt: skip
+    for note in notes:
         finishing.publish_after_commit(note)
     await _again_for_latecomers(finishing)
     return CreditAssignmentReport(

@@ -13,9 +13,9 @@ import contextlib
 import json
 import logging
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from redis.asyncio import Redis
@@ -48,6 +48,24 @@ async def notify(
         payload=payload or {},
         using_db=using_db,
     )
+
+
+async def notify_many(
+    notes: Sequence[tuple[int, str, str, str, dict[str, Any]]], using_db: BaseDBAsyncClient | None = None
+) -> list[Notification]:
+    """Store many notifications at once, (recipient id, kind, title, body, payload) each: a batch run's, one per
+    member of staff it concerns, in multi-row inserts rather than a statement each. Publish each one returned
+    after the transaction commits, as with notify()."""
+    from resolvers.platform.db import insert_rows_returning_ids
+
+    now = datetime.now(UTC)
+    rows = [
+        {"recipient_id": recipient_id, "kind": kind, "title": title[:200], "body": body, "payload": payload,
+         "created_at": now}
+        for recipient_id, kind, title, body, payload in notes
+    ]  # fmt: skip
+    ids = await insert_rows_returning_ids(Notification, rows, using_db)
+    return [Notification(id=pk, **row) for pk, row in zip(ids, rows, strict=True)]
 
 
 async def publish(notification: Notification) -> None:

@@ -200,25 +200,15 @@ async def write_outcomes(campaign_id: int, outcomes: Sequence[Outcome], at: date
     outcomes, in multi-row statements."""
     survey_ids = [o.survey_id for o in outcomes]
     await HouseholdScreening.filter(survey_id__in=survey_ids, state__in=REPLACEABLE).delete()
-    # the ORM's bulk insert, not insert_rows: it quotes the column named "limit", a reserved word in SQL
-    await HouseholdScreening.bulk_create(
+    await insert_rows(
+        HouseholdScreening,
         [
-            HouseholdScreening(
-                survey_id=o.survey_id,
-                campaign_id=campaign_id,
-                state=o.state,
-                colour=o.colour,
-                reasons=_reasons(o),
-                rating=o.rating,
-                proposed_limit=o.proposed_limit,
-                limit=o.proposed_limit,
-                screened_at=at,
-                updated_at=at,
-            )
+            {"survey_id": o.survey_id, "campaign_id": campaign_id, "state": o.state, "colour": o.colour,
+             "reasons": _reasons(o), "rating": o.rating, "proposed_limit": o.proposed_limit,
+             "limit": o.proposed_limit, "screened_at": at, "updated_at": at, "call_back_note": "", "version": 1}
             for o in outcomes
         ],
-        batch_size=1000,
-    )
+    )  # fmt: skip
     ids = dict(await HouseholdScreening.filter(survey_id__in=survey_ids).values_list("survey_id", "id"))
     await insert_rows(
         VillageDecisionRecord,
