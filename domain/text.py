@@ -24,6 +24,8 @@ def ascii_digits(raw: str) -> str:
 
 def first_invisible(text: str) -> str | None:
     """The first control, format or other invisible character in the text, or None."""
+    if text.isprintable():  # every invisible category is unprintable: most text is answered here, in C
+        return None
     for char in text:
         if unicodedata.category(char) in _INVISIBLE_CATEGORIES:
             return char

@@ -122,8 +122,8 @@ class SurveyMember(Model):
 
     id = fields.IntField(primary_key=True)
     survey: fields.ForeignKeyRelation[HouseholdSurvey] = fields.ForeignKeyField(
-        "palmcredit.HouseholdSurvey", related_name="member_rows", on_delete=fields.CASCADE
-    )
+        "palmcredit.HouseholdSurvey", related_name="member_rows", on_delete=fields.CASCADE, db_index=True
+    )  # indexed: screening reads a chunk's members by survey id, and deleting a survey cascades to its members
     campaign: fields.ForeignKeyRelation[VillageCampaign] = fields.ForeignKeyField(
         "palmcredit.VillageCampaign", related_name="survey_members", on_delete=fields.RESTRICT
     )

@@ -7,6 +7,7 @@ force (domain/customers/regions.py).
 
 from __future__ import annotations
 
+import operator
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -34,7 +35,9 @@ class ResidentId:
 
 def check_char(first17: str) -> str:
     """The check character for the first 17 digits."""
-    total = sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True))
+    if len(first17) != len(_WEIGHTS):
+        raise ValueError(f"check_char takes 17 digits, not {len(first17)}")
+    total = sum(map(operator.mul, map(int, first17), _WEIGHTS))
     return _CHECK_CHARS[total % 11]
 
 

@@ -35,6 +35,15 @@ async def fetch(sql: str, params: Sequence[Any] = (), conn: BaseDBAsyncClient | 
     return list(await conn.execute_query_dict(sql, list(params)))
 
 
+def any_of(conn: BaseDBAsyncClient, column: str, values: Sequence[Any], start: int = 0) -> tuple[str, list[Any]]:
+    """`column` equal to one of values, for a statement whose parameters before it number `start`: one array
+    parameter on PostgreSQL (the same short text, whatever the count: nothing for the ORM to build value by
+    value, nothing new to prepare), an IN list on SQLite. Returns the condition and its parameters."""
+    if dialect(conn) == "postgres":
+        return f"{column} = ANY(${start + 1})", [list(values)]
+    return f"{column} IN ({', '.join('?' * len(values))})", list(values)
+
+
 def statement(query: AwaitableQuery[Any]) -> tuple[str, list[Any]]:
     """The SQL and parameters the ORM would run for a query, to wrap in a statement of our own (a derived
     table) while the query's filters stay the ORM's — the access policies' own filters included."""

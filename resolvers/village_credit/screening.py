@@ -45,7 +45,7 @@ from models import (
 from resolvers.credit import applications as apps
 from resolvers.credit.decision_records import keep_files
 from resolvers.platform import jobs, outbox
-from resolvers.platform.db import insert_rows
+from resolvers.platform.db import any_of, connection, fetch, insert_rows
 from resolvers.platform.job_kinds import ChunkRun, Described, Finishing, GridScope, JobKind
 from resolvers.platform.unit_of_work import unit_of_work
 from resolvers.village_credit import campaigns
@@ -179,16 +179,27 @@ async def facts_of(campaign_id: int, first_id: int, last_id: int) -> list[Househ
         campaign_id=campaign_id, survey_id__gte=first_id, survey_id__lte=last_id
     ).values_list("survey_id", "id_number"):
         members.setdefault(survey_id, []).append(number)
-    everyone = {n for numbers in members.values() for n in numbers}
+    everyone = sorted({n for numbers in members.values() for n in numbers})
     heads = [s["head_id_number"] for s in surveys]
+    conn = connection()
+    core_is, core_params = any_of(conn, "id_number", heads)
     core = {
         r["id_number"]: r
-        for r in await CoreCustomerRecord.filter(id_number__in=heads).values(
-            "id_number", "overdue_days", "max_overdue_days", "npl_history", "loan_balance", "deposit_balance"
+        for r in await fetch(
+            "SELECT id_number, overdue_days, max_overdue_days, npl_history, loan_balance, deposit_balance "
+            f"FROM {CoreCustomerRecord._meta.db_table} WHERE {core_is}",
+            core_params,
+            conn,
         )
     }
-    listed = set(await EnforcementListEntry.filter(id_number__in=everyone).values_list("id_number", flat=True))
-    return [_facts(s, core, listed, members.get(s["id"], [s["head_id_number"]])) for s in surveys]  # type: ignore[arg-type]
+    listed_is, listed_params = any_of(conn, "id_number", everyone)
+    listed = {
+        r["id_number"]
+        for r in await fetch(
+            f"SELECT id_number FROM {EnforcementListEntry._meta.db_table} WHERE {listed_is}", listed_params, conn
+        )
+    }
+    return [_facts(s, core, listed, members.get(s["id"], [s["head_id_number"]])) for s in surveys]
 
 
 def _reasons(outcome: Outcome) -> list[dict[str, str]]:
@@ -199,7 +210,11 @@ async def write_outcomes(campaign_id: int, outcomes: Sequence[Outcome], at: date
     """Replace the households' PROPOSED or EXCLUDED rows (and, by cascade, their decision records) with the new
     outcomes, in multi-row statements."""
     survey_ids = [o.survey_id for o in outcomes]
-    await HouseholdScreening.filter(survey_id__in=survey_ids, state__in=REPLACEABLE).delete()
+    conn = connection()
+    table = HouseholdScreening._meta.db_table
+    replaceable = ", ".join(f"'{state}'" for state in REPLACEABLE)
+    surveys_are, params = any_of(conn, "survey_id", survey_ids)
+    await conn.execute_query(f"DELETE FROM {table} WHERE {surveys_are} AND state IN ({replaceable})", params)
     await insert_rows(
         HouseholdScreening,
         [
@@ -209,7 +224,8 @@ async def write_outcomes(campaign_id: int, outcomes: Sequence[Outcome], at: date
             for o in outcomes
         ],
     )  # fmt: skip
-    ids = dict(await HouseholdScreening.filter(survey_id__in=survey_ids).values_list("survey_id", "id"))
+    written = await fetch(f"SELECT survey_id, id FROM {table} WHERE {surveys_are}", params)
+    ids = {r["survey_id"]: r["id"] for r in written}
     await insert_rows(
         VillageDecisionRecord,
         [
