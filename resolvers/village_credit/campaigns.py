@@ -18,7 +18,7 @@ from domain.text import checked_text
 from domain.village_credit import campaign_workflow as workflow
 from domain.village_credit.campaign_workflow import CampaignAction, CampaignFacts, CampaignState
 from domain.village_credit.errors import VillageCreditErrorCode as Code
-from models import GridLevel, GridNode, Staff, VillageCampaign, VillageCampaignEvent
+from models import GridLevel, GridNode, HouseholdScreening, Staff, VillageCampaign, VillageCampaignEvent
 from resolvers.platform.pagination import Page, paginate
 from resolvers.platform.unit_of_work import unit_of_work
 from resolvers.village_credit import policy, reviews
@@ -63,6 +63,22 @@ async def find_campaign(actor: Actor, campaign_id: int, field: str = "id") -> tu
     if not policy.may_see(actor, facts):
         raise not_found("整村授信活动", "village credit campaign", field)
     return campaign, facts
+
+
+async def find_household(
+    actor: Actor, household_id: int, field: str = "householdId"
+) -> tuple[HouseholdScreening, VillageCampaign, CampaignFacts]:
+    """The screened household and its campaign, if the actor may see the campaign; NOT_FOUND for the household
+    otherwise, the same answer as for an id that does not exist (so that ids out of reach cannot be told from
+    ids never given). Every use case on one household starts here."""
+    screening = await HouseholdScreening.get_or_none(id=household_id)
+    if screening is None:
+        raise not_found("农户", "household", field)
+    try:
+        campaign, facts = await find_campaign(actor, screening.campaign_id, field)  # type: ignore[attr-defined]
+    except DomainError:
+        raise not_found("农户", "household", field) from None
+    return screening, campaign, facts
 
 
 def view_of(actor: Actor, campaign: VillageCampaign, facts: CampaignFacts) -> CampaignView:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from domain.access import Actor
 from domain.customers.masking import mask_id_number
-from domain.errors import DomainError, not_found
+from domain.errors import DomainError
 from domain.village_credit import published_list as posting
 from domain.village_credit.campaign_workflow import CampaignState
 from domain.village_credit.errors import VillageCreditErrorCode as Code
@@ -99,10 +99,7 @@ async def list_households(
 
 async def get_household(actor: Actor, household_id: int) -> HouseholdView:
     """One screened household, if the actor may see its campaign; NOT_FOUND otherwise."""
-    screening = await HouseholdScreening.get_or_none(id=household_id)
-    if screening is None:
-        raise not_found("农户", "household", "id")
-    _campaign, facts = await campaigns.find_campaign(actor, screening.campaign_id, "id")  # type: ignore[attr-defined]
+    screening, _campaign, facts = await campaigns.find_household(actor, household_id, "id")
     return (await _views([screening], policy.sees_personal_data(actor, facts)))[0]
 
 

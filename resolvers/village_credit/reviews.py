@@ -72,20 +72,12 @@ def stale() -> DomainError:
     )
 
 
-async def _household(actor: Actor, household_id: int) -> tuple[HouseholdScreening, CampaignFacts]:
-    screening = await HouseholdScreening.get_or_none(id=household_id)
-    if screening is None:
-        raise not_found("农户", "household", "householdId")
-    _campaign, facts = await campaigns.find_campaign(actor, screening.campaign_id, "householdId")  # type: ignore[attr-defined]
-    return screening, facts
-
-
 async def propose_limit_change(
     actor: Actor, household_id: int, new_limit: Decimal, reason: str, expected_version: int
 ) -> AdjustmentView:
     """The step's reviewer proposes a white household's new limit, with a reason (audited): within the
     product's range, in whole yuan, one waiting proposal per household."""
-    screening, facts = await _household(actor, household_id)
+    screening, _campaign, facts = await campaigns.find_household(actor, household_id)
     maker = MAKERS.get(facts.state)
     if maker is None:
         raise DomainError(

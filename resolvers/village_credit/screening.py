@@ -18,7 +18,6 @@ from typing import Annotated, Any
 from domain.access import Actor
 from domain.credit.decisions import Replay
 from domain.customers.idcard import parse_id_number
-from domain.errors import not_found
 from domain.village_credit import household_workflow
 from domain.village_credit.campaign_workflow import CampaignState
 from domain.village_credit.household_workflow import HouseholdAction, HouseholdState
@@ -283,10 +282,7 @@ VILLAGE_SCREENING = JobKind(
 async def replay_household(actor: Actor, screening_id: int) -> list[Replay]:
     """Each decision recorded on the household evaluated again on the file text it was decided with (and so
     the rules that fired, by name): `matches` says the answer is the same."""
-    screening = await HouseholdScreening.get_or_none(id=screening_id)
-    if screening is None:
-        raise not_found("农户", "household", "householdId")
-    await campaigns.find_campaign(actor, screening.campaign_id, "householdId")  # type: ignore[attr-defined]
+    screening, _campaign, _facts = await campaigns.find_household(actor, screening_id)
     book = apps.decisions()
     replays = []
     for record in await VillageDecisionRecord.filter(screening_id=screening.id).order_by("id"):

@@ -27,7 +27,7 @@ from domain.credit.process import StageName
 from domain.credit.workflow import Action, ApplicationState
 from domain.customers.enums import CustomerSource, Placement
 from domain.customers.idcard import parse_id_number
-from domain.errors import DomainError, ErrorCode, not_found
+from domain.errors import DomainError, ErrorCode
 from domain.text import checked_text
 from domain.village_credit import household_workflow as workflow
 from domain.village_credit.campaign_workflow import CampaignFacts
@@ -74,20 +74,6 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-async def find_household(
-    actor: Actor, household_id: int, field: str = "householdId"
-) -> tuple[HouseholdScreening, VillageCampaign, CampaignFacts]:
-    """The screened household and its campaign, if the actor may see the campaign; NOT_FOUND otherwise."""
-    screening = await HouseholdScreening.get_or_none(id=household_id)
-    if screening is None:
-        raise not_found("农户", "household", field)
-    try:
-        campaign, facts = await campaigns.find_campaign(actor, screening.campaign_id, field)  # type: ignore[attr-defined]
-    except DomainError:
-        raise not_found("农户", "household", field) from None
-    return screening, campaign, facts
-
-
 def household_facts(screening: HouseholdScreening, facts: CampaignFacts) -> HouseholdFacts:
     return HouseholdFacts(
         state=HouseholdState(screening.state),
@@ -126,7 +112,7 @@ async def call_back(
 ) -> HouseholdStep:
     """The collector's phone call-back: CONFIRMED moves the household on to signing; DECLINED or UNREACHABLE
     records it as declined (a note saying why is required then)."""
-    screening, _campaign, facts = await find_household(actor, household_id)
+    screening, _campaign, facts = await campaigns.find_household(actor, household_id)
     note = checked_text(
         note, field="note", what_zh="回访记录", what_en="call-back note", max_length=MAX_NOTE_LENGTH,
         required=outcome != CallBackOutcome.CONFIRMED,
@@ -165,7 +151,7 @@ async def call_back(
 
 async def sign(actor: Actor, household_id: int, expected_version: int | None = None) -> HouseholdStep:
     """The household signs for its reviewed limit: its line in the credit factory, ready for drawdown."""
-    screening, campaign, facts = await find_household(actor, household_id)
+    screening, campaign, facts = await campaigns.find_household(actor, household_id)
     workflow.check(HouseholdAction.SIGN, actor, household_facts(screening, facts))
     if expected_version is not None and expected_version != screening.version:
         raise _stale()

@@ -371,3 +371,38 @@ async def test_only_the_named_first_reviewer_proposes_at_the_first_review(
     assert files["errors"][0]["extensions"]["code"] == ("NOT_PUBLISHED" if sees else "NOT_FOUND")
     assert await LimitAdjustment.all().count() == 0
     assert (await HouseholdScreening.get(id=white.id)).version == white.version
+
+
+@pytest.mark.parametrize("who", ["manager1b", "president2", "backoffice"])
+async def test_a_household_out_of_reach_answers_as_one_that_does_not_exist(
+    api: Api, campaign: VillageCampaign, who: str
+) -> None:
+    """Every use case on one household looks it up the same way: an id out of the caller's reach gets the very
+    answer a missing id gets, so household ids cannot be probed across campaigns."""
+    from tests.schema.village_credit.test_signing import CALL_BACK
+
+    await _village(api, campaign)
+    await _screen(api, campaign)
+    real = await HouseholdScreening.filter(campaign_id=campaign.id).order_by("id").first()
+    assert real is not None
+    missing = real.id + 100_000
+    before = await HouseholdScreening.filter(campaign_id=campaign.id).values_list("id", "state", "limit", "version")
+
+    async def answers(household_id: int) -> list[Any]:
+        h = gid("VillageHousehold", household_id)
+        proposed = await api.as_(who, PROPOSE, {"h": h, "l": "10000", "r": "探测 / probing", "v": 1})
+        called = await api.as_(who, CALL_BACK, {"h": h, "o": "CONFIRMED", "v": 1})
+        node = await api.as_(who, "query($id: ID!) { node(id: $id) { id } }", {"id": h})
+        return [
+            proposed["data"]["proposeHouseholdLimitChange"],
+            called["data"]["callBackHousehold"],
+            node["data"]["node"],
+            [e["extensions"].get("code") for e in node.get("errors", [])],
+        ]
+
+    out_of_reach, absent = await answers(real.id), await answers(missing)
+    assert out_of_reach[0]["code"] == "NOT_FOUND"
+    assert out_of_reach[0]["field"] == "householdId"
+    assert out_of_reach == absent
+    after = await HouseholdScreening.filter(campaign_id=campaign.id).values_list("id", "state", "limit", "version")
+    assert after == before
