@@ -129,6 +129,9 @@ def _to_db(model: type[Model], field: Field[Any]) -> Callable[[Any], Any]:
     if type(field) in _PLAIN_FIELDS:
         plain = field.field_type
         return lambda value: value if value is None or type(value) is plain else convert(value, model)
+    if type(field) is fields.JSONField:
+        encode = field.encoder  # a dict or a list straight to its text; anything else as the ORM checks it
+        return lambda value: encode(value) if type(value) in (dict, list) else convert(value, model)
     if type(field) is fields.CharField:
         longest = field.max_length
         return lambda value: value if type(value) is str and len(value) <= longest else convert(value, model)
