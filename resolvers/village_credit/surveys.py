@@ -177,6 +177,16 @@ async def _store(collector_id: int, campaign_id: int, index: int, draft: Survey,
             )
         if draft.client_version <= existing.client_version:
             return SurveyOutcome(index, client_id, SurveyStatus.DUPLICATE, survey=view(existing, masked=False))
+        kept_id = existing.merged_into_id  # type: ignore[attr-defined]
+        if kept_id is not None:
+            # its household is the kept survey's now (some of its people moved there): an edit made on a phone
+            # that had not heard of the merge is refused whole, not half applied over the merge
+            raise _refusal(
+                Code.SURVEY_ALREADY_MERGED,
+                f"该调查已作为重复户合并到调查{kept_id},请在该调查上修改",
+                f"this survey was merged, as a duplicate, into survey {kept_id}; edit that one instead",
+                "clientId",
+            )
     survey = check_survey(draft, at)
     await _refuse_members_elsewhere(campaign_id, survey, existing)
     values = stored_columns(survey, at)

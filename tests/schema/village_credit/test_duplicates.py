@@ -172,3 +172,28 @@ async def test_who_may_search_read_and_decide(api: Api, world: World, surveyed: 
     assert (await DuplicateCandidate.get(id=candidate.id)).status == "OPEN"
     assert await HouseholdSurvey.filter(merged_into_id__not_isnull=True).count() == 0
     assert await Staff.filter(username="manager1a2").exists()
+
+
+async def test_an_edit_of_a_merged_survey_sent_later_is_refused_whole(api: Api, surveyed: VillageCampaign) -> None:
+    """The phone of the merged survey's collector had not heard of the merge: its newer version is refused with
+    the kept survey named, and neither household changes; the same version again is still a plain duplicate."""
+    await _search(api, "manager1a", surveyed)
+    probable = await _in_campaign(surveyed)
+    await api.as_("investigator", DECIDE, {"id": gid("DuplicateCandidate", probable.id), "d": "CONFIRM"})
+    kept_id, merged_id = probable.survey_id, probable.other_id  # type: ignore[attr-defined]
+    merged = await HouseholdSurvey.get(id=merged_id)
+    members_before = sorted(await SurveyMember.all().values_list("survey_id", "id_number", "relation"))
+    surveys_before = sorted(await HouseholdSurvey.all().values_list("id", "client_version", "updated_at"))
+
+    edited = _household("张鸣华", HEAD_MISTYPED, child=True, client_id=merged.client_id, version=2, notes="补充")
+    (result,) = (await submit(api, "manager1a2", surveyed, [edited]))["results"]
+    assert (result["status"], result["error"]["code"], result["error"]["field"]) == (
+        "ERROR", "SURVEY_ALREADY_MERGED", "surveys[0].clientId",
+    )  # fmt: skip
+    assert str(kept_id) in result["error"]["messageEn"]
+    assert str(kept_id) in result["error"]["messageZh"]
+    same = _household("张鸣华", HEAD_MISTYPED, child=True, client_id=merged.client_id, version=1)
+    (again,) = (await submit(api, "manager1a2", surveyed, [same]))["results"]
+    assert again["status"] == "DUPLICATE"
+    assert sorted(await SurveyMember.all().values_list("survey_id", "id_number", "relation")) == members_before
+    assert sorted(await HouseholdSurvey.all().values_list("id", "client_version", "updated_at")) == surveys_before
