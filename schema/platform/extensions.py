@@ -130,6 +130,7 @@ class PalmCreditSchema(strawberry.Schema):
     fields and Relay ids resolve straight from graphql-core (schema.platform.plain_fields)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("execution_context_class", plain_fields.PlainExecutionContext)
         super().__init__(*args, **kwargs)
         plain_fields.install(self)
 

@@ -1,7 +1,11 @@
 """The plain fields: marked resolvers and default Relay ids resolve straight from graphql-core, answering what
-strawberry's own wrapping answered; a marked field that takes arguments is refused when the schema is built."""
+strawberry's own wrapping answered; a marked field that takes arguments is refused when the schema is built;
+plain scalar and enum leaves answered at once by the execution context, as the full path answers them."""
 
 from __future__ import annotations
+
+from decimal import Decimal
+from enum import Enum
 
 import pytest
 import strawberry
@@ -88,3 +92,66 @@ def test_the_service_schema_takes_the_hot_fields_the_short_way() -> None:
                   node["children"], node["customerCount"], node["id"]):  # fmt: skip
         assert field.resolve.__qualname__.startswith(("_direct", "_relay_id")), field
     assert not customer["household"].resolve.__qualname__.startswith("_direct")
+
+
+class Ripeness(Enum):
+    GREEN = "green"
+    RIPE = "ripe"
+
+
+@strawberry.type
+class Crate:
+    label: str
+    weight: Decimal
+    ripeness: Ripeness
+    note: str | None
+    grade: str  # non-null: a crate without one is a field error, as the full path reports it
+    count: int
+
+    @strawberry.field
+    def label_again(self, info: strawberry.Info) -> str:  # takes info: never answered at once
+        return self.label
+
+
+@strawberry.type
+class CrateQuery:
+    @strawberry.field
+    def crates(self) -> list[Crate | None]:  # the crate at fault is null, the others stay
+        return [
+            Crate(label="梨", weight=Decimal("12.50"), ripeness=Ripeness.RIPE, note=None, grade="A", count=3),
+            Crate(label="李", weight=Decimal("0.10"), ripeness=Ripeness.GREEN, note="早", grade=None, count=0),  # type: ignore[arg-type]
+        ]
+
+
+CRATES = "{ crates { label labelAgain weight ripeness note grade count __typename } }"
+
+
+def test_leaves_answered_at_once_answer_as_the_full_path_does() -> None:
+    """PlainExecutionContext answers plain scalar and enum fields without graphql-core's per-field steps: the
+    same data, the same error at the same path for a missing non-null value, and only the right fields."""
+    full = strawberry.Schema(query=CrateQuery).execute_sync(CRATES)
+    fast_schema = strawberry.Schema(query=CrateQuery, execution_context_class=plain_fields.PlainExecutionContext)
+    plain_fields.install(fast_schema)
+    fields = fast_schema._schema.type_map["Crate"].fields  # type: ignore[attr-defined]
+    at_once = {name for name, field in fields.items() if getattr(field, "_palmcredit_leaf", None) is not None}
+    assert at_once == {"label", "weight", "ripeness", "note", "grade", "count"}
+    fast = fast_schema.execute_sync(CRATES)
+    assert fast.data == full.data
+    assert fast.data is not None
+    assert fast.data["crates"][0] == {"label": "梨", "labelAgain": "梨", "weight": "12.50", "ripeness": "RIPE",
+                                      "note": None, "grade": "A", "count": 3, "__typename": "Crate"}  # fmt: skip
+    assert [(e.message, e.path) for e in fast.errors or []] == [(e.message, e.path) for e in full.errors or []]
+    assert [e.path for e in fast.errors or []] == [["crates", 1, "grade"]]
+    assert fast.data["crates"][1] is None
+
+
+def test_the_service_schema_answers_plain_leaves_at_once() -> None:
+    schema = build_schema()
+    assert schema.execution_context_class is plain_fields.PlainExecutionContext
+    customer = schema._schema.type_map["Customer"].fields  # type: ignore[attr-defined]
+    node = schema._schema.type_map["GridNode"].fields  # type: ignore[attr-defined]
+    assert getattr(node["name"], "_palmcredit_leaf", None) is not None
+    assert getattr(node["id"], "_palmcredit_leaf", None) is not None
+    # personal data notes its disclosure through info: always the full path
+    assert getattr(customer["idNumber"], "_palmcredit_leaf", None) is None
+    assert getattr(customer["phone"], "_palmcredit_leaf", None) is None
