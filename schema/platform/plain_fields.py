@@ -17,9 +17,11 @@ Below those, graphql-core itself spends about 3 µs on every field: it builds a 
 the completion steps even for a plain attribute whose value is a string or a number, which is what most of a
 drill-down's 1,300 fields are. `PlainExecutionContext` answers such a leaf at once: a field without arguments
 whose resolver needs no info (strawberry's own for a plain attribute, a direct one that takes no info, a
-Relay id) and returns a scalar or enum value that serializes is answered with the serialized value, exactly
-what the full path returns for it; anything else (no value, an awaitable, an error, a middleware present)
-takes the full path, as every field did before.
+Relay id; or a `@plain` resolver, given an info that holds the request's context and nothing else) and returns
+a scalar or enum value that serializes is answered with the serialized value, exactly what the full path
+returns for it; an awaitable (a loader's answer) is completed as the full path completes it; anything else (no
+value, an error, a middleware present) takes the full path, as every field did before (a `@plain` resolver is
+then called again: they are free of side effects but for noting a disclosure, which is kept once).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from typing import Any, TypeVar
 
 import strawberry
 from graphql import GraphQLObjectType, GraphQLSchema, Undefined, get_nullable_type, is_leaf_type
+from graphql.execution.executor import to_nodes
 from strawberry import relay
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.base import StrawberryObjectDefinition
@@ -48,7 +51,7 @@ def plain(resolver: F) -> F:
 def _direct(function: Callable[..., Any]) -> Callable[[Any, Any], Any]:
     takes_info = "info" in inspect.signature(function).parameters
     if takes_info:
-        return lambda source, info: function(source, info)
+        return _context_only(lambda source, info: function(source, info))
     return _info_free(lambda source, _info: function(source))
 
 
@@ -57,12 +60,28 @@ def _relay_id(type_name: str, attribute: str) -> Callable[[Any, Any], Any]:
 
 
 _INFO_FREE = "__palmcredit_info_free__"
-_LEAF = "_palmcredit_leaf"  # set on a GraphQLField answered at once: its scalar or enum type
+_CONTEXT_ONLY = "__palmcredit_context_only__"
+_LEAF = "_palmcredit_leaf"  # set on a GraphQLField answered at once: (its scalar or enum type, wants info)
 
 
 def _info_free(resolver: F) -> F:
     setattr(resolver, _INFO_FREE, True)
     return resolver
+
+
+def _context_only(resolver: F) -> F:
+    """A direct resolver of a `@plain` field that reads `info.context` and nothing else of info."""
+    setattr(resolver, _CONTEXT_ONLY, True)
+    return resolver
+
+
+class _ContextOnlyInfo:
+    """What a `@plain` resolver may read of info, for a leaf answered at once: the request's context."""
+
+    __slots__ = ("context",)
+
+    def __init__(self, context: Any) -> None:
+        self.context = context
 
 
 def _mark_leaves(schema: GraphQLSchema) -> int:
@@ -74,15 +93,20 @@ def _mark_leaves(schema: GraphQLSchema) -> int:
         for field in named.fields.values():
             resolve = field.resolve
             info_free = getattr(resolve, "_is_default", False) or getattr(resolve, _INFO_FREE, False)
+            context_only = getattr(resolve, _CONTEXT_ONLY, False)
             leaf = get_nullable_type(field.type)
-            if resolve is not None and info_free and not field.args and is_leaf_type(leaf):
-                setattr(field, _LEAF, leaf)
+            if resolve is not None and (info_free or context_only) and not field.args and is_leaf_type(leaf):
+                setattr(field, _LEAF, (leaf, context_only))
                 marked += 1
     return marked
 
 
 class PlainExecutionContext(StrawberryGraphQLCoreExecutionContext):
     """graphql-core's execution, with plain leaves answered at once (see the module's notes)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._context_info = _ContextOnlyInfo(self.context_value)
 
     def execute_field(
         self,
@@ -96,11 +120,17 @@ class PlainExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if manager is None or not manager.middlewares:
             node = field_details_list[0].node
             field = parent_type.fields.get(node.name.value)
-            leaf = getattr(field, _LEAF, None) if field is not None else None
-            if leaf is not None and not node.arguments:
+            spec = getattr(field, _LEAF, None) if field is not None else None
+            if spec is not None and not node.arguments:
+                leaf, wants_info = spec
                 try:
-                    value = field.resolve(source, None)
-                    if value is not None and not self.is_awaitable(value):
+                    value = field.resolve(source, self._context_info if wants_info else None)
+                    if self.is_awaitable(value):  # a loader's answer: completed as the full path completes it
+                        info = self.build_resolve_info(field, to_nodes(field_details_list), parent_type, path)
+                        return self.complete_awaitable_value(
+                            field.type, field_details_list, info, path, value, position_context
+                        )
+                    if value is not None:
                         serialized = leaf.coerce_output_value(value)
                         if serialized is not None and serialized is not Undefined:
                             return serialized

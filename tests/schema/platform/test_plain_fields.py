@@ -4,6 +4,7 @@ plain scalar and enum leaves answered at once by the execution context, as the f
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 from enum import Enum
 
@@ -109,8 +110,22 @@ class Crate:
     count: int
 
     @strawberry.field
-    def label_again(self, info: strawberry.Info) -> str:  # takes info: never answered at once
+    def label_again(self, info: strawberry.Info) -> str:  # takes info, unmarked: never answered at once
         return self.label
+
+    @strawberry.field
+    @plain
+    def packer(self, info: strawberry.Info) -> str:  # reads the context: answered at once, given it
+        info.context["read"].append(self.label)
+        return str(info.context["who"])
+
+    @strawberry.field
+    @plain
+    def later(self, info: strawberry.Info) -> int:  # an awaitable, as a loader answers
+        async def count() -> int:
+            return self.count * 10
+
+        return count()  # type: ignore[return-value]
 
 
 @strawberry.type
@@ -123,23 +138,29 @@ class CrateQuery:
         ]
 
 
-CRATES = "{ crates { label labelAgain weight ripeness note grade count __typename } }"
+CRATES = "{ crates { label labelAgain packer later weight ripeness note grade count __typename } }"
 
 
 def test_leaves_answered_at_once_answer_as_the_full_path_does() -> None:
     """PlainExecutionContext answers plain scalar and enum fields without graphql-core's per-field steps: the
     same data, the same error at the same path for a missing non-null value, and only the right fields."""
-    full = strawberry.Schema(query=CrateQuery).execute_sync(CRATES)
+    full_schema = strawberry.Schema(query=CrateQuery)
+    plain_fields.install(full_schema)
+    full_read: list[str] = []
+    full = asyncio.run(full_schema.execute(CRATES, context_value={"who": "packer7", "read": full_read}))
     fast_schema = strawberry.Schema(query=CrateQuery, execution_context_class=plain_fields.PlainExecutionContext)
     plain_fields.install(fast_schema)
     fields = fast_schema._schema.type_map["Crate"].fields  # type: ignore[attr-defined]
     at_once = {name for name, field in fields.items() if getattr(field, "_palmcredit_leaf", None) is not None}
-    assert at_once == {"label", "weight", "ripeness", "note", "grade", "count"}
-    fast = fast_schema.execute_sync(CRATES)
+    assert at_once == {"label", "weight", "ripeness", "note", "grade", "count", "packer", "later"}
+    fast_read: list[str] = []
+    fast = asyncio.run(fast_schema.execute(CRATES, context_value={"who": "packer7", "read": fast_read}))
     assert fast.data == full.data
     assert fast.data is not None
-    assert fast.data["crates"][0] == {"label": "梨", "labelAgain": "梨", "weight": "12.50", "ripeness": "RIPE",
-                                      "note": None, "grade": "A", "count": 3, "__typename": "Crate"}  # fmt: skip
+    assert fast.data["crates"][0] == {"label": "梨", "labelAgain": "梨", "packer": "packer7", "later": 30,
+                                      "weight": "12.50", "ripeness": "RIPE", "note": None, "grade": "A", "count": 3,
+                                      "__typename": "Crate"}  # fmt: skip
+    assert fast_read == full_read == ["梨", "李"]  # each resolver called once
     assert [(e.message, e.path) for e in fast.errors or []] == [(e.message, e.path) for e in full.errors or []]
     assert [e.path for e in fast.errors or []] == [["crates", 1, "grade"]]
     assert fast.data["crates"][1] is None
@@ -150,8 +171,9 @@ def test_the_service_schema_answers_plain_leaves_at_once() -> None:
     assert schema.execution_context_class is plain_fields.PlainExecutionContext
     customer = schema._schema.type_map["Customer"].fields  # type: ignore[attr-defined]
     node = schema._schema.type_map["GridNode"].fields  # type: ignore[attr-defined]
-    assert getattr(node["name"], "_palmcredit_leaf", None) is not None
-    assert getattr(node["id"], "_palmcredit_leaf", None) is not None
-    # personal data notes its disclosure through info: always the full path
-    assert getattr(customer["idNumber"], "_palmcredit_leaf", None) is None
-    assert getattr(customer["phone"], "_palmcredit_leaf", None) is None
+    assert getattr(node["name"], "_palmcredit_leaf", None)[1] is False  # type: ignore[index]
+    assert getattr(node["id"], "_palmcredit_leaf", None)[1] is False  # type: ignore[index]
+    # these read the request's context (a loader, the disclosure noted for the audit): given it, nothing more
+    for field in (node["customerCount"], customer["idNumber"], customer["phone"]):
+        assert getattr(field, "_palmcredit_leaf", None)[1] is True  # type: ignore[index]
+    assert getattr(node["children"], "_palmcredit_leaf", None) is None  # a list: the full path
