@@ -66,28 +66,21 @@ async def insert_rows(
     if not rows:
         return
     conn = conn or connection()
+    if dialect(conn) != "postgres":
+        await _multi_row_insert(model, rows, conn, returning=False)
+        return
     meta = model._meta
     names = list(rows[0])
-    columns = [meta.fields_db_projection[n] for n in names]
     converters = [_to_db(model, meta.fields_map[n]) for n in names]
-    if dialect(conn) == "postgres":
-        records = [tuple(c(row[n]) for n, c in zip(names, converters, strict=True)) for row in rows]
-        try:
-            async with conn.acquire_connection() as raw:
-                await raw.copy_records_to_table(meta.db_table, records=records, columns=columns)
-        except asyncpg.IntegrityConstraintViolationError as exc:  # as the ORM's own statements report it
-            raise IntegrityError(exc) from exc
-        except (asyncpg.SyntaxOrAccessError, asyncpg.exceptions.DataError) as exc:
-            raise OperationalError(exc) from exc
-        return
-    quoted = ", ".join(f'"{c}"' for c in columns)
-    width = len(names)
-    for start in range(0, len(rows), INSERT_BATCH):
-        batch = rows[start : start + INSERT_BATCH]
-        marks = placeholders(conn, 0, width * len(batch))
-        values = ", ".join(f"({', '.join(marks[i * width : (i + 1) * width])})" for i in range(len(batch)))
-        params = [c(row[n]) for row in batch for n, c in zip(names, converters, strict=True)]
-        await conn.execute_query(f"INSERT INTO {meta.db_table} ({quoted}) VALUES {values}", params)
+    records = [tuple(c(row[n]) for n, c in zip(names, converters, strict=True)) for row in rows]
+    columns = [meta.fields_db_projection[n] for n in names]
+    try:
+        async with conn.acquire_connection() as raw:
+            await raw.copy_records_to_table(meta.db_table, records=records, columns=columns)
+    except asyncpg.IntegrityConstraintViolationError as exc:  # as the ORM's own statements report it
+        raise IntegrityError(exc) from exc
+    except (asyncpg.SyntaxOrAccessError, asyncpg.exceptions.DataError) as exc:
+        raise OperationalError(exc) from exc
 
 
 async def insert_rows_returning_ids(
@@ -97,7 +90,14 @@ async def insert_rows_returning_ids(
     both databases, the ids in the order of the rows."""
     if not rows:
         return []
-    conn = conn or connection()
+    return await _multi_row_insert(model, rows, conn or connection(), returning=True)
+
+
+async def _multi_row_insert(
+    model: type[Model], rows: Sequence[Mapping[str, Any]], conn: BaseDBAsyncClient, *, returning: bool
+) -> list[int]:
+    """INSERT … VALUES of INSERT_BATCH rows a statement; with `returning`, the new ids in the order of the rows
+    (a sequence hands them out in the order of the VALUES)."""
     meta = model._meta
     names = list(rows[0])
     quoted = ", ".join(f'"{meta.fields_db_projection[n]}"' for n in names)
@@ -109,8 +109,11 @@ async def insert_rows_returning_ids(
         marks = placeholders(conn, 0, width * len(batch))
         values = ", ".join(f"({', '.join(marks[i * width : (i + 1) * width])})" for i in range(len(batch)))
         params = [c(row[n]) for row in batch for n, c in zip(names, converters, strict=True)]
-        sql = f'INSERT INTO {meta.db_table} ({quoted}) VALUES {values} RETURNING "{key}"'
-        ids += sorted(int(r[key]) for r in await conn.execute_query_dict(sql, params))
+        sql = f"INSERT INTO {meta.db_table} ({quoted}) VALUES {values}"
+        if returning:
+            ids += sorted(int(r[key]) for r in await conn.execute_query_dict(f'{sql} RETURNING "{key}"', params))
+        else:
+            await conn.execute_query(sql, params)
     return ids
 
 
