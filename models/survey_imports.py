@@ -58,6 +58,7 @@ class SurveyImport(Model):
     households_total = fields.IntField(default=0)
     households_valid = fields.IntField(default=0)
     saved = fields.IntField(default=0)
+    updated = fields.IntField(default=0, description="households an earlier import stored, corrected by this one")
     duplicates = fields.IntField(default=0)
     errors = fields.IntField(default=0)
     problems = fields.JSONField(

@@ -4,6 +4,8 @@ surveyed in one household of a campaign only (the database holds that too)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -13,6 +15,9 @@ from models.credit import CreditApplication
 from models.customer import Customer
 from models.grid import GridNode
 from models.staff import Staff
+
+if TYPE_CHECKING:
+    from models.survey_imports import SurveyImport
 
 
 class VillageCampaign(Model):
@@ -71,9 +76,9 @@ class VillageCampaignEvent(Model):
 
 
 class HouseholdSurvey(Model):
-    """One household's survey (入户调查), as its collector's app last sent it. `client_id` is the app's id for
-    it and `client_version` the app's edit counter: a resend or an older edit changes nothing; `updated_at` is
-    the server's time of the last change, which the sync cursor follows."""
+    """One household's survey (入户调查), as its collector's app (or a spreadsheet import) last sent it.
+    `client_id` is the app's id for it and `client_version` the app's edit counter: a resend or an older edit
+    changes nothing; `updated_at` is the server's time of the last change, which the sync cursor follows."""
 
     id = fields.IntField(primary_key=True)
     campaign: fields.ForeignKeyRelation[VillageCampaign] = fields.ForeignKeyField(
@@ -109,6 +114,13 @@ class HouseholdSurvey(Model):
         null=True,
         on_delete=fields.RESTRICT,
         description="the survey this one was confirmed a duplicate of (查重合并), kept for its history",
+    )
+    last_import: fields.ForeignKeyNullableRelation[SurveyImport] = fields.ForeignKeyField(
+        "palmcredit.SurveyImport",
+        related_name="surveys_written",
+        null=True,
+        on_delete=fields.SET_NULL,
+        description="the spreadsheet import that wrote it last (null: the collector's app did)",
     )
 
     class Meta:

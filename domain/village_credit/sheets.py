@@ -195,9 +195,14 @@ def file_format(file_name: str) -> str | None:
     return FORMATS.get(PurePosixPath(file_name).suffix.lower())
 
 
+def sheet_stem(file_name: str) -> str:
+    """What makes two uploads the same sheet: the file name without its extension, case and outer spaces."""
+    return PurePosixPath(file_name).stem.strip().casefold()
+
+
 def import_client_id(file_name: str, household_no: str) -> str:
     """The survey's client id: the same for the same file name (whatever its extension) and household number."""
-    stem = PurePosixPath(file_name).stem.strip().casefold()
+    stem = sheet_stem(file_name)
     digest = hashlib.sha256(f"{stem}\x00{household_no}".encode()).hexdigest()[:40]
     return f"sheet-{digest}"
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -52,7 +52,7 @@ from resolvers.platform.db import connection, fetch, insert_rows, placeholders
 from resolvers.platform.job_kinds import ChunkRun, Finishing, GridScope, JobKind
 from resolvers.platform.unit_of_work import unit_of_work
 from resolvers.village_credit import campaigns, policy
-from resolvers.village_credit.surveys import SurveyStatus, answer, stored_columns
+from resolvers.village_credit.surveys import SurveyStatus, answer, same_content, stored_columns
 from settings import SETTINGS
 
 HOUSEHOLDS_PER_CHUNK = 500
@@ -80,6 +80,7 @@ class RangeResult:
     saved: int = 0
     duplicates: int = 0
     problems: list[dict[str, Any]] = field(default_factory=list)
+    updated: int = 0
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,7 @@ class ImportReport:
     saved: int
     duplicates: int
     errors: int
+    updated: int = 0
 
 
 @dataclass(frozen=True)
@@ -272,6 +274,50 @@ async def taken_elsewhere(campaign_id: int, read: ReadSheet) -> list[Problem]:
     return problems
 
 
+async def resent_elsewhere(
+    campaign_id: int, collector_id: int, file_name: str, read: ReadSheet, now: datetime
+) -> list[Problem]:
+    """The households an earlier import of the same sheet stored that this one cannot correct: stored by another
+    collector's import (CLIENT_ID_REUSED), or changed in the sheet but edited in the app since
+    (SURVEY_EDITED_IN_APP) or merged as a duplicate (SURVEY_ALREADY_MERGED). Nothing to read when no import of a
+    sheet of that name was ever started for the campaign."""
+    names = await SurveyImport.filter(campaign_id=campaign_id).exclude(status=SurveyImportStatus.DRY_RUN_DONE)
+    if sheets.sheet_stem(file_name) not in {sheets.sheet_stem(r.file_name) for r in names}:
+        return []
+    ready = {h.survey.client_id: h for h in read.households if h.survey is not None}
+    column = read.columns.get("household_no")
+    letter = sheets.column_letter(column) if column is not None else None
+    header = read.header[column] if column is not None else None
+    problems = []
+    client_ids = list(ready)
+    for start in range(0, len(client_ids), _LOOKUP_BATCH):
+        batch = client_ids[start : start + _LOOKUP_BATCH]
+        for row in await HouseholdSurvey.filter(campaign_id=campaign_id, client_id__in=batch):
+            household = ready[row.client_id]
+            assert household.survey is not None
+            if row.collector_id != collector_id:  # type: ignore[attr-defined]
+                error = _reused()
+            elif same_content(row, household.survey, now):
+                continue
+            elif row.merged_into_id is not None:  # type: ignore[attr-defined]
+                error = _refusal(
+                    Code.SURVEY_ALREADY_MERGED,
+                    f"该户已作为重复户合并到调查{row.merged_into_id},请在该调查上修改",  # type: ignore[attr-defined]
+                    f"this household was merged, as a duplicate, into survey {row.merged_into_id}; edit that one",  # type: ignore[attr-defined]
+                )
+            elif row.last_import_id is None:  # type: ignore[attr-defined]
+                error = _edited_in_app()
+            else:
+                continue
+            problems.append(
+                Problem(
+                    error.code, error.message_zh, error.message_en, row=household.rows[0], column=letter,
+                    header=header, field="household_no",
+                )
+            )  # fmt: skip
+    return problems
+
+
 async def dry_run(
     actor: Actor, campaign_id: int, file_name: str, content: bytes | None, template_id: int | None = None
 ) -> ImportView:
@@ -284,7 +330,10 @@ async def dry_run(
     mapping = template.mapping if template else {}
     now = datetime.now(UTC)
     read = sheets.read_sheet(content, fmt, name, mapping, now)
-    conflicts = await taken_elsewhere(campaign_id, read)
+    conflicts = await taken_elsewhere(campaign_id, read) + await resent_elsewhere(
+        campaign_id, actor.staff_id, name, read, now
+    )
+    conflicts.sort(key=lambda p: p.row or 0)  # by row, as the user reads the sheet
     problems = read.problems + conflicts
     faulty = {p.row for p in conflicts}
     valid = sum(1 for h in read.households if h.survey is not None and not faulty.intersection(h.rows))
@@ -373,7 +422,7 @@ async def _run_range(run: ChunkRun[ImportParams, HouseholdRange]) -> RangeResult
     read = await _read(record, record.created_at)
     households = read.households[run.chunk.first : run.chunk.stop]
     column = read.columns.get("id_number")
-    saved = duplicates = 0
+    saved = updated = duplicates = 0
     problems: list[dict[str, Any]] = []
     if campaign is None or campaign.state != CampaignState.COLLECTING:
         for household in households:
@@ -387,10 +436,13 @@ async def _run_range(run: ChunkRun[ImportParams, HouseholdRange]) -> RangeResult
         record.campaign_id,  # type: ignore[attr-defined]
         [(i, h.survey) for i, h in ready if h.survey is not None],
         at,
+        record.id,
     )
     for (_index, household), outcome in zip(ready, outcomes, strict=True):
         if outcome.status == SurveyStatus.SAVED:
             saved += 1
+        elif outcome.status == SurveyStatus.UPDATED:
+            updated += 1
         elif outcome.status == SurveyStatus.DUPLICATE:
             duplicates += 1
         elif outcome.error is not None:
@@ -403,7 +455,7 @@ async def _run_range(run: ChunkRun[ImportParams, HouseholdRange]) -> RangeResult
                     row, column, outcome.error.code, outcome.error.message_zh, outcome.error.message_en, read.header
                 )
             )
-    return RangeResult(saved, duplicates, problems)
+    return RangeResult(saved, duplicates, problems, updated)
 
 
 def _row_problem(
@@ -418,21 +470,23 @@ def _row_problem(
 
 async def _finish(finishing: Finishing[ImportParams], results: Sequence[RangeResult]) -> ImportReport:
     record = await SurveyImport.filter(id=finishing.params.import_id).using_db(finishing.conn).get()
-    stored_problems = [p for r in results for p in r.problems]
+    known = {(p["code"], p["row"]) for p in record.problems}  # what the dry run found, the store finds again
+    stored_problems = [p for r in results for p in r.problems if (p["code"], p["row"]) not in known]
     saved = sum(r.saved for r in results)
+    updated = sum(r.updated for r in results)
     duplicates = sum(r.duplicates for r in results)
     problems = [Problem.from_json(p) for p in record.problems] + [Problem.from_json(p) for p in stored_problems]
-    errors = record.households_total - saved - duplicates
+    errors = record.households_total - saved - updated - duplicates
     sheet = record.error_sheet
     if stored_problems:
         read = await _read(record, record.created_at)
         sheet = sheets.error_sheet(read.header, read.cells, read.problems + problems[len(record.problems) :])
     await SurveyImport.filter(id=record.id).using_db(finishing.conn).update(
-        status=SurveyImportStatus.DONE, saved=saved, duplicates=duplicates, errors=errors,
+        status=SurveyImportStatus.DONE, saved=saved, updated=updated, duplicates=duplicates, errors=errors,
         problems=[p.as_json() for p in problems[: sheets.MAX_PROBLEMS_KEPT]],
         problems_total=record.problems_total + len(stored_problems), error_sheet=sheet, updated_at=datetime.now(UTC),
     )  # fmt: skip
-    return ImportReport(saved, duplicates, errors)
+    return ImportReport(saved, duplicates, errors, updated)
 
 
 SURVEY_IMPORT = JobKind(
@@ -509,21 +563,30 @@ class BatchOutcome:
 
 
 async def store_batch(
-    collector_id: int, campaign_id: int, surveys: Sequence[tuple[int, Survey]], at: datetime
+    collector_id: int,
+    campaign_id: int,
+    surveys: Sequence[tuple[int, Survey]],
+    at: datetime,
+    import_id: int | None = None,
 ) -> list[BatchOutcome]:
     """Checked surveys stored a chunk at a time, by the rules of resolvers/village_credit/surveys.py: a client id
-    the campaign holds is a DUPLICATE (its collector's) or CLIENT_ID_REUSED; a head heading another survey is a
-    household already surveyed, anyone else listed elsewhere (or twice in the batch) a member in another
-    household. The rest is written in two multi-row statements, in a savepoint; should the database still
-    refuse it (an app's batch stored the same person meanwhile), the chunk is stored survey by survey by the
-    app's own code instead, which answers each exactly. Call it with the campaign locked and COLLECTING."""
-    existing: dict[str, int] = dict(await _pairs(_EXISTING, campaign_id, [s.client_id for _i, s in surveys]))
+    of another collector's survey is CLIENT_ID_REUSED; a head heading another survey is a household already
+    surveyed, anyone else listed elsewhere (or twice in the batch) a member in another household. The rest is
+    written in two multi-row statements, in a savepoint; should the database still refuse it (an app's batch
+    stored the same person meanwhile), the chunk is stored survey by survey by the app's own code instead, which
+    answers each exactly. A household the collector's earlier import stored (the same sheet sent again) is
+    `_resent`: unchanged, a DUPLICATE; corrected, UPDATED. Call it with the campaign locked and COLLECTING."""
+    known: dict[str, int] = dict(await _pairs(_EXISTING, campaign_id, [s.client_id for _i, s in surveys]))
     taken: dict[str, str] = dict(
         await _pairs(_TAKEN, campaign_id, [m.id_number for _i, s in surveys for m in s.members])
     )
-    outcomes: list[BatchOutcome] = []
+    outcomes: list[BatchOutcome | None] = []  # None: resent, answered once the new ones are written
     fresh: list[Survey] = []
+    existing = dict(known)
     for _index, survey in surveys:
+        if known.get(survey.client_id) == collector_id:
+            outcomes.append(None)
+            continue
         outcome = _judged(collector_id, survey, existing, taken)
         if outcome is None:
             fresh.append(survey)
@@ -531,28 +594,71 @@ async def store_batch(
             taken.update((m.id_number, m.relation.value) for m in survey.members)
             outcome = BatchOutcome(SurveyStatus.SAVED)
         outcomes.append(outcome)
+    resent = [(i, s) for (i, s), o in zip(surveys, outcomes, strict=True) if o is None]
     try:
         async with in_transaction() as conn:
-            await _insert(collector_id, campaign_id, fresh, at, conn)
+            await _insert(collector_id, campaign_id, fresh, at, conn, import_id)
     except IntegrityError:
-        return [
-            BatchOutcome(o.status, o.error)
-            for o in [await answer(collector_id, campaign_id, i, s, at) for i, s in surveys]
-        ]
+        answered: list[BatchOutcome] = []
+        for index, survey in surveys:
+            if known.get(survey.client_id) == collector_id:
+                answered += await _resent(collector_id, campaign_id, [(index, survey)], at, import_id)
+            else:
+                one = await answer(collector_id, campaign_id, index, survey, at, import_id)
+                answered.append(BatchOutcome(one.status, one.error))
+        return answered
+    again = iter(await _resent(collector_id, campaign_id, resent, at, import_id))
+    return [o if o is not None else next(again) for o in outcomes]
+
+
+async def _resent(
+    collector_id: int, campaign_id: int, surveys: Sequence[tuple[int, Survey]], at: datetime, import_id: int | None
+) -> list[BatchOutcome]:
+    """Households of the collector's own earlier import sent again: unchanged, a DUPLICATE; corrected, the sheet
+    is the newer edit and the survey is UPDATED by the app's own code (a version up) — unless the app edited it
+    since that import: then the app's edit stands and the row is refused (SURVEY_EDITED_IN_APP), nothing lost."""
+    if not surveys:
+        return []
+    rows = await HouseholdSurvey.filter(campaign_id=campaign_id, client_id__in=[s.client_id for _i, s in surveys])
+    stored = {row.client_id: row for row in rows}
+    outcomes: list[BatchOutcome] = []
+    for index, survey in surveys:
+        row = stored[survey.client_id]
+        if same_content(row, survey, at):
+            outcomes.append(BatchOutcome(SurveyStatus.DUPLICATE))
+        elif row.last_import_id is None and row.merged_into_id is None:  # type: ignore[attr-defined]
+            outcomes.append(BatchOutcome(SurveyStatus.ERROR, _edited_in_app()))
+        else:
+            newer = replace(survey, client_version=row.client_version + 1)
+            one = await answer(collector_id, campaign_id, index, newer, at, import_id)
+            outcomes.append(BatchOutcome(one.status, one.error))
     return outcomes
+
+
+def _reused() -> DomainError:
+    return _refusal(
+        Code.CLIENT_ID_REUSED,
+        "该客户端编号已被其他客户经理的调查使用",
+        "this client id belongs to another collector's survey",
+        "clientId",
+    )
+
+
+def _edited_in_app() -> DomainError:
+    return _refusal(
+        Code.SURVEY_EDITED_IN_APP,
+        "该户导入后已在App中修改过,表中的改动未导入:请在App中修改",
+        "this household was edited in the app after it was imported; the sheet's changes were not imported:"
+        " edit it in the app",
+        "clientId",
+    )
 
 
 def _judged(collector_id: int, survey: Survey, existing: dict[str, int], taken: dict[str, str]) -> BatchOutcome | None:
     if survey.client_id in existing:
         if existing[survey.client_id] == collector_id:
             return BatchOutcome(SurveyStatus.DUPLICATE)
-        error = DomainError(
-            Code.CLIENT_ID_REUSED,
-            "该客户端编号已被其他客户经理的调查使用",
-            "this client id belongs to another collector's survey",
-            "clientId",
-        )
-        return BatchOutcome(SurveyStatus.ERROR, error)
+        return BatchOutcome(SurveyStatus.ERROR, _reused())
     for i, member in enumerate(survey.members):
         if member.id_number not in taken:
             continue
@@ -575,13 +681,18 @@ def _judged(collector_id: int, survey: Survey, existing: dict[str, int], taken: 
 
 
 async def _insert(
-    collector_id: int, campaign_id: int, surveys: Sequence[Survey], at: datetime, conn: BaseDBAsyncClient
+    collector_id: int,
+    campaign_id: int,
+    surveys: Sequence[Survey],
+    at: datetime,
+    conn: BaseDBAsyncClient,
+    import_id: int | None,
 ) -> None:
     if not surveys:
         return
     rows = [
         {"campaign_id": campaign_id, "client_id": s.client_id, "collector_id": collector_id, "created_at": at,
-         **stored_columns(s, at)}
+         **stored_columns(s, at, import_id)}
         for s in surveys
     ]  # fmt: skip
     await insert_rows(HouseholdSurvey, rows, conn)

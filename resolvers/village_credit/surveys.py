@@ -139,15 +139,17 @@ async def submit_surveys(actor: Actor, campaign_id: int, surveys: Sequence[Surve
     return outcomes
 
 
-async def answer(collector_id: int, campaign_id: int, index: int, draft: Survey, at: datetime) -> SurveyOutcome:
+async def answer(
+    collector_id: int, campaign_id: int, index: int, draft: Survey, at: datetime, import_id: int | None = None
+) -> SurveyOutcome:
     """One survey of a batch stored (or answered) by the module's rules, for the collector: the app's batches and
-    the spreadsheet imports (resolvers/village_credit/imports.py) both go through here. Call it inside the
-    batch's unit of work, with the campaign locked and COLLECTING."""
+    the spreadsheet imports (resolvers/village_credit/imports.py, giving their `import_id`) both go through here.
+    Call it inside the batch's unit of work, with the campaign locked and COLLECTING."""
     prefix = f"surveys[{index}]."
     client_id = draft.client_id.strip()
     for attempt in range(2):
         try:
-            return await _store(collector_id, campaign_id, index, draft, at)
+            return await _store(collector_id, campaign_id, index, draft, at, import_id)
         except DomainError as error:
             field = prefix + error.field if error.field else prefix.rstrip(".")
             relabelled = DomainError(error.code, error.message_zh, error.message_en, field)
@@ -164,7 +166,9 @@ async def answer(collector_id: int, campaign_id: int, index: int, draft: Survey,
     return SurveyOutcome(index, client_id, SurveyStatus.ERROR, error=conflict)
 
 
-async def _store(collector_id: int, campaign_id: int, index: int, draft: Survey, at: datetime) -> SurveyOutcome:
+async def _store(
+    collector_id: int, campaign_id: int, index: int, draft: Survey, at: datetime, import_id: int | None
+) -> SurveyOutcome:
     client_id = draft.client_id.strip()
     existing = await HouseholdSurvey.get_or_none(campaign_id=campaign_id, client_id=client_id)
     if existing is not None:
@@ -189,7 +193,7 @@ async def _store(collector_id: int, campaign_id: int, index: int, draft: Survey,
             )
     survey = check_survey(draft, at)
     await _refuse_members_elsewhere(campaign_id, survey, existing)
-    values = stored_columns(survey, at)
+    values = stored_columns(survey, at, import_id)
     try:
         async with in_transaction():  # a savepoint: this survey whole or not at all
             if existing is None:
@@ -277,8 +281,9 @@ def _member_details(member: Member) -> dict[str, Any]:
     }
 
 
-def stored_columns(survey: Survey, at: datetime) -> dict[str, Any]:
-    """The survey's row as stored (but its campaign, client id, collector and creation time)."""
+def stored_columns(survey: Survey, at: datetime, import_id: int | None = None) -> dict[str, Any]:
+    """The survey's row as stored (but its campaign, client id, collector and creation time), by the app or by
+    the spreadsheet import `import_id`."""
     head = survey.head
     details = {
         "crops": [asdict(c) for c in survey.crops],
@@ -310,7 +315,20 @@ def stored_columns(survey: Survey, at: datetime) -> dict[str, Any]:
         "operations": survey.operations,
         "details": {"members": [_member_details(m) for m in survey.members], **_plain(details)},
         "updated_at": at,
+        "last_import_id": import_id,
     }
+
+
+_NOT_CONTENT = frozenset({"client_version", "updated_at", "last_import_id"})
+
+
+def same_content(stored: HouseholdSurvey, survey: Survey, at: datetime) -> bool:
+    """Whether the survey says what the stored one says (its version, writer and time of writing aside): a
+    spreadsheet sent again unchanged is a duplicate, a corrected row is not."""
+    for key, value in stored_columns(survey, at).items():
+        if key not in _NOT_CONTENT and getattr(stored, key) != value:
+            return False
+    return True
 
 
 def view(survey: HouseholdSurvey, *, masked: bool) -> SurveyView:

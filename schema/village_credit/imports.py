@@ -81,7 +81,11 @@ class SurveyImport:
     households_total: int
     households_valid: int = strawberry.field(description="Households without a problem in the dry run")
     saved: int
-    duplicates: int = strawberry.field(description="Already stored by an earlier import of the same sheet")
+    updated: int = strawberry.field(
+        description="Households an earlier import of the same sheet stored, corrected by this one (the sheet's row "
+        "differs): the newer edit wins"
+    )
+    duplicates: int = strawberry.field(description="Already stored, unchanged, by an earlier import of the same sheet")
     errors: int = strawberry.field(description="Households not imported")
     chunks_done: int
     chunks_total: int
@@ -96,8 +100,8 @@ class SurveyImport:
             view=view, id=_gid("SurveyImport", r.id), campaign_id=_gid("VillageCampaign", r.campaign_id),  # type: ignore[attr-defined]
             file_name=r.file_name, format=r.file_format, status=view.status, rows_total=r.rows_total,
             households_total=r.households_total, households_valid=r.households_valid, saved=r.saved,
-            duplicates=r.duplicates, errors=r.errors, chunks_done=view.chunks_done, chunks_total=view.chunks_total,
-            problems_total=r.problems_total, created_at=r.created_at,
+            updated=r.updated, duplicates=r.duplicates, errors=r.errors, chunks_done=view.chunks_done,
+            chunks_total=view.chunks_total, problems_total=r.problems_total, created_at=r.created_at,
             problems=[
                 SurveyImportProblem(
                     code=p.code, row=p.row, column=p.column, header=p.header, message_zh=p.message_zh,

@@ -29,13 +29,14 @@ from tests.schema.village_credit.conftest import collecting, person, submit, sur
 
 PREFLIGHT = {"X-Palmcredit-Request": "1"}
 IMPORT_FIELDS = """__typename
-  ... on SurveyImport { id status rowsTotal householdsTotal householdsValid saved duplicates errors chunksDone
+  ... on SurveyImport { id status rowsTotal householdsTotal householdsValid saved updated duplicates errors chunksDone
     chunksTotal problemsTotal problems { code row column header messageZh messageEn } errorSheet }
   ... on VillageCreditError { code field messageZh messageEn }"""
 DRY_RUN = f"""mutation($c: ID!, $file: Upload!, $t: ID) {{
   dryRunSurveyImport(campaignId: $c, file: $file, templateId: $t) {{ {IMPORT_FIELDS} }} }}"""
 START = f"mutation($id: ID!) {{ startSurveyImport(id: $id) {{ {IMPORT_FIELDS} }} }}"
-READ = "query($id: ID!) { surveyImport(id: $id) { status saved chunksDone chunksTotal errorSheet } }"
+READ = """query($id: ID!) { surveyImport(id: $id) { status saved updated duplicates errors chunksDone chunksTotal
+  errorSheet problems { code row column messageZh messageEn } } }"""
 SAVE_TEMPLATE = """mutation($n: String!, $m: [ColumnMappingInput!]!) { saveSurveyImportTemplate(name: $n, mapping: $m) {
   __typename ... on SurveyImportTemplate { id name mapping { field header } } ... on VillageCreditError { code } } }"""
 HEADER = ["户号", "与户主关系", "姓名", "身份证号码", "联系电话", "调查日期", "家庭住址", "家庭年收入(元)"]
@@ -145,6 +146,74 @@ async def test_a_good_sheet_imports_to_done_and_three_imports_store_each_househo
     assert stored.collector_id == campaign.collector_ids[0]  # type: ignore[attr-defined]
 
 
+async def test_a_corrected_sheet_sent_again_updates_the_households_it_changed_and_only_those(
+    api: Api, campaign: VillageCampaign
+) -> None:
+    """The manager fixes a typo in the sheet and imports it again: the corrected household is UPDATED (the sheet
+    is the newer edit, a version up, its members as the sheet now lists them), the other stays a duplicate."""
+    await collecting(api, campaign)
+    people = ids(4)
+    await import_sheet(api, campaign, "张庄村.xlsx", as_xlsx(good_rows(people)))
+    corrected = good_rows(people)
+    corrected[2][7] = "52000"  # 王老五's income, mistyped the first time
+    corrected.append(["2", "子女", "王小五", people[3], "", "", "", ""])
+    checked = await dry_run(api, "manager1a", campaign, "张庄村.xlsx", as_xlsx(corrected))
+    assert (checked["problems"], checked["householdsValid"]) == ([], 2)
+    done = await import_sheet(api, campaign, "张庄村.xlsx", as_xlsx(corrected))
+    assert (done["status"], done["saved"], done["updated"], done["duplicates"], done["errors"]) == (
+        "DONE", 0, 1, 1, 0
+    )  # fmt: skip
+    fixed = await HouseholdSurvey.get(head_id_number=people[2])
+    assert (str(fixed.annual_income), fixed.client_version) == ("52000.00", 2)
+    assert sorted(await SurveyMember.filter(survey_id=fixed.id).values_list("id_number", flat=True)) == sorted(
+        people[2:4]
+    )
+    untouched = await HouseholdSurvey.get(head_id_number=people[0])
+    assert (str(untouched.annual_income), untouched.client_version) == ("86000.00", 1)
+    assert await HouseholdSurvey.all().count() == 2
+    again = await import_sheet(api, campaign, "张庄村.csv", as_csv(corrected))
+    assert (again["updated"], again["duplicates"]) == (0, 2)  # the correction sent once more changes nothing
+
+
+async def test_a_household_edited_in_the_app_after_its_import_keeps_the_apps_edit(
+    api: Api, campaign: VillageCampaign
+) -> None:
+    """After the import, the manager corrected household 1 on the phone; a later sheet that says otherwise does
+    not overwrite the app's edit: the dry run and the import name the row, in both languages, and the rest of
+    the sheet is imported."""
+    await collecting(api, campaign)
+    people = ids(3)
+    await import_sheet(api, campaign, "张庄村.xlsx", as_xlsx(good_rows(people)))
+    client_id = sheets.import_client_id("张庄村.xlsx", "1")
+    edit = survey(people[0], client_id=client_id, version=2, annualIncome="91000")
+    edit["members"].append({"name": "李秀英", "idNumber": people[1], "relation": "SPOUSE"})
+    sent = await submit(api, "manager1a", campaign, [edit])
+    assert [o["status"] for o in sent["results"]] == ["UPDATED"], sent
+    later = good_rows(people)
+    later[2][7] = "52000"
+    checked = await dry_run(api, "manager1a", campaign, "张庄村.xlsx", as_xlsx(later))
+    assert problems(checked) == [("SURVEY_EDITED_IN_APP", 2, "A")]
+    assert "App" in checked["problems"][0]["messageZh"] and "app" in checked["problems"][0]["messageEn"]
+    done = await import_sheet(api, campaign, "张庄村.xlsx", as_xlsx(later))
+    assert (done["updated"], done["errors"]) == (1, 1)
+    assert [(p["code"], p["row"]) for p in done["problems"]] == [("SURVEY_EDITED_IN_APP", 2)]
+    kept = await HouseholdSurvey.get(head_id_number=people[0])
+    assert (str(kept.annual_income), kept.client_version, kept.last_import_id) == ("91000.00", 2, None)  # type: ignore[attr-defined]
+    assert str((await HouseholdSurvey.get(head_id_number=people[2])).annual_income) == "52000.00"
+
+
+async def test_another_managers_sheet_of_the_same_name_is_refused_household_by_household(
+    api: Api, campaign: VillageCampaign
+) -> None:
+    await collecting(api, campaign)
+    people = ids(3)
+    await import_sheet(api, campaign, "张庄村.xlsx", as_xlsx(good_rows(people)))
+    checked = await dry_run(api, "manager1a2", campaign, "张庄村.xlsx", as_xlsx(good_rows(people)))
+    assert problems(checked) == [("CLIENT_ID_REUSED", 2, "A"), ("CLIENT_ID_REUSED", 4, "A")]
+    assert checked["householdsValid"] == 0
+    assert await HouseholdSurvey.filter(collector_id=campaign.collector_ids[1]).count() == 0
+
+
 async def test_every_problem_is_reported_by_row_and_column_and_nothing_is_stored(
     api: Api, campaign: VillageCampaign
 ) -> None:
@@ -236,7 +305,8 @@ async def test_a_household_surveyed_by_another_manager_is_refused(api: Api, camp
     assert problems(result) == [("HOUSEHOLD_ALREADY_SURVEYED", 4, "D")]
     assert result["householdsValid"] == 1
     done = await import_sheet(api, campaign, "again.csv", as_csv(good_rows(people)))
-    assert (done["status"], done["saved"]) == ("DONE", 1)
+    assert (done["status"], done["saved"], done["errors"]) == ("DONE", 1, 1)
+    assert [(p["code"], p["row"]) for p in done["problems"]] == [("HOUSEHOLD_ALREADY_SURVEYED", 4)]  # listed once
     assert await HouseholdSurvey.filter(head_id_number=people[2]).count() == 1
 
 
