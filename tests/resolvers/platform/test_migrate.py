@@ -109,7 +109,8 @@ def test_surveys_an_import_stored_before_0016_are_known_as_the_imports(tmp_path:
                 (client_id, version, client_id[-2:]),
             )
         db.execute(
-            "INSERT INTO village_survey_member (survey_id, campaign_id, id_number, relation) VALUES (1, 1, 'aa', 'HEAD')"
+            "INSERT INTO village_survey_member (survey_id, campaign_id, id_number, relation) "
+            "VALUES (1, 1, 'aa', 'HEAD')"
         )
     migrate_to(path, None)
     with sqlite3.connect(path) as db:

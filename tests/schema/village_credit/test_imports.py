@@ -193,7 +193,8 @@ async def test_a_household_edited_in_the_app_after_its_import_keeps_the_apps_edi
     later[2][7] = "52000"
     checked = await dry_run(api, "manager1a", campaign, "张庄村.xlsx", as_xlsx(later))
     assert problems(checked) == [("SURVEY_EDITED_IN_APP", 2, "A")]
-    assert "App" in checked["problems"][0]["messageZh"] and "app" in checked["problems"][0]["messageEn"]
+    assert "App" in checked["problems"][0]["messageZh"]
+    assert "app" in checked["problems"][0]["messageEn"]
     done = await import_sheet(api, campaign, "张庄村.xlsx", as_xlsx(later))
     assert (done["updated"], done["errors"]) == (1, 1)
     assert [(p["code"], p["row"]) for p in done["problems"]] == [("SURVEY_EDITED_IN_APP", 2)]
