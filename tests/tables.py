@@ -23,15 +23,26 @@ def model_tables() -> list[str]:
 
 
 async def empty_tables(conn: BaseDBAsyncClient, backend: str) -> None:
-    """Delete every row of every model table. PostgreSQL truncates them all at once and restarts their ids;
-    SQLite deletes table by table with foreign keys off, as rows referring to each other (a grid node's parent,
-    a staff member's scope) leave no order that would satisfy them, then turns them back on."""
+    """Delete every row of every model table, with foreign keys not checked: rows referring to each other (a grid
+    node's parent, a staff member's scope) leave no order that would satisfy them.
+
+    PostgreSQL deletes with the session's triggers (foreign keys among them) off and then restarts every sequence
+    a test advanced, so ids start from 1 again. A TRUNCATE of every table did the same at about 250 ms a test
+    (each table gets new files), against about 2 ms for these deletes on the few rows a test leaves. SQLite turns
+    foreign keys off around its deletes and forgets the tables' last ids (sqlite_sequence) for the same reason."""
     tables = model_tables()
+    deletes = "".join(f"DELETE FROM {table};" for table in tables)
     if backend == "postgres":
-        await conn.execute_script(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+        await conn.execute_script(
+            "SET session_replication_role = replica;"
+            f"{deletes}"
+            "SET session_replication_role = DEFAULT;"
+            "SELECT setval(format('%I.%I', schemaname, sequencename)::regclass, 1, false)"
+            " FROM pg_sequences WHERE last_value IS NOT NULL"
+        )
         return
     await conn.execute_script("PRAGMA foreign_keys = OFF")
     try:
-        await conn.execute_script("".join(f"DELETE FROM {table};" for table in tables))
+        await conn.execute_script(f"{deletes}DELETE FROM sqlite_sequence;")
     finally:
         await conn.execute_script("PRAGMA foreign_keys = ON")

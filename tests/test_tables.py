@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import inspect
 
+import pytest
 from tortoise import connections
+from tortoise.exceptions import IntegrityError
 from tortoise.models import Model
 
 import models
+from models.grid import Outlet
 from tests.conftest import Database
 from tests.factories import World
 from tests.tables import empty_tables, model_tables
@@ -40,3 +43,17 @@ async def test_emptying_leaves_no_row_in_any_table(database: Database, world: Wo
     await empty_tables(conn, database.backend)
     for table in model_tables():
         assert (await conn.execute_query_dict(f"SELECT count(*) AS n FROM {table}"))[0]["n"] == 0, table
+
+
+async def test_ids_start_again_from_one_after_emptying(database: Database) -> None:
+    """Tests name rows by id (a relay id of the first campaign, say), so emptying restarts every sequence a test
+    advanced, a row that was refused and rolled back included."""
+    conn = connections.get("default")
+    first = await Outlet.create(code="001", name="城关网点")
+    second = await Outlet.create(code="002", name="上姚网点")
+    assert second.id == first.id + 1
+    with pytest.raises(IntegrityError):
+        await Outlet.create(code="002", name="重复网点")
+    await empty_tables(conn, database.backend)
+    again = await Outlet.create(code="003", name="新网点")
+    assert again.id == 1
