@@ -122,12 +122,6 @@ class HouseholdSurvey(Model):
         on_delete=fields.SET_NULL,
         description="the spreadsheet import that wrote it last (null: the collector's app did)",
     )
-    content_sha256 = fields.CharField(
-        max_length=64,
-        null=True,
-        description="SHA-256 of what was last written (its version, writer and time aside), so a sheet sent again"
-        " is known unchanged without reading the survey back (null: stored before it was kept)",
-    )
 
     class Meta:
         table = "village_household_survey"

@@ -120,11 +120,6 @@ _EXISTING = (
     "SELECT client_id, collector_id FROM village_household_survey"
     " WHERE campaign_id = {campaign} AND client_id IN ({values})"
 )
-_RESENT = (
-    "SELECT client_id, collector_id, client_version, last_import_id, merged_into_id, content_sha256"
-    " FROM village_household_survey"
-    " WHERE campaign_id = {campaign} AND client_id IN ({values})"
-)
 _IDS = "SELECT client_id, id FROM village_household_survey WHERE campaign_id = {campaign} AND client_id IN ({values})"
 _TAKEN = (
     "SELECT id_number, relation FROM village_survey_member WHERE campaign_id = {campaign} AND id_number IN ({values})"
@@ -279,71 +274,13 @@ async def taken_elsewhere(campaign_id: int, read: ReadSheet) -> list[Problem]:
     return problems
 
 
-@dataclass(frozen=True)
-class _Stored:
-    """A survey already stored under a client id a sheet sends again."""
-
-    collector_id: int
-    client_version: int
-    last_import_id: int | None
-    merged_into_id: int | None
-    unchanged: bool  # the sheet says what the survey says, its version, writer and time aside
-
-
-async def _stored_again(campaign_id: int, surveys: Sequence[Survey], at: datetime) -> dict[str, _Stored]:
-    """The stored surveys under these surveys' client ids, each with whether the sheet changed it: by the
-    content digest kept beside it, read as plain values; a survey stored before digests were kept is read
-    whole and compared column by column."""
-    sent = {s.client_id: s for s in surveys}
-    found: dict[str, _Stored] = {}
-    legacy: list[str] = []
-    for client_id, collector_id, version, last_import_id, merged_into_id, digest in await _pairs(
-        _RESENT, campaign_id, list(sent)
-    ):
-        if digest is None:
-            legacy.append(client_id)
-            continue
-        unchanged = digest == stored_columns(sent[client_id], at)["content_sha256"]
-        found[client_id] = _Stored(collector_id, version, last_import_id, merged_into_id, unchanged)
-    for start in range(0, len(legacy), _LOOKUP_BATCH):
-        batch = legacy[start : start + _LOOKUP_BATCH]
-        for row in await HouseholdSurvey.filter(campaign_id=campaign_id, client_id__in=batch):
-            found[row.client_id] = _Stored(
-                row.collector_id,  # type: ignore[attr-defined]
-                row.client_version,
-                row.last_import_id,  # type: ignore[attr-defined]
-                row.merged_into_id,  # type: ignore[attr-defined]
-                same_content(row, sent[row.client_id], at),
-            )
-    return found
-
-
-def _resend_refused(stored: _Stored, collector_id: int) -> DomainError | None:
-    """Why a sheet sent again may not write this stored survey: another collector's (CLIENT_ID_REUSED), or
-    changed in the sheet but merged as a duplicate since (SURVEY_ALREADY_MERGED) or edited in the app since its
-    import (SURVEY_EDITED_IN_APP). None: unchanged (a duplicate) or a correction the sheet makes."""
-    if stored.collector_id != collector_id:
-        return _reused()
-    if stored.unchanged:
-        return None
-    if stored.merged_into_id is not None:
-        return _refusal(
-            Code.SURVEY_ALREADY_MERGED,
-            f"该户已作为重复户合并到调查{stored.merged_into_id},请在该调查上修改",
-            f"this household was merged, as a duplicate, into survey {stored.merged_into_id}; edit that one",
-            "clientId",
-        )
-    if stored.last_import_id is None:
-        return _edited_in_app()
-    return None
-
-
 async def resent_elsewhere(
     campaign_id: int, collector_id: int, file_name: str, read: ReadSheet, now: datetime
 ) -> list[Problem]:
-    """The households an earlier import of the same sheet stored that this one cannot correct
-    (`_resend_refused`). Nothing to read when no import of a sheet of that name was ever started for the
-    campaign."""
+    """The households an earlier import of the same sheet stored that this one cannot correct: stored by another
+    collector's import (CLIENT_ID_REUSED), or changed in the sheet but edited in the app since
+    (SURVEY_EDITED_IN_APP) or merged as a duplicate (SURVEY_ALREADY_MERGED). Nothing to read when no import of a
+    sheet of that name was ever started for the campaign."""
     names = await SurveyImport.filter(campaign_id=campaign_id).exclude(status=SurveyImportStatus.DRY_RUN_DONE)
     if sheets.sheet_stem(file_name) not in {sheets.sheet_stem(r.file_name) for r in names}:
         return []
@@ -351,14 +288,30 @@ async def resent_elsewhere(
     column = read.columns.get("household_no")
     letter = sheets.column_letter(column) if column is not None else None
     header = read.header[column] if column is not None else None
-    surveys = [h.survey for h in ready.values() if h.survey is not None]
     problems = []
-    for client_id, stored in (await _stored_again(campaign_id, surveys, now)).items():
-        error = _resend_refused(stored, collector_id)
-        if error is not None:
+    client_ids = list(ready)
+    for start in range(0, len(client_ids), _LOOKUP_BATCH):
+        batch = client_ids[start : start + _LOOKUP_BATCH]
+        for row in await HouseholdSurvey.filter(campaign_id=campaign_id, client_id__in=batch):
+            household = ready[row.client_id]
+            assert household.survey is not None
+            if row.collector_id != collector_id:  # type: ignore[attr-defined]
+                error = _reused()
+            elif same_content(row, household.survey, now):
+                continue
+            elif row.merged_into_id is not None:  # type: ignore[attr-defined]
+                error = _refusal(
+                    Code.SURVEY_ALREADY_MERGED,
+                    f"该户已作为重复户合并到调查{row.merged_into_id},请在该调查上修改",  # type: ignore[attr-defined]
+                    f"this household was merged, as a duplicate, into survey {row.merged_into_id}; edit that one",  # type: ignore[attr-defined]
+                )
+            elif row.last_import_id is None:  # type: ignore[attr-defined]
+                error = _edited_in_app()
+            else:
+                continue
             problems.append(
                 Problem(
-                    error.code, error.message_zh, error.message_en, row=ready[client_id].rows[0], column=letter,
+                    error.code, error.message_zh, error.message_en, row=household.rows[0], column=letter,
                     header=header, field="household_no",
                 )
             )  # fmt: skip
@@ -662,21 +615,21 @@ async def _resent(
     collector_id: int, campaign_id: int, surveys: Sequence[tuple[int, Survey]], at: datetime, import_id: int | None
 ) -> list[BatchOutcome]:
     """Households of the collector's own earlier import sent again: unchanged, a DUPLICATE; corrected, the sheet
-    is the newer edit and the survey is UPDATED by the app's own code (a version up) — unless `_resend_refused`
-    says otherwise (the app edited it since that import, say: then the app's edit stands, nothing lost)."""
+    is the newer edit and the survey is UPDATED by the app's own code (a version up) — unless the app edited it
+    since that import: then the app's edit stands and the row is refused (SURVEY_EDITED_IN_APP), nothing lost."""
     if not surveys:
         return []
-    stored = await _stored_again(campaign_id, [s for _i, s in surveys], at)
+    rows = await HouseholdSurvey.filter(campaign_id=campaign_id, client_id__in=[s.client_id for _i, s in surveys])
+    stored = {row.client_id: row for row in rows}
     outcomes: list[BatchOutcome] = []
     for index, survey in surveys:
-        found = stored[survey.client_id]
-        error = _resend_refused(found, collector_id)
-        if error is not None:
-            outcomes.append(BatchOutcome(SurveyStatus.ERROR, error))
-        elif found.unchanged:
+        row = stored[survey.client_id]
+        if same_content(row, survey, at):
             outcomes.append(BatchOutcome(SurveyStatus.DUPLICATE))
+        elif row.last_import_id is None and row.merged_into_id is None:  # type: ignore[attr-defined]
+            outcomes.append(BatchOutcome(SurveyStatus.ERROR, _edited_in_app()))
         else:
-            newer = replace(survey, client_version=found.client_version + 1)
+            newer = replace(survey, client_version=row.client_version + 1)
             one = await answer(collector_id, campaign_id, index, newer, at, import_id)
             outcomes.append(BatchOutcome(one.status, one.error))
     return outcomes

@@ -14,9 +14,7 @@ none is half-saved; a person is listed in one household per campaign (the databa
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -298,7 +296,7 @@ def stored_columns(survey: Survey, at: datetime, import_id: int | None = None) -
         "collector_rating": survey.collector_rating,
         "risk_flags": list(survey.risk_flags),
     }
-    columns: dict[str, Any] = {
+    return {
         "client_version": survey.client_version,
         "head_id_number": head.id_number,
         "head_name": head.name,
@@ -319,39 +317,18 @@ def stored_columns(survey: Survey, at: datetime, import_id: int | None = None) -
         "updated_at": at,
         "last_import_id": import_id,
     }
-    columns["content_sha256"] = content_digest(columns)
-    return columns
 
 
-_NOT_CONTENT = frozenset({"client_version", "updated_at", "last_import_id", "content_sha256"})
-
-
-def _canonical(value: Any) -> str:
-    # an amount by its value (1.5 and 1.50 are one amount), a time by its ISO text
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} in a survey's content")
-
-
-def content_digest(columns: Mapping[str, Any]) -> str:
-    """SHA-256 of a survey's content as `stored_columns` writes it, its version, writer and time of writing
-    aside: a sheet sent again unchanged gives the same digest, a corrected row another."""
-    content = {key: value for key, value in columns.items() if key not in _NOT_CONTENT}
-    text = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_canonical)
-    return hashlib.sha256(text.encode()).hexdigest()
+_NOT_CONTENT = frozenset({"client_version", "updated_at", "last_import_id"})
 
 
 def same_content(stored: HouseholdSurvey, survey: Survey, at: datetime) -> bool:
     """Whether the survey says what the stored one says (its version, writer and time of writing aside): a
-    spreadsheet sent again unchanged is a duplicate, a corrected row is not. By the stored digest; a survey
-    stored before digests were kept is compared column by column."""
-    columns = stored_columns(survey, at)
-    digest: str = columns["content_sha256"]
-    if stored.content_sha256 is not None:
-        return stored.content_sha256 == digest
-    return all(getattr(stored, key) == value for key, value in columns.items() if key not in _NOT_CONTENT)
+    spreadsheet sent again unchanged is a duplicate, a corrected row is not."""
+    for key, value in stored_columns(survey, at).items():
+        if key not in _NOT_CONTENT and getattr(stored, key) != value:
+            return False
+    return True
 
 
 def view(survey: HouseholdSurvey, *, masked: bool) -> SurveyView:

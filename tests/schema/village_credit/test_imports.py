@@ -175,33 +175,6 @@ async def test_a_corrected_sheet_sent_again_updates_the_households_it_changed_an
     assert (again["updated"], again["duplicates"]) == (0, 2)  # the correction sent once more changes nothing
 
 
-async def test_a_survey_stored_before_digests_were_kept_is_compared_column_by_column(
-    api: Api, campaign: VillageCampaign
-) -> None:
-    """A sheet sent again is known unchanged by the digest kept beside each survey; surveys stored before
-    migration 0017 have none and are read back and compared field by field, with the same answers."""
-    await collecting(api, campaign)
-    people = ids(3)
-    await import_sheet(api, campaign, "张庄村.xlsx", as_xlsx(good_rows(people)))
-    digests = await HouseholdSurvey.all().values_list("content_sha256", flat=True)
-    assert len(digests) == 2
-    assert all(d is not None and len(d) == 64 and int(d, 16) >= 0 for d in digests)
-    assert digests[0] != digests[1]
-    await HouseholdSurvey.all().update(content_sha256=None)
-    corrected = good_rows(people)
-    corrected[2][7] = "52000"
-    checked = await dry_run(api, "manager1a", campaign, "张庄村.xlsx", as_xlsx(corrected))
-    assert (checked["problems"], checked["householdsValid"]) == ([], 2)
-    done = await import_sheet(api, campaign, "张庄村.xlsx", as_xlsx(corrected))
-    assert (done["saved"], done["updated"], done["duplicates"], done["errors"]) == (0, 1, 1, 0)
-    fixed = await HouseholdSurvey.get(head_id_number=people[2])
-    assert (str(fixed.annual_income), fixed.client_version) == ("52000.00", 2)
-    assert fixed.content_sha256 is not None
-    assert (await HouseholdSurvey.get(head_id_number=people[0])).content_sha256 is None
-    again = await import_sheet(api, campaign, "张庄村.xlsx", as_xlsx(corrected))
-    assert (again["updated"], again["duplicates"]) == (0, 2)
-
-
 async def test_a_household_edited_in_the_app_after_its_import_keeps_the_apps_edit(
     api: Api, campaign: VillageCampaign
 ) -> None:
