@@ -305,7 +305,8 @@ def find_duplicates(
             seen.add(key)
             if shard is not None and zlib.crc32(f"{key[0]}:{key[1]}".encode()) % shard[1] != shard[0]:
                 continue
-            match = score_pair(x, y)
+            # scored in ref order, so the reasons name the two the same way whatever order the records came in
+            match = score_pair(x, y) if x.record.ref < y.record.ref else score_pair(y, x)
             if match is not None and match.score >= threshold:
                 found.append(match)
 
@@ -331,7 +332,8 @@ def naive_duplicates(records: Sequence[PersonRecord], *, threshold: float = THRE
     found = []
     for x, y in _pairs(prepared):
         if x.record.household != y.record.household:
-            match = score_pair(x, y)
+            # scored in ref order, so the reasons name the two the same way whatever order the records came in
+            match = score_pair(x, y) if x.record.ref < y.record.ref else score_pair(y, x)
             if match is not None and match.score >= threshold:
                 found.append(match)
     return found

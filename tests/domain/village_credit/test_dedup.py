@@ -65,6 +65,18 @@ def test_a_homophone_with_the_same_phone_is_explained() -> None:
     assert match.reasons[1].en == "the names differ in one similar-sounding character (明/鸣)"
 
 
+def test_the_records_order_does_not_change_the_match_or_how_it_is_worded() -> None:
+    """The database hands the surveys back in no set order: the pair is scored the same way round whatever
+    order the records come in, the person with the smaller ref first."""
+    a = PersonRecord(1, 10, "320324198003011234", "张明华", "13812340000", "张庄村三组8号", BORN)
+    b = PersonRecord(2, 20, "320324198003011250", "张鸣华", "13812340000", "张庄村3组8号", BORN)
+    [forward] = find_duplicates([a, b])
+    [backward] = find_duplicates([b, a])
+    assert (backward.a.ref, backward.b.ref) == (forward.a.ref, forward.b.ref) == (1, 2)
+    assert backward.reasons == forward.reasons
+    assert backward.reasons[1].en == "the names differ in one similar-sounding character (明/鸣)"
+
+
 def test_a_similar_shaped_character_a_swap_and_a_phone_digit_off() -> None:
     a = PersonRecord(1, 10, "320324198003011234", "王己红", "13812340000", "张庄村三组8号", BORN)
     b = PersonRecord(2, 20, "320324198003011250", "王已红", "13812340000", "张庄村三组8号", BORN)
