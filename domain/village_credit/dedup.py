@@ -305,8 +305,7 @@ def find_duplicates(
             seen.add(key)
             if shard is not None and zlib.crc32(f"{key[0]}:{key[1]}".encode()) % shard[1] != shard[0]:
                 continue
-            # scored in ref order, so the reasons name the two the same way whatever order the records came in
-            match = score_pair(x, y) if x.record.ref < y.record.ref else score_pair(y, x)
+            match = _scored(x, y)
             if match is not None and match.score >= threshold:
                 found.append(match)
 
@@ -318,6 +317,12 @@ def find_duplicates(
             consider(_pairs(group))
     found.sort(key=lambda m: (-m.score, m.a.ref, m.b.ref))
     return found
+
+
+def _scored(x: _Prepared, y: _Prepared) -> Match | None:
+    """The pair scored in ref order, so the reasons name the two the same way whatever order the records came
+    in (the database hands the surveys back in none)."""
+    return score_pair(x, y) if x.record.ref < y.record.ref else score_pair(y, x)
 
 
 def _pairs(group: Sequence[_Prepared]) -> Iterator[tuple[_Prepared, _Prepared]]:
@@ -332,8 +337,7 @@ def naive_duplicates(records: Sequence[PersonRecord], *, threshold: float = THRE
     found = []
     for x, y in _pairs(prepared):
         if x.record.household != y.record.household:
-            # scored in ref order, so the reasons name the two the same way whatever order the records came in
-            match = score_pair(x, y) if x.record.ref < y.record.ref else score_pair(y, x)
+            match = _scored(x, y)
             if match is not None and match.score >= threshold:
                 found.append(match)
     return found
