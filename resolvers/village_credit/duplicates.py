@@ -9,6 +9,9 @@ Invariants:
 - A merged survey keeps its row, marked `merged_into` the kept one, for its history: its people not already in
   the kept household are moved there (members table and the kept survey's member list), the rest stay; the
   audit row holds both surveys' members before the merge, and the collectors are told.
+- A merge stands: each moved person is marked in the kept survey's member list with the survey it came from, so
+  a later edit of the kept survey (a phone that had not heard of the merge, the same sheet sent again) keeps
+  them and the list of merged surveys (resolvers/village_credit/surveys.py `with_merges`).
 - Deciding is idempotent (the same decision sent again answers as the first time) and the first decision wins.
 """
 
@@ -39,6 +42,7 @@ from resolvers.platform.job_kinds import ChunkRun, Described, Finishing, GridSco
 from resolvers.platform.pagination import Page, paginate
 from resolvers.platform.unit_of_work import unit_of_work
 from resolvers.village_credit import campaigns, policy
+from resolvers.village_credit.surveys import MOVED_FROM
 
 PEOPLE_PER_CHUNK = 20_000  # a chunk scores the blocks of all the people, but only its share of the pairs
 MAX_CHUNKS = 16
@@ -386,8 +390,9 @@ async def _merge(kept: HouseholdSurvey, merged: HouseholdSurvey, matched: set[in
         )
         # the kept household has its head: whoever headed the merged one joins it as another member
         await SurveyMember.filter(survey_id=kept.id, id_number__in=numbers, relation="HEAD").update(relation="OTHER")
-        kept.details = {**kept.details, "members": [*kept.details.get("members", []),
-                        *({**m, "relation": "OTHER"} if m["relation"] == "HEAD" else m for m in moved)]}  # fmt: skip
+        kept.details = {**kept.details, "members": [*kept.details.get("members", []), *(
+            {**m, "relation": "OTHER" if m["relation"] == "HEAD" else m["relation"], MOVED_FROM: merged.id}
+            for m in moved)]}  # fmt: skip
     kept.details = {**kept.details, "merged_from": [*kept.details.get("merged_from", []), merged.id]}
     kept.updated_at = at
     await kept.save(update_fields=["details", "updated_at"])

@@ -1,6 +1,7 @@
 """The duplicate queue: a search finds the same head surveyed twice under a homophone and a mistyped ID number,
 and the same ID number in another campaign of the county; a second search queues nothing twice; confirming
-merges with its history, rejecting keeps both; four-eyes; every other role refused, changing nothing."""
+merges with its history, and a later edit or re-sent sheet of the kept survey keeps the merge; rejecting keeps
+both; four-eyes; every other role refused, changing nothing."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from models import (
 from tests.credit_flow import run_queued_work
 from tests.factories import ROLES, Api, World, gid
 from tests.schema.village_credit.conftest import SURVEYED, collecting, submit, survey
+from tests.schema.village_credit.test_imports import as_csv, import_sheet
 
 BORN = date(1975, 4, 9)
 HEAD = make_id_number("320324", BORN, 111)
@@ -197,3 +199,65 @@ async def test_an_edit_of_a_merged_survey_sent_later_is_refused_whole(api: Api, 
     assert again["status"] == "DUPLICATE"
     assert sorted(await SurveyMember.all().values_list("survey_id", "id_number", "relation")) == members_before
     assert sorted(await HouseholdSurvey.all().values_list("id", "client_version", "updated_at")) == surveys_before
+
+
+async def _merged_pair(api: Api, campaign: VillageCampaign) -> tuple[HouseholdSurvey, HouseholdSurvey]:
+    """The search run and its in-campaign pair confirmed: (kept, merged), the child moved to the kept one."""
+    await _search(api, "manager1a", campaign)
+    probable = await _in_campaign(campaign)
+    decided = await api.as_("investigator", DECIDE, {"id": gid("DuplicateCandidate", probable.id), "d": "CONFIRM"})
+    assert decided["data"]["decideDuplicate"]["status"] == "CONFIRMED", decided
+    kept = await HouseholdSurvey.get(id=probable.survey_id)  # type: ignore[attr-defined]
+    merged = await HouseholdSurvey.get(id=probable.other_id)  # type: ignore[attr-defined]
+    assert (await SurveyMember.get(id_number=CHILD)).survey_id == kept.id  # type: ignore[attr-defined]
+    return kept, merged
+
+
+async def _household_of(survey_id: int) -> tuple[list[tuple[str, str]], list[str], list[int]]:
+    """The kept survey's members table rows, its member list's names and its merged surveys."""
+    survey = await HouseholdSurvey.get(id=survey_id)
+    rows = sorted(await SurveyMember.filter(survey_id=survey_id).values_list("id_number", "relation"))
+    return rows, [m["name"] for m in survey.details["members"]], survey.details.get("merged_from", [])
+
+
+async def test_an_edit_of_the_kept_survey_sent_later_keeps_the_merge(api: Api, surveyed: VillageCampaign) -> None:
+    """The kept survey's phone had not heard of the merge either: its newer version corrects the household's own
+    content and keeps the child the merge moved in (members table and member list) and the merged survey's id;
+    sent once more it is a duplicate; a version that lists the child itself lists the child once."""
+    kept, merged = await _merged_pair(api, surveyed)
+    after_merge = await _household_of(kept.id)
+    assert after_merge == ([(HEAD, "HEAD"), (CHILD, "CHILD")], ["张明华", "张小龙"], [merged.id])
+
+    edited = _household("张明华", HEAD, client_id=kept.client_id, version=2, annualIncome="99000")
+    (result,) = (await submit(api, "manager1a", surveyed, [edited]))["results"]
+    assert result["status"] == "UPDATED", result
+    assert str((await HouseholdSurvey.get(id=kept.id)).annual_income) == "99000.00"
+    assert await _household_of(kept.id) == after_merge
+    (again,) = (await submit(api, "manager1a", surveyed, [edited]))["results"]
+    assert again["status"] == "DUPLICATE"
+
+    with_child = _household("张明华", HEAD, child=True, client_id=kept.client_id, version=3, annualIncome="99000")
+    (listed,) = (await submit(api, "manager1a", surveyed, [with_child]))["results"]
+    assert listed["status"] == "UPDATED", listed
+    assert await _household_of(kept.id) == after_merge
+
+
+async def test_the_kept_surveys_sheet_sent_again_keeps_the_merge(api: Api, campaign: VillageCampaign) -> None:
+    """张明华 imported from a sheet, 张鸣华 with the child from a phone; once the pair is merged, the same sheet
+    sent again is a duplicate in the dry run and in the import, and the kept household keeps the child."""
+    await collecting(api, campaign)
+    sheet = as_csv([["1", "户主", "张明华", HEAD, "13812345678", "2026-11-20", "睢宁县王集镇张庄村三组8号", "86000"]])
+    first = await import_sheet(api, campaign, "张庄村.csv", sheet)
+    assert (first["status"], first["saved"]) == ("DONE", 1), first
+    await submit(api, "manager1a2", campaign, [_household("张鸣华", HEAD_MISTYPED, child=True)])
+    kept, merged = await _merged_pair(api, campaign)
+    assert kept.last_import_id is not None  # type: ignore[attr-defined]
+    after_merge = await _household_of(kept.id)
+    assert after_merge == ([(HEAD, "HEAD"), (CHILD, "CHILD")], ["张明华", "张小龙"], [merged.id])
+
+    again = await import_sheet(api, campaign, "张庄村.csv", sheet)
+    assert (again["status"], again["saved"], again["updated"], again["duplicates"], again["errors"]) == (
+        "DONE", 0, 0, 1, 0
+    ), again  # fmt: skip
+    assert await _household_of(kept.id) == after_merge
+    assert (await HouseholdSurvey.get(id=kept.id)).client_version == 1
