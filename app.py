@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import json
 import logging
 import re
@@ -21,6 +20,7 @@ from tortoise import Tortoise, connections
 
 from resolvers.platform.audit import current_request_id
 from resolvers.platform.auth import AuthenticationError, actor_from_token
+from resolvers.platform.gc_tuning import tune_gc
 from schema import build_schema
 from schema.platform import ide
 from schema.platform.http import PalmCreditGraphQL
@@ -143,21 +143,6 @@ async def _ping_redis(url: str) -> str:
 
 async def root(request: Request) -> RedirectResponse:
     return RedirectResponse("/graphql")
-
-
-# Young objects are collected after this many allocations (Python's default is 700): a drill-down builds a few
-# thousand short-lived objects, and at the default the collector ran several times per request.
-GC_YOUNG_THRESHOLD = 50_000
-
-
-def tune_gc() -> None:
-    """Once the service has started: move everything alive (modules, the schema, caches) out of the collector's
-    sight, so that its older-generation passes stop walking them, and collect young objects less often.
-    Measured by benchmarks/graphql_api.py (--no-gc-tuning for the comparison)."""
-    gc.collect()
-    gc.freeze()
-    _, middle, old = gc.get_threshold()
-    gc.set_threshold(GC_YOUNG_THRESHOLD, middle, old)
 
 
 def create_app(settings: Settings = SETTINGS, *, manage_orm: bool = True) -> Starlette:

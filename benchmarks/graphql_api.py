@@ -39,13 +39,14 @@ from tortoise import Tortoise
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app import create_app, tune_gc
+from app import create_app
 from benchmarks.api.baseline import baseline_app
 from benchmarks.api.load import Call, free_port, run_load, server
 from demo import generate_demo
 from demo.staff import DEMO_PASSWORD
 from models import GridKpi, GridLevel, GridNode, Staff
 from resolvers.grid.kpis import roll_up_kpis
+from resolvers.platform.gc_tuning import tune_gc
 from resolvers.platform.migrate import run_migrations
 from settings import SETTINGS, tortoise_config
 

@@ -48,6 +48,7 @@ from domain.village_credit.dedup import find_duplicates  # noqa: E402
 from domain.village_credit.screening import screen_households  # noqa: E402
 from models import GridLevel, GridNode, HouseholdSurvey, Staff, SurveyMember, VillageCampaign  # noqa: E402
 from resolvers.credit import applications as apps  # noqa: E402
+from resolvers.platform.gc_tuning import tune_gc  # noqa: E402
 from resolvers.platform.migrate import run_migrations  # noqa: E402
 from resolvers.village_credit import imports, screening  # noqa: E402
 from resolvers.village_credit.core_file import SurveyedPerson, core_rows_for, link_people  # noqa: E402
@@ -91,7 +92,9 @@ async def merge_core_file(campaign_id: int, _ids: list[int]) -> None:
 
 
 async def screen(campaign_id: int, ids: list[int]) -> None:
-    """The village_screening job's chunks, in process: facts read, both decisions run untraced, rows written."""
+    """The village_screening job's chunks, in process: facts read, both decisions run untraced, rows written;
+    the collector tuned as a worker runs it (workers/settings.startup)."""
+    tune_gc()
     at = datetime.now(UTC)
     ids = sorted(ids)  # each chunk is a range of ids, as the job's plan cuts them
     for start in range(0, len(ids), screening.CHUNK_SURVEYS):
@@ -113,15 +116,19 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+BIRTH_DAYS = 50 * 365  # people born 1950 to 1999: some heads over 65 (the grey list), most not
+
+
 def household_rows(households: int) -> list[list[str]]:
-    """Households of 1 to 5 people (3 on average), ID numbers unique across the file."""
+    """Households of 1 to 5 people (3 on average), ID numbers unique across the file (a birth day and a
+    sequence number for each person)."""
     rows: list[list[str]] = []
     person = 0
     born = date(1950, 1, 1)
     for h in range(households):
         size = 1 + (h * 7 + 3) % 5
         for m in range(size):
-            number = make_id_number("320324", born + timedelta(days=person // 900), person % 900)
+            number = make_id_number("320324", born + timedelta(days=person % BIRTH_DAYS), person // BIRTH_DAYS)
             person += 1
             relation = "户主" if m == 0 else ("配偶" if m == 1 else "子女")
             if m == 0:

@@ -31,7 +31,6 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app import tune_gc
 from domain.credit.decisions import DecisionBook
 from domain.village_credit.screening import (
     LIMIT_DECISION,
@@ -45,6 +44,7 @@ from domain.village_credit.screening import (
     screen_households,
     screening_inputs,
 )
+from resolvers.platform.gc_tuning import tune_gc
 
 SEED = 20261202
 BOUNDS = LimitBounds(5000, 300000)  # rules/products/zhengcun.toml

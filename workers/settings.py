@@ -16,6 +16,7 @@ from tortoise import Tortoise
 
 from resolvers.kinds import KINDS
 from resolvers.platform import job_kinds, jobs, notifications, outbox
+from resolvers.platform.gc_tuning import tune_gc
 from settings import SETTINGS, Settings, tortoise_config
 from workers.schedule import InProcessScheduler, cron_jobs, schedules
 from workers.tasks import FUNCTIONS, by_name
@@ -46,6 +47,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     relay = outbox.Relay(dispatcher, housekeeping=HOUSEKEEPING)
     relay.start()
     ctx.update(dispatcher=dispatcher, relay=relay)
+    tune_gc()  # a screening chunk builds a few hundred thousand objects: see resolvers/platform/gc_tuning.py
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:

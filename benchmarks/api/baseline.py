@@ -235,7 +235,8 @@ def served_app() -> Starlette:
     same start-up as the service (the database on DATABASE_URL, the same GC tuning) and the same /readyz."""
     from tortoise import Tortoise
 
-    from app import readyz, tune_gc
+    from app import readyz
+    from resolvers.platform.gc_tuning import tune_gc
     from settings import SETTINGS, tortoise_config
 
     @asynccontextmanager
