@@ -197,17 +197,18 @@ class Desk:
 
     def _survey(self, a: Application, u: Floats) -> dict[str, Any]:
         """What the investigator (or the whole-village survey) verified, with what the bank knows: the rating
-        decision's facts, and the verified income the limit reads."""
+        decision's facts, and the verified income the limit reads (plain floats, not numpy's: the records'
+        JSON encoder takes no numpy scalar)."""
         c = a.customer
         debts = float(self.bureau.debt_elsewhere[c])
         factor = GUARANTEE_FACTOR[a.guarantee]
-        income = max(20_000.0, round((a.amount + debts) / (2.0 * factor) * (0.6 + 1.4 * u[U.INCOME]), -3))
+        income = max(20_000.0, float(round((a.amount + debts) / (2.0 * factor) * (0.6 + 1.4 * u[U.INCOME]), -3)))
         return {
             "income_source": _income_source(self.people, c, a.product.code, float(u[U.SOURCE])).value,
             "income_years": int(1 + u[U.YEARS] * 18),
             "verified_annual_income": income,
-            "total_assets": round(income * (2 + 8 * u[U.ASSETS]) + a.collateral, -3),
-            "total_debts": round(debts + (u[U.SOME_DEBT] < 0.3) * income * u[U.DEBT] * 0.5, -3),
+            "total_assets": float(round(income * (2 + 8 * u[U.ASSETS]) + a.collateral, -3)),
+            "total_debts": float(round(debts + (u[U.SOME_DEBT] < 0.3) * income * u[U.DEBT] * 0.5, -3)),
             "household_credit_rating": self.household_rating[int(self.people.household[c])].value,
             "credit_village": bool(self.credit_village[self.people.village[c]]),
             "avg_deposit_balance_12m": float(self.people.deposit[c]),
@@ -236,11 +237,11 @@ class Desk:
         report = self.report
         deposit = float(self.people.deposit[g])
         business = deposit >= 10_000 and u[U.GUARANTOR_SOURCE] < 0.4
-        income = max(60_000.0, round(suggested * (0.5 + u[U.GUARANTOR_INCOME]), -3))
+        income = max(60_000.0, float(round(suggested * (0.5 + u[U.GUARANTOR_INCOME]), -3)))
         figures = {
             "customer_id": g + 1, "income_source": (IncomeSource.BUSINESS if business else IncomeSource.SALARIED).value,
             "income_years": int(3 + u[U.GUARANTOR_INCOME] * 15), "verified_annual_income": income,
-            "total_assets": round(income * (3 + 5 * u[U.GUARANTOR_SOURCE]), -3),
+            "total_assets": float(round(income * (3 + 5 * u[U.GUARANTOR_SOURCE]), -3)),
             "total_debts": float(self.bureau.debt_elsewhere[g]),
         }  # fmt: skip
         rating = apps.evaluate(a.product, "rating", {

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
 from typing import Any, cast
 
 import asyncpg
@@ -10,6 +12,7 @@ from tortoise import connections, fields
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError, OperationalError
 from tortoise.fields.base import Field
+from tortoise.fields.data import CharEnumFieldInstance
 from tortoise.models import Model
 from tortoise.queryset import AwaitableQuery
 from tortoise.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
@@ -138,4 +141,11 @@ def _to_db(model: type[Model], field: Field[Any]) -> Callable[[Any], Any]:
     if type(field) is fields.CharField:
         longest = field.max_length
         return lambda value: value if type(value) is str and len(value) <= longest else convert(value, model)
+    if type(field) is fields.DatetimeField:  # an aware time is written as it is (the ORM only fixes naive ones)
+        return lambda value: value if type(value) is datetime and value.tzinfo is not None else convert(value, model)
+    if type(field) is fields.DecimalField:  # a Decimal as it is (its digits the database checks)
+        return lambda value: value if type(value) is Decimal else convert(value, model)
+    if isinstance(field, CharEnumFieldInstance):  # one of the enum's members: its value, short by construction
+        members = field.enum_type
+        return lambda value: value.value if isinstance(value, members) else convert(value, model)
     return lambda value: convert(value, model)

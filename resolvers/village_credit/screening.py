@@ -9,6 +9,7 @@ and the limit can be replayed, years later, to the same answer."""
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from tortoise.expressions import RawSQL
 
 from domain.access import Actor
 from domain.credit.decisions import Replay
-from domain.customers.idcard import parse_id_number
+from domain.customers.idcard import stored_birth_date
 from domain.village_credit import household_workflow
 from domain.village_credit.campaign_workflow import CampaignState
 from domain.village_credit.household_workflow import HouseholdAction, HouseholdState
@@ -30,6 +31,7 @@ from domain.village_credit.screening import (
     HouseholdFacts,
     LimitBounds,
     Outcome,
+    Reason,
     RiskFlag,
     screen_households,
 )
@@ -136,7 +138,8 @@ async def _plan(params: ScreeningParams, scope: GridScope, conn: Any) -> list[Su
 
 
 def _amount(value: Any) -> Decimal:
-    return Decimal(str(value or 0))
+    """A money or area column as a Decimal: PostgreSQL's driver reads it as one already."""
+    return value if type(value) is Decimal else Decimal(str(value or 0))
 
 
 def _facts(
@@ -147,7 +150,7 @@ def _facts(
     surveyed_on: date = survey["surveyed_at"].date()
     return HouseholdFacts(
         survey_id=survey["id"],
-        head_birth_date=parse_id_number(survey["head_id_number"], today=surveyed_on).birth_date,
+        head_birth_date=stored_birth_date(survey["head_id_number"]),
         surveyed_on=surveyed_on,
         annual_income=_amount(survey["annual_income"]),
         annual_expenses=_amount(survey["annual_expenses"]),
@@ -224,8 +227,10 @@ async def facts_of(campaign_id: int, first_id: int, last_id: int) -> list[Househ
     return [_facts(s, core, listed, members.get(s["id"], [s["head_id_number"]])) for s in surveys]
 
 
-def _reasons(outcome: Outcome) -> list[dict[str, str]]:
-    return [{"code": r.code, "zh": r.zh, "en": r.en} for r in outcome.reasons]
+@functools.lru_cache(maxsize=1024)
+def _reasons(reasons: tuple[Reason, ...]) -> list[dict[str, str]]:
+    """The reasons as stored: a few combinations for a whole county, each built once (read-only)."""
+    return [{"code": r.code, "zh": r.zh, "en": r.en} for r in reasons]
 
 
 async def write_outcomes(campaign_id: int, outcomes: Sequence[Outcome], at: datetime) -> None:
@@ -241,7 +246,7 @@ async def write_outcomes(campaign_id: int, outcomes: Sequence[Outcome], at: date
         HouseholdScreening,
         [
             {"survey_id": o.survey_id, "campaign_id": campaign_id, "state": o.state, "colour": o.colour,
-             "reasons": _reasons(o), "rating": o.rating, "proposed_limit": o.proposed_limit,
+             "reasons": _reasons(o.reasons), "rating": o.rating, "proposed_limit": o.proposed_limit,
              "limit": o.proposed_limit, "screened_at": at, "updated_at": at, "call_back_note": "", "version": 1}
             for o in outcomes
         ],
@@ -256,8 +261,8 @@ async def write_outcomes(campaign_id: int, outcomes: Sequence[Outcome], at: date
                 "decision": e.decision,
                 "version": e.version,
                 "content_sha256": e.content_sha256,
-                "inputs": dict(e.inputs),
-                "outputs": dict(e.outputs),
+                "inputs": e.inputs,
+                "outputs": e.outputs,
                 "fired_rules": [],
                 "created_at": at,
             }

@@ -5,7 +5,13 @@ from datetime import date
 import pytest
 
 from domain.customers.errors import CustomerErrorCode
-from domain.customers.idcard import check_char, make_id_number, normalize_id_number, parse_id_number
+from domain.customers.idcard import (
+    check_char,
+    make_id_number,
+    normalize_id_number,
+    parse_id_number,
+    stored_birth_date,
+)
 from domain.customers.regions import division_codes, is_division_code
 from domain.errors import DomainError
 
@@ -27,6 +33,7 @@ def test_valid_numbers_derive_birth_date_and_sex(number: str, birth: date, sex: 
     parsed = parse_id_number(number, today=TODAY)
     assert (parsed.birth_date, parsed.sex, parsed.region) == (birth, sex, number.strip()[:6])
     assert parsed.number == number.strip().upper()
+    assert stored_birth_date(parsed.number) == birth  # read back from the stored number, as screening does
 
 
 @pytest.mark.parametrize(

@@ -6,18 +6,20 @@ would refuse are refused the same way."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
 
 import pytest
 from tortoise.exceptions import IntegrityError, ValidationError
 from tortoise.transactions import in_transaction
 
-from models import AuditLog, Notification
+from models import AuditLog, CoreCustomerRecord, GridLevel, GridNode, Notification
 from resolvers.platform.db import insert_rows, insert_rows_returning_ids
 from resolvers.platform.notifications import notify_many
 from tests.factories import World
 
 AT = datetime(2026, 12, 2, 8, 30, tzinfo=UTC)
+BEIJING = timezone(timedelta(hours=8))
 
 
 def audit_row(n: int, **overrides: object) -> dict[str, object]:
@@ -37,6 +39,39 @@ async def test_rows_are_stored_as_the_orm_would_store_them(world: World) -> None
     assert stored[7].changes == {"n": 7, "名称": "张三"}
     assert stored[7].created_at == AT
     assert stored[7].actor_id is None
+
+
+async def test_money_times_and_enums_are_stored_as_the_orm_would_store_them(world: World) -> None:
+    """The fast paths (a Decimal, an aware time, an enum member, written as they are) and the ORM's own conversion
+    (a number as text, an enum's value as text) store the same; a time in Beijing time is the same instant."""
+    core = {"name": "张三", "phone": None, "address": "", "overdue_amount": Decimal("0.00"), "overdue_days": 0,
+            "max_overdue_days": 0, "npl_history": False, "has_ebanking": True, "has_third_party_payment": False,
+            "has_social_security_card": False, "as_of": date(2026, 11, 30)}  # fmt: skip
+    await insert_rows(
+        CoreCustomerRecord,
+        [
+            {**core, "id_number": "a", "deposit_balance": Decimal("1234.56"), "loan_balance": Decimal("0.10"),
+             "updated_at": AT},
+            {**core, "id_number": "b", "deposit_balance": "1234.56", "loan_balance": 0.1,
+             "updated_at": AT.astimezone(BEIJING)},
+        ],
+    )  # fmt: skip
+    a, b = await CoreCustomerRecord.filter(id_number__in=["a", "b"]).order_by("id_number")
+    assert (a.deposit_balance, a.loan_balance, a.updated_at) == (Decimal("1234.56"), Decimal("0.10"), AT)
+    assert (b.deposit_balance, b.loan_balance, b.updated_at) == (Decimal("1234.56"), Decimal("0.10"), AT)
+
+    node = {"name": "村", "parent_id": None, "path": "/", "depth": 0, "polygon": None, "centroid_lon": None,
+            "centroid_lat": None, "created_at": AT, "updated_at": AT}  # fmt: skip
+    await insert_rows(
+        GridNode, [{**node, "code": "v1", "level": GridLevel.VILLAGE}, {**node, "code": "t1", "level": "TOWNSHIP"}]
+    )
+    assert dict(await GridNode.filter(code__in=["v1", "t1"]).values_list("code", "level")) == {
+        "v1": GridLevel.VILLAGE,
+        "t1": GridLevel.TOWNSHIP,
+    }
+    with pytest.raises(ValueError, match="PROVINCE"):
+        await insert_rows(GridNode, [{**node, "code": "x1", "level": "PROVINCE"}])
+    assert not await GridNode.filter(code="x1").exists()
 
 
 async def test_a_refused_row_fails_the_whole_call_and_the_transaction_keeps_nothing(world: World) -> None:
