@@ -25,6 +25,7 @@ from models.staff import RevokedToken, Staff
 from models.survey_imports import SurveyImport, SurveyImportStatus, SurveyImportTemplate
 from models.throttle import LoginPairThrottle, LoginThrottle
 from models.village_credit import (
+    BankFeedFile,
     CoreCustomerRecord,
     DuplicateCandidate,
     EnforcementListEntry,
@@ -40,6 +41,7 @@ from models.village_credit import (
 __all__ = [
     "ApplicationEvent",
     "AuditLog",
+    "BankFeedFile",
     "ContractDocument",
     "CoreCustomerRecord",
     "CreditApplication",

@@ -300,6 +300,26 @@ class CoreCustomerRecord(Model):
         table = "core_customer_file"
 
 
+class BankFeedFile(Model):
+    """A core-banking file or court list head office sent (CORE_FILE or ENFORCEMENT_LIST), kept until the job
+    that checks and imports it has ended, so a worker that dies or a Redis that is down loses nothing; then
+    only its name, size and SHA-256 stay."""
+
+    id = fields.IntField(primary_key=True)
+    kind = fields.CharField(max_length=24, description="CORE_FILE or ENFORCEMENT_LIST")
+    file_name = fields.CharField(max_length=100)
+    size_bytes = fields.IntField()
+    file_sha256 = fields.CharField(max_length=64)
+    content = fields.BinaryField(null=True, description="the file as uploaded, emptied once its job has ended")
+    created_by: fields.ForeignKeyRelation[Staff] = fields.ForeignKeyField(
+        "palmcredit.Staff", related_name="bank_feed_files", on_delete=fields.RESTRICT
+    )
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "bank_feed_file"
+
+
 class EnforcementListEntry(Model):
     """A person on the court's list of dishonest judgment debtors (失信被执行人名单), as imported."""
 

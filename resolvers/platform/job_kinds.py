@@ -189,6 +189,9 @@ class JobKind(RecordedKind[P, T], Generic[P, C, R, T]):
     max_attempts: int = 3
     bank_wide_only: bool = False
     schedule: KindSchedule[P] | None = None
+    # (params, report) → an error when the report says the run's input was refused whole (a bank file with
+    # cells at fault): the job then ends FAILED with that error, its report kept; None when it is a success
+    refusal: Callable[[P, T], str | None] | None = None
     # for a start chained from a change (jobs.start_later): is there still work for it when it comes to start?
     # Many changes may each queue a start; once one run has done the work, the others start nothing.
     still_needed: Callable[[P, GridScope, BaseDBAsyncClient], Awaitable[bool]] | None = None

@@ -14,7 +14,8 @@ Invariants:
 - A chunk whose worker died is reclaimed once its last heartbeat is a lease old (recover_stalled re-dispatches
   it); one that keeps failing is FAILED after its kind's max_attempts, and so is its job. A failed attempt is
   recorded on a fresh connection, retried, so a connection killed under the chunk does not leave it RUNNING.
-- finish runs once: the job's RUNNING → SUCCEEDED update guards it, in the same transaction as its writes.
+- finish runs once: the job's RUNNING → SUCCEEDED update guards it, in the same transaction as its writes. A
+  report its kind calls a refusal (JobKind.refusal) ends the job FAILED instead, in that transaction, report kept.
 - A chunk's phase timings (timed) are stored with its SUCCEEDED mark, so they describe the attempt that
   counted; a failed or lost attempt leaves none.
 """
@@ -443,10 +444,13 @@ async def _chunk_failed(job: Job, chunk: JobChunk, reason: str, mine: QuerySet[J
         await publish(note)
 
 
-async def _fail_job(job: Job, error: str, conn: BaseDBAsyncClient) -> Notification | None:
-    """Mark the job FAILED (giving up its keys) and tell whoever started it."""
+async def _fail_job(
+    job: Job, error: str, conn: BaseDBAsyncClient, unfinished: Sequence[JobStatus] = UNFINISHED
+) -> Notification | None:
+    """Mark the job FAILED (giving up its keys) and tell whoever started it. `unfinished`: the states it may be
+    failed from (finish_job refusing a report fails the job it has just marked SUCCEEDED, in its transaction)."""
     failed = (
-        await Job.filter(id=job.id, status__in=UNFINISHED)
+        await Job.filter(id=job.id, status__in=unfinished)
         .using_db(conn)
         .update(status=JobStatus.FAILED, error=error, finished_at=_now(), dedup_key=None, in_flight_key=None)
     )
@@ -513,7 +517,10 @@ async def finish_job(job_id: int) -> bool:
                 .using_db(conn)
                 .update(result=kind.report_codec.dump(report), started_at=job.started_at or now)
             )
-            if job.created_by_id is not None:
+            refused = kind.refusal(finishing.params, report) if kind.refusal is not None else None
+            if refused is not None:  # the run ended, and its report refuses its input: FAILED, the report kept
+                note = await _fail_job(job, refused, conn, unfinished=(JobStatus.SUCCEEDED,))
+            elif job.created_by_id is not None:
                 note = await notify(
                     job.created_by_id,
                     "job.succeeded",

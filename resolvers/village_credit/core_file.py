@@ -19,18 +19,27 @@ The core-banking feed, UTF-8 (a BOM allowed), one header line, these columns in 
 
 The enforcement list: id_number, name, case_number, court (may be empty), listed_on (YYYY-MM-DD or empty).
 
-A file is checked whole first; any row at fault refuses it all — nothing written — and the recorded job is FAILED
-with each problem by row and column. Otherwise every row is upserted by its key (the normalised ID number; the
-ID number and case number for the list) in one transaction: loaded into a temporary table (COPY on PostgreSQL,
-batched executemany on SQLite), then one INSERT … ON CONFLICT that rewrites only rows that differ, so a feed
-imported twice changes nothing the second time. Each import is a recorded job whose result is the report.
+The request checks who sends it, that it is UTF-8 and that its header has every column, keeps the file
+(bank_feed_file) and queues the `village_feed_import` job in the same transaction: the check of every cell and
+the upsert of a million rows run in a worker, not in the request, and a worker killed or Redis down loses
+nothing (the job's chunk runs again from the kept file). One bank file is imported at a time; another sent
+meanwhile is refused (FEED_IMPORT_UNDER_WAY) and can be sent again when the first has ended.
+
+The job checks the file whole first; any row at fault refuses it all — nothing written — and the job ends FAILED
+with each problem by row and column in its report. Otherwise every row is upserted by its key (the normalised
+ID number; the ID number and case number for the list) in the chunk's transaction: loaded into a temporary
+table (COPY on PostgreSQL, batched executemany on SQLite), then one INSERT … ON CONFLICT that rewrites only rows
+that differ, so a feed imported twice changes nothing the second time. When the job has ended the file's
+content is dropped; its name, size and SHA-256 stay.
 """
 
 from __future__ import annotations
 
+import asyncio
 import csv
+import hashlib
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
@@ -46,10 +55,10 @@ from domain.customers.phone import normalize_phone
 from domain.errors import DomainError, forbidden
 from domain.village_credit.dedup import normalize_address, normalize_name
 from domain.village_credit.errors import VillageCreditErrorCode as Code
-from models import CoreCustomerRecord, EnforcementListEntry, HouseholdSurvey, Job, JobStatus
-from resolvers.platform import jobs
+from models import BankFeedFile, CoreCustomerRecord, EnforcementListEntry, HouseholdSurvey, Job
+from resolvers.platform import jobs, outbox
 from resolvers.platform.db import connection, dialect
-from resolvers.platform.job_kinds import Described, RecordedKind
+from resolvers.platform.job_kinds import ChunkRun, Described, Finishing, GridScope, JobKind
 from resolvers.platform.unit_of_work import unit_of_work
 from resolvers.village_credit import campaigns, policy
 
@@ -72,6 +81,12 @@ class FeedKind(StrEnum):
 class FeedParams:
     kind: FeedKind
     file_name: str
+    file_id: int = 0  # the kept file; 0 on the imports recorded before they became jobs
+
+
+@dataclass(frozen=True)
+class FeedChunk:
+    file_id: int
 
 
 @dataclass(frozen=True)
@@ -93,15 +108,6 @@ class VillageFeedReport:
     unchanged: Annotated[int, Described("Known and the same: left as they were")] = 0
     problem_count: Annotated[int, Described("Cells at fault; any refuses the file")] = 0
     problems: Annotated[tuple[FeedProblem, ...], Described("The first 200 cells at fault")] = ()
-
-
-FEED_IMPORT = RecordedKind(
-    name="village_feed_import",
-    title_zh="核心客户信息/失信名单导入",
-    title_en="core-banking file or enforcement list import",
-    params=FeedParams,
-    report=VillageFeedReport,
-)
 
 
 # --- reading and checking the cells ------------------------------------------------------------------------
@@ -224,23 +230,58 @@ def _refused(code: Code, zh: str, en: str) -> DomainError:
     return DomainError(code, zh, en, "file")
 
 
-def read_feed(kind: FeedKind, text: str) -> tuple[list[dict[str, Any]], list[FeedProblem], int]:
-    """Every row checked: (rows as column → value, problems, the number of problems). A row repeating an
-    earlier key is a problem: the feed must say one thing about one person."""
-    spec = SPECS[kind]
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff")))
-    header = [h.strip().lower() for h in next(reader, [])]
-    missing = [c for c in spec.columns if c not in header]
+Checked = tuple[list[dict[str, Any]], list[FeedProblem], int]
+
+
+def _where(kind: FeedKind, header_cells: Sequence[str]) -> dict[str, int]:
+    """Each column's place in the header; a column missing refuses the file."""
+    header = [h.strip().lower() for h in header_cells]
+    missing = [c for c in SPECS[kind].columns if c not in header]
     if missing:
         raise _refused(
             Code.FEED_MISSING_COLUMN, f"缺少列:{', '.join(missing)}", f"missing columns: {', '.join(missing)}"
         )
-    where = {c: header.index(c) for c in spec.columns}
+    return {c: header.index(c) for c in SPECS[kind].columns}
+
+
+def check_header(kind: FeedKind, text: str) -> None:
+    """The header line alone, checked while its sender waits."""
+    _where(kind, next(csv.reader(io.StringIO(text.removeprefix("\ufeff").partition("\n")[0])), []))
+
+
+def read_feed(kind: FeedKind, text: str) -> Checked:
+    """Every row checked: (rows as column → value, problems, the number of problems). A row repeating an
+    earlier key is a problem: the feed must say one thing about one person."""
+    *_, checked = _reading(kind, text)
+    assert checked is not None
+    return checked
+
+
+async def check_feed(kind: FeedKind, text: str) -> Checked:
+    """read_feed in a worker: it lets the event loop run every CHECK_STEP rows, so the chunk's heartbeat keeps
+    its lease while a million rows are checked."""
+    for checked in _reading(kind, text):
+        if checked is not None:
+            return checked
+        await asyncio.sleep(0)
+    raise AssertionError("unreachable: the reading ends with its result")
+
+
+CHECK_STEP = 5000
+
+
+def _reading(kind: FeedKind, text: str) -> Iterator[Checked | None]:
+    """None every CHECK_STEP rows, then the result."""
+    spec = SPECS[kind]
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff")))
+    where = _where(kind, next(reader, []))
     rows: list[dict[str, Any]] = []
     problems: list[FeedProblem] = []
     count = 0
     seen: dict[tuple[Any, ...], int] = {}
     for number, cells in enumerate(reader, start=2):
+        if number % CHECK_STEP == 0:
+            yield None
         if not any(c.strip() for c in cells):
             continue
         row: dict[str, Any] = {}
@@ -261,7 +302,7 @@ def read_feed(kind: FeedKind, text: str) -> tuple[list[dict[str, Any]], list[Fee
                                                 f"与第{seen[key]}行重复", f"repeats row {seen[key]}"))  # fmt: skip
             seen[key] = number
         rows.append(row)
-    return rows, problems, count
+    yield rows, problems, count
 
 
 # --- writing -----------------------------------------------------------------------------------------------
@@ -327,31 +368,76 @@ async def _count(raw: Any, postgres: bool, sql: str) -> int:
 
 
 async def import_feed(actor: Actor, kind: FeedKind, file_name: str, content: bytes) -> Job:
-    """Check and import a feed (see the module); returns the recorded job, FAILED with the problems when any
-    row is at fault (nothing written), SUCCEEDED with the counts otherwise. Head office only."""
+    """Keep the file and queue its import (see the module); returns the queued job. Head office only."""
     if not policy.may_import_bank_files(actor):
         raise forbidden("导入核心客户信息或失信名单", "import the core-banking file or the enforcement list")
     try:
         text = content.decode("utf-8")
     except UnicodeDecodeError:
         raise _refused(Code.FEED_UNREADABLE, "文件应为UTF-8编码的CSV", "the file must be CSV in UTF-8") from None
-    params = FeedParams(kind, file_name[:100])
-    started = datetime.now(UTC)
-    rows, problems, count = read_feed(kind, text)
+    check_header(kind, text)
+    name = file_name[:100]
     async with unit_of_work() as uow:
-        if count:
-            report = VillageFeedReport(len(rows), problem_count=count, problems=tuple(problems))
-            error = f"{count} cells at fault: nothing was imported"
-            job = await jobs.record(FEED_IMPORT, params, report, status=JobStatus.FAILED, created_by=actor.staff_id,
-                                    started_at=started, error=error, using_db=uow.conn)  # fmt: skip
-        else:
-            inserted, updated, unchanged = await upsert_rows(uow.conn, kind, rows, started)
-            report = VillageFeedReport(len(rows), inserted, updated, unchanged)
-            job = await jobs.record(FEED_IMPORT, params, report, status=JobStatus.SUCCEEDED,
-                                    created_by=actor.staff_id, started_at=started, using_db=uow.conn)  # fmt: skip
+        kept = await BankFeedFile.create(
+            kind=kind.value, file_name=name, size_bytes=len(content), file_sha256=hashlib.sha256(content).hexdigest(),
+            content=content, created_by_id=actor.staff_id, created_at=datetime.now(UTC), using_db=uow.conn,
+        )  # fmt: skip
+        params = FeedParams(kind, name, kept.id)
+        job = await jobs.start(FEED_IMPORT, params, created_by=actor.staff_id, using_db=uow.conn)
+        if job.params != FEED_IMPORT.params_codec.dump(params):  # single flight: the bank's one feed import
+            raise _refused(
+                Code.FEED_IMPORT_UNDER_WAY,
+                "另一份核心客户信息或失信名单正在导入,请待其完成后再发送",
+                "another core-banking file or enforcement list is being imported: send this one when it has ended",
+            )
+        uow.on_commit(outbox.wake)
         await uow.audit(actor, f"village_feed.{kind.value.lower()}", "Job", job.id,
-                        {"file": params.file_name, "rows": len(rows), "problems": count})  # fmt: skip
+                        {"file": name, "bytes": len(content), "sha256": kept.file_sha256})  # fmt: skip
     return job
+
+
+async def _plan(params: FeedParams, scope: GridScope, conn: BaseDBAsyncClient) -> list[FeedChunk]:
+    return [FeedChunk(params.file_id)]
+
+
+async def _run_chunk(run: ChunkRun[FeedParams, FeedChunk]) -> VillageFeedReport:
+    """The whole file in one chunk: checked, then (nothing at fault) upserted in the chunk's transaction."""
+    kept = await BankFeedFile.filter(id=run.chunk.file_id).using_db(run.conn).first()
+    if kept is None or kept.content is None:
+        raise LookupError(f"bank file {run.chunk.file_id} is not kept")
+    kind = run.params.kind
+    rows, problems, count = await check_feed(kind, bytes(kept.content).decode("utf-8"))
+    if count:
+        return VillageFeedReport(len(rows), problem_count=count, problems=tuple(problems))
+    inserted, updated, unchanged = await upsert_rows(run.conn, kind, rows, datetime.now(UTC))
+    return VillageFeedReport(len(rows), inserted, updated, unchanged)
+
+
+async def _finish(finishing: Finishing[FeedParams], results: Sequence[VillageFeedReport]) -> VillageFeedReport:
+    await BankFeedFile.filter(id=finishing.params.file_id).using_db(finishing.conn).update(content=None)
+    return results[0]
+
+
+def _refusal(params: FeedParams, report: VillageFeedReport) -> str | None:
+    if not report.problem_count:
+        return None
+    return f"{report.problem_count}处单元格有误,未导入 / {report.problem_count} cells at fault: nothing was imported"
+
+
+FEED_IMPORT = JobKind(
+    name="village_feed_import",
+    title_zh="核心客户信息/失信名单导入",
+    title_en="core-banking file or enforcement list import",
+    params=FeedParams,
+    chunk=FeedChunk,
+    chunk_result=VillageFeedReport,
+    report=VillageFeedReport,
+    plan=_plan,
+    run_chunk=_run_chunk,
+    finish=_finish,
+    refusal=_refusal,
+    bank_wide_only=True,
+)
 
 
 # --- the link report -----------------------------------------------------------------------------------------

@@ -223,8 +223,9 @@ class Mutation:
     )
     import_core_file: VillageJobResult = strawberry.mutation(
         resolver=import_core_file,
-        description="Import the core-banking customer file (核心客户信息, CSV, GraphQL multipart request): checked "
-        "whole, refused whole with each cell at fault, else upserted by ID number; head office only",
+        description="Import the core-banking customer file (核心客户信息, CSV, GraphQL multipart request): kept and "
+        "queued as a job that checks it whole (refused whole, FAILED with each cell at fault in its report) or "
+        "upserts it by ID number; one bank file at a time; head office only",
     )
     import_enforcement_list: VillageJobResult = strawberry.mutation(
         resolver=import_enforcement_list,

@@ -6,7 +6,7 @@ Chunks steer it: fail_times=k raises on the first k attempts (after writing, so 
 hold=true waits for HOLD (in-process tests), steal=true takes its own claim away (the fence),
 terminate_backend=true has PostgreSQL end the chunk's connection mid-query on its first attempt, and
 PALMCREDIT_TEST_BLOCK_CHUNKS=1 in the environment blocks every chunk forever (the process to be killed).
-Params: fail_finish=true makes the reduction fail.
+Params: fail_finish=true makes the reduction fail; refuse_over=n makes a report whose total is over n a refusal.
 
 PALMCREDIT_TEST_BLOCK_ASSIGNMENT=<file> does the same to the real assignment job: the first chunk a worker
 runs writes its customers' villages, touches <file> (so the test knows the writes are made, uncommitted) and
@@ -63,6 +63,7 @@ class SumParams:
     chunks: tuple[SumChunk, ...]
     label: str = ""
     fail_finish: bool = False
+    refuse_over: int = 0
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,12 @@ async def finish(finishing: Finishing[SumParams], results: Sequence[SumResult]) 
     return SumReport(total=sum(r.sum for r in results), items=sum(r.count for r in results))
 
 
+def refusal(params: SumParams, report: SumReport) -> str | None:
+    if not params.refuse_over or report.total <= params.refuse_over:
+        return None
+    return f"总和{report.total}超限 / total {report.total} is over {params.refuse_over}"
+
+
 TEST_SUM = JobKind(
     name=KIND,
     title_zh="测试求和",
@@ -125,6 +132,7 @@ TEST_SUM = JobKind(
     plan=plan,
     run_chunk=run_chunk,
     finish=finish,
+    refusal=refusal,
 )
 
 

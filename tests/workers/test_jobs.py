@@ -316,6 +316,21 @@ async def test_a_failing_reduction_fails_the_job(world: World) -> None:
     assert await Notification.all().count() == 0  # nobody started it
 
 
+async def test_a_report_that_refuses_its_input_fails_the_job_and_keeps_the_report(world: World) -> None:
+    job = await start(world, dedup_key="refused", refuse_over=20)
+    async with in_process():
+        failed = await finished(job.id)
+    assert (failed.status, failed.result) == (FAILED, {"total": 21, "items": 6})
+    assert failed.error == "总和21超限 / total 21 is over 20"
+    assert (failed.dedup_key, failed.in_flight_key) == (None, None)
+    note = await Notification.get(recipient_id=world.staff["manager1a"].id)
+    assert (note.kind, note.body, note.payload["status"]) == ("job.failed", failed.error, "FAILED")
+    assert await jobs.finish_job(job.id) is False  # ended: finishing again changes nothing
+    accepted = await start(world, dedup_key="refused", refuse_over=21)
+    async with in_process():
+        assert (await finished(accepted.id)).status == SUCCEEDED
+
+
 async def test_the_same_dedup_key_gives_the_same_job(world: World) -> None:
     first = await start(world, dedup_key="geo_assign:village:1")
     second = await start(world, dedup_key="geo_assign:village:1")
