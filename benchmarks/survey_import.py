@@ -236,22 +236,26 @@ async def naive_store(read: sheets.ReadSheet, sample: int) -> tuple[int, int]:
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     timings: dict[str, float] = {}
+    peaks: dict[str, int] = {}  # the process's peak memory once each stage has run: where the peak was reached
     began = time.perf_counter()
     rows = household_rows(args.households)
     xlsx, csv_bytes = write_xlsx(rows), write_csv(rows)
     people = len(rows)
     del rows
     timings["generate_s"] = time.perf_counter() - began
+    peaks["generate_s"] = round(peak_mb())
     print(f"generated {args.households:,} households, {people:,} people: XLSX {len(xlsx) / 1e6:.1f} MB, "
           f"CSV {len(csv_bytes) / 1e6:.1f} MB in {timings['generate_s']:.1f} s")  # fmt: skip
     now = datetime.now(UTC)
     t = time.perf_counter()
     read_csv = sheets.read_sheet(csv_bytes, "CSV", "bench.csv", None, now)
     timings["csv_read_validate_s"] = time.perf_counter() - t
+    peaks["csv_read_validate_s"] = round(peak_mb())
     del read_csv, csv_bytes
     t = time.perf_counter()
     read = sheets.read_sheet(xlsx, "XLSX", "bench.xlsx", None, now)
     timings["xlsx_read_validate_s"] = time.perf_counter() - t
+    peaks["xlsx_read_validate_s"] = round(peak_mb())
     del xlsx
     valid = sum(h.survey is not None for h in read.households)
     assert not read.problems, read.problems[:5]
@@ -266,9 +270,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         t = time.perf_counter()
         saved, _ = await store(read, campaign_id, collector_id)
         timings["store_s"] = time.perf_counter() - t
+        peaks["store_s"] = round(peak_mb())
         t = time.perf_counter()
         again_saved, again_duplicates = await store(read, campaign_id, collector_id)
         timings["store_again_s"] = time.perf_counter() - t
+        peaks["store_again_s"] = round(peak_mb())
         assert (saved, again_saved, again_duplicates) == (valid, 0, valid)
         print(f"stored {saved:,} households in {timings['store_s']:.1f} s; the same sheet again: "
               f"{again_duplicates:,} duplicates, nothing stored, in {timings['store_again_s']:.1f} s")  # fmt: skip
@@ -280,6 +286,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             t = time.perf_counter()
             await stage(campaign_id, stored_ids)
             timings[f"{name}_s"] = time.perf_counter() - t
+            peaks[f"{name}_s"] = round(peak_mb())
         t = time.perf_counter()
         naive_households, naive_members = await naive_store(read, args.sample)
         naive_s = time.perf_counter() - t
@@ -312,6 +319,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "baseline_rows_per_s": round(people / naive_total),
         "stages_s": {k: round(v, 2) for k, v in timings.items()},
         "peak_mb": round(peak_mb()),
+        "peak_mb_after": {k.removesuffix("_s"): v for k, v in peaks.items()},
     }
 
 
