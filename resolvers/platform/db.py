@@ -74,8 +74,8 @@ async def insert_rows(
         return
     meta = model._meta
     names = list(rows[0])
-    converters = [_to_db(model, meta.fields_map[n]) for n in names]
-    records = [tuple(c(row[n]) for n, c in zip(names, converters, strict=True)) for row in rows]
+    converting = [(n, _to_db(model, meta.fields_map[n])) for n in names]
+    records = [tuple([convert(row[n]) for n, convert in converting]) for row in rows]
     columns = [meta.fields_db_projection[n] for n in names]
     try:
         async with conn.acquire_connection() as raw:
@@ -124,7 +124,14 @@ async def _multi_row_insert(
 # skip the ORM's conversion and built-in validators (a text's length is checked here; an integer's range the
 # database checks anyway), the bulk of a batch's cost. A field with validators of its own always goes through
 # the ORM.
-_PLAIN_FIELDS = (fields.IntField, fields.BigIntField, fields.SmallIntField, fields.BooleanField, fields.TextField)
+_PLAIN_FIELDS = (
+    fields.IntField,
+    fields.BigIntField,
+    fields.SmallIntField,
+    fields.BooleanField,
+    fields.TextField,
+    fields.FloatField,
+)
 _BUILT_IN_VALIDATORS = (MaxLengthValidator, MinValueValidator, MaxValueValidator)
 
 

@@ -256,7 +256,18 @@ async def _refuse_members_elsewhere(campaign_id: int, survey: Survey, existing: 
         )
 
 
+_AS_IS = frozenset({str, int, float, bool, type(None)})  # JSON already: most values, checked by type first
+
+
 def _plain(value: Any) -> Any:
+    """A value as JSON holds it: a Decimal as its text, a date or time in ISO 8601, an enum as its value."""
+    kind = type(value)
+    if kind in _AS_IS:
+        return value
+    if kind is dict:
+        return {k: v if type(v) in _AS_IS else _plain(v) for k, v in value.items()}
+    if kind is list:
+        return [v if type(v) in _AS_IS else _plain(v) for v in value]
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, datetime | date):

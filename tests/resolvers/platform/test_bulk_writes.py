@@ -63,12 +63,14 @@ async def test_money_times_and_enums_are_stored_as_the_orm_would_store_them(worl
     node = {"name": "村", "parent_id": None, "path": "/", "depth": 0, "polygon": None, "centroid_lon": None,
             "centroid_lat": None, "created_at": AT, "updated_at": AT}  # fmt: skip
     await insert_rows(
-        GridNode, [{**node, "code": "v1", "level": GridLevel.VILLAGE}, {**node, "code": "t1", "level": "TOWNSHIP"}]
+        GridNode,
+        [
+            {**node, "code": "v1", "level": GridLevel.VILLAGE, "centroid_lon": 117.93},
+            {**node, "code": "t1", "level": "TOWNSHIP", "centroid_lon": 118},
+        ],
     )
-    assert dict(await GridNode.filter(code__in=["v1", "t1"]).values_list("code", "level")) == {
-        "v1": GridLevel.VILLAGE,
-        "t1": GridLevel.TOWNSHIP,
-    }
+    stored = await GridNode.filter(code__in=["v1", "t1"]).values_list("code", "level", "centroid_lon")
+    assert sorted(stored) == [("t1", GridLevel.TOWNSHIP, 118.0), ("v1", GridLevel.VILLAGE, 117.93)]
     with pytest.raises(ValueError, match="PROVINCE"):
         await insert_rows(GridNode, [{**node, "code": "x1", "level": "PROVINCE"}])
     assert not await GridNode.filter(code="x1").exists()
