@@ -292,20 +292,20 @@ async def resent_elsewhere(
     client_ids = list(ready)
     for start in range(0, len(client_ids), _LOOKUP_BATCH):
         batch = client_ids[start : start + _LOOKUP_BATCH]
-        for row in await HouseholdSurvey.filter(campaign_id=campaign_id, client_id__in=batch):
-            household = ready[row.client_id]
+        for row in await HouseholdSurvey.filter(campaign_id=campaign_id, client_id__in=batch).values():
+            household = ready[row["client_id"]]
             assert household.survey is not None
-            if row.collector_id != collector_id:  # type: ignore[attr-defined]
+            if row["collector_id"] != collector_id:
                 error = _reused()
             elif same_content(row, household.survey, now):
                 continue
-            elif row.merged_into_id is not None:  # type: ignore[attr-defined]
+            elif row["merged_into_id"] is not None:
                 error = _refusal(
                     Code.SURVEY_ALREADY_MERGED,
-                    f"该户已作为重复户合并到调查{row.merged_into_id},请在该调查上修改",  # type: ignore[attr-defined]
-                    f"this household was merged, as a duplicate, into survey {row.merged_into_id}; edit that one",  # type: ignore[attr-defined]
+                    f"该户已作为重复户合并到调查{row['merged_into_id']},请在该调查上修改",
+                    f"this household was merged, as a duplicate, into survey {row['merged_into_id']}; edit that one",
                 )
-            elif row.last_import_id is None:  # type: ignore[attr-defined]
+            elif row["last_import_id"] is None:
                 error = _edited_in_app()
             else:
                 continue
@@ -619,17 +619,19 @@ async def _resent(
     since that import: then the app's edit stands and the row is refused (SURVEY_EDITED_IN_APP), nothing lost."""
     if not surveys:
         return []
-    rows = await HouseholdSurvey.filter(campaign_id=campaign_id, client_id__in=[s.client_id for _i, s in surveys])
-    stored = {row.client_id: row for row in rows}
+    rows = await HouseholdSurvey.filter(
+        campaign_id=campaign_id, client_id__in=[s.client_id for _i, s in surveys]
+    ).values()  # plain values: no model object per household to compare (a re-sent sheet compares them all)
+    stored = {row["client_id"]: row for row in rows}
     outcomes: list[BatchOutcome] = []
     for index, survey in surveys:
         row = stored[survey.client_id]
         if same_content(row, survey, at):
             outcomes.append(BatchOutcome(SurveyStatus.DUPLICATE))
-        elif row.last_import_id is None and row.merged_into_id is None:  # type: ignore[attr-defined]
+        elif row["last_import_id"] is None and row["merged_into_id"] is None:
             outcomes.append(BatchOutcome(SurveyStatus.ERROR, _edited_in_app()))
         else:
-            newer = replace(survey, client_version=row.client_version + 1)
+            newer = replace(survey, client_version=row["client_version"] + 1)
             one = await answer(collector_id, campaign_id, index, newer, at, import_id)
             outcomes.append(BatchOutcome(one.status, one.error))
     return outcomes

@@ -14,7 +14,7 @@ none is half-saved; a person is listed in one household per campaign (the databa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -195,7 +195,7 @@ async def _store(
     await _refuse_members_elsewhere(campaign_id, survey, existing)
     values = stored_columns(survey, at, import_id)
     if existing is not None:
-        values = with_merges(values, existing)
+        values = with_merges(values, existing.details)
     try:
         async with in_transaction():  # a savepoint: this survey whole or not at all
             if existing is None:
@@ -335,28 +335,30 @@ def stored_columns(survey: Survey, at: datetime, import_id: int | None = None) -
 MOVED_FROM = "moved_from_survey"  # on a member a confirmed merge moved in: the survey it came from
 
 
-def with_merges(values: dict[str, Any], stored: HouseholdSurvey) -> dict[str, Any]:
-    """The row `values` (stored_columns of a newer version) would write over `stored`, keeping what confirmed
-    merges brought into it: the people moved in from the merged duplicates (unless the newer version lists them
-    itself) and the list of merged surveys. A phone's edit, or a sheet sent again, made before the merge was
-    heard of corrects the household's own content and never undoes a merge a person confirmed."""
-    merged_from = stored.details.get("merged_from")
+def with_merges(values: dict[str, Any], stored_details: dict[str, Any]) -> dict[str, Any]:
+    """The row `values` (stored_columns of a newer version) would write over the stored survey whose details
+    are `stored_details`, keeping what confirmed merges brought into it: the people moved in from the merged
+    duplicates (unless the newer version lists them itself) and the list of merged surveys. A phone's edit, or a
+    sheet sent again, made before the merge was heard of corrects the household's own content and never undoes
+    a merge a person confirmed."""
+    merged_from = stored_details.get("merged_from")
     if not merged_from:
         return values
     details = values["details"]
     own = {m["id_number"] for m in details["members"]}
-    moved = [m for m in stored.details.get("members", []) if MOVED_FROM in m and m["id_number"] not in own]
+    moved = [m for m in stored_details.get("members", []) if MOVED_FROM in m and m["id_number"] not in own]
     return {**values, "details": {**details, "members": [*details["members"], *moved], "merged_from": merged_from}}
 
 
 _NOT_CONTENT = frozenset({"client_version", "updated_at", "last_import_id"})
 
 
-def same_content(stored: HouseholdSurvey, survey: Survey, at: datetime) -> bool:
-    """Whether the survey says what the stored one says (its version, writer and time of writing aside, and
-    what merges brought in kept): a spreadsheet sent again unchanged is a duplicate, a corrected row is not."""
-    for key, value in with_merges(stored_columns(survey, at), stored).items():
-        if key not in _NOT_CONTENT and getattr(stored, key) != value:
+def same_content(stored: Mapping[str, Any], survey: Survey, at: datetime) -> bool:
+    """Whether the survey says what the stored one (its row's values, as `.values()` reads them) says (its
+    version, writer and time of writing aside, and what merges brought in kept): a spreadsheet sent again
+    unchanged is a duplicate, a corrected row is not."""
+    for key, value in with_merges(stored_columns(survey, at), stored["details"]).items():
+        if key not in _NOT_CONTENT and stored[key] != value:
             return False
     return True
 
