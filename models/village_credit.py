@@ -302,8 +302,8 @@ class CoreCustomerRecord(Model):
 
 class BankFeedFile(Model):
     """A core-banking file or court list head office sent (CORE_FILE or ENFORCEMENT_LIST), kept until the job
-    that checks and imports it has ended, so a worker that dies or a Redis that is down loses nothing; then
-    only its name, size and SHA-256 stay."""
+    that checks and imports it has run to its end (imported or refused), so a worker that dies or a Redis that
+    is down loses nothing; then only its name, size and SHA-256 stay."""
 
     id = fields.IntField(primary_key=True)
     kind = fields.CharField(max_length=24, description="CORE_FILE or ENFORCEMENT_LIST")

@@ -29,8 +29,8 @@ The job checks the file whole first; any row at fault refuses it all — nothing
 with each problem by row and column in its report. Otherwise every row is upserted by its key (the normalised
 ID number; the ID number and case number for the list) in the chunk's transaction: loaded into a temporary
 table (COPY on PostgreSQL, batched executemany on SQLite), then one INSERT … ON CONFLICT that rewrites only rows
-that differ, so a feed imported twice changes nothing the second time. When the job has ended the file's
-content is dropped; its name, size and SHA-256 stay.
+that differ, so a feed imported twice changes nothing the second time. Once the job has run to its end (imported
+or refused) the file's content is dropped, its name, size and SHA-256 kept; a job failed by errors keeps it.
 """
 
 from __future__ import annotations
