@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 from pathlib import PurePosixPath
 from typing import Any
 from xml.etree import ElementTree
@@ -505,24 +506,45 @@ class _Row:
         )  # fmt: skip
 
 
-def read_sheet(content: bytes, fmt: str, file_name: str, mapping: dict[str, str] | None, now: datetime) -> ReadSheet:
-    """The sheet's households, each with its checked survey or every problem found in its rows."""
+@dataclass(frozen=True)
+class ParsedSheet:
+    """A sheet read, its headers mapped and its rows grouped by household, nothing checked yet: what an import
+    job's worker reads once and keeps for every chunk of the import it runs."""
+
+    problems: tuple[Problem, ...]  # sheet-wide ones, and rows without a household number
+    held_back: frozenset[int]  # rows with a formula: their households wait
+    rows_total: int
+    header: list[str]
+    columns: dict[str, int]
+    body: list[list[Any]]
+    groups: tuple[tuple[str, tuple[tuple[int, list[Any]], ...]], ...]  # household number → (row number, cells)
+
+    @cached_property
+    def unchecked(self) -> tuple[Household, ...]:
+        """Every household with its rows, unchecked (no survey, no problems): what a chunk lists of the others."""
+        return tuple(Household(number, tuple(n for n, _cells in rows), None, ()) for number, rows in self.groups)
+
+
+def parse_sheet(content: bytes, fmt: str, mapping: dict[str, str] | None) -> ParsedSheet:
+    """The sheet read and grouped (see ParsedSheet); no groups when nothing can be read household by household:
+    an empty sheet, too many rows, a missing column or merged header cells."""
     table = read_table(content, fmt)
     problems = list(table.problems)
+    held_back = frozenset(p.row for p in table.problems if p.row and p.row > 1)
     if not table.rows:
         if not problems:
             problems.append(_sheet_problem("表格是空的", "the sheet is empty"))
-        return ReadSheet([], problems, 0, [], {})
+        return ParsedSheet(tuple(problems), held_back, 0, [], {}, [], ())
     header = [cell_text(c) for c in table.rows[0]]
     columns, header_problems = map_headers(header, mapping)
     problems += header_problems
     body = table.rows[1:]
     if len(body) > MAX_ROWS:
         problems.append(_sheet_problem(f"一次最多导入{MAX_ROWS}行", f"at most {MAX_ROWS} rows an import"))
-        return ReadSheet([], problems, len(body), header, columns)
+        return ParsedSheet(tuple(problems), held_back, len(body), header, columns, [], ())
     if any(p.code in (Code.MISSING_COLUMN, Code.MERGED_HEADER_CELLS) for p in problems):
-        return ReadSheet([], problems, len(body), header, columns)
-    groups: dict[str, list[_Row]] = {}
+        return ParsedSheet(tuple(problems), held_back, len(body), header, columns, [], ())
+    groups: dict[str, list[tuple[int, list[Any]]]] = {}
     for offset, cells in enumerate(body):
         row = _Row(offset + 2, list(cells), columns, header)
         number = row.text("household_no")
@@ -530,13 +552,41 @@ def read_sheet(content: bytes, fmt: str, file_name: str, mapping: dict[str, str]
             row.problem("household_no", Code.MISSING_VALUE, "户号不能为空", "the household number is required")
             problems += row.problems
             continue
-        groups.setdefault(number, []).append(row)
-    households = [_household(number, rows, file_name, now) for number, rows in groups.items()]
-    held_back = {p.row for p in table.problems if p.row and p.row > 1}  # formulas: their households wait
-    households = [replace(h, survey=None) if held_back.intersection(h.rows) else h for h in households]
-    for household in households:
+        groups.setdefault(number, []).append((row.number, row.cells))
+    grouped = tuple((number, tuple(rows)) for number, rows in groups.items())
+    return ParsedSheet(tuple(problems), held_back, len(body), header, columns, body, grouped)
+
+
+def read_sheet(
+    content: bytes,
+    fmt: str,
+    file_name: str,
+    mapping: dict[str, str] | None,
+    now: datetime,
+    households: tuple[int, int] | None = None,
+) -> ReadSheet:
+    """The sheet's households, each with its checked survey or every problem found in its rows."""
+    return check_sheet(parse_sheet(content, fmt, mapping), file_name, now, households)
+
+
+def check_sheet(
+    parsed: ParsedSheet, file_name: str, now: datetime, households: tuple[int, int] | None = None
+) -> ReadSheet:
+    """The parsed sheet's households checked. With `households` (first, stop), only those are checked, as an
+    import job's chunk needs them; the others are listed with their rows, unchecked (no survey, no problems),
+    so the indexes stay the sheet's."""
+    problems = list(parsed.problems)
+    first, stop = households if households is not None else (0, len(parsed.groups))
+    checked = []
+    for number, rows in parsed.groups[first:stop]:
+        fresh = [_Row(n, cells, parsed.columns, parsed.header) for n, cells in rows]  # problems of this check only
+        household = _household(number, fresh, file_name, now)
+        if parsed.held_back.intersection(household.rows):
+            household = replace(household, survey=None)
+        checked.append(household)
         problems += household.problems
-    return ReadSheet(households, problems, len(body), header, columns, body)
+    read = [*parsed.unchecked[:first], *checked, *parsed.unchecked[stop:]] if households is not None else checked
+    return ReadSheet(read, problems, parsed.rows_total, parsed.header, parsed.columns, parsed.body)
 
 
 def _household(number: str, rows: list[_Row], file_name: str, now: datetime) -> Household:

@@ -412,6 +412,22 @@ async def _read(record: SurveyImport, now: datetime) -> ReadSheet:
     return sheets.read_sheet(bytes(record.content), record.file_format, record.file_name, record.mapping, now)
 
 
+# The import this worker process ran a chunk of last, read and grouped: its other chunks check only their own
+# households from it, rather than each reading and checking the whole sheet again (a 200,000-household sheet
+# in 40 chunks was read 40 times). One import kept, keyed by its id and the file's hash.
+_PARSED: dict[tuple[int, str], sheets.ParsedSheet] = {}
+
+
+def _parsed(record: SurveyImport) -> sheets.ParsedSheet:
+    key = (record.id, record.file_sha256)
+    parsed = _PARSED.get(key)
+    if parsed is None:
+        parsed = sheets.parse_sheet(bytes(record.content), record.file_format, record.mapping)
+        _PARSED.clear()
+        _PARSED[key] = parsed
+    return parsed
+
+
 async def _run_range(run: ChunkRun[ImportParams, HouseholdRange]) -> RangeResult:
     """One range of households stored, each by the app's own per-survey code; the campaign locked and still
     collecting, else every household of the range listed as not imported."""
@@ -419,7 +435,7 @@ async def _run_range(run: ChunkRun[ImportParams, HouseholdRange]) -> RangeResult
     await SurveyImport.filter(id=record.id, status=SurveyImportStatus.QUEUED).update(status=SurveyImportStatus.RUNNING)
     campaign = await VillageCampaign.filter(id=record.campaign_id).select_for_update().first()  # type: ignore[attr-defined]
     at = datetime.now(UTC)
-    read = await _read(record, record.created_at)
+    read = sheets.check_sheet(_parsed(record), record.file_name, record.created_at, (run.chunk.first, run.chunk.stop))
     households = read.households[run.chunk.first : run.chunk.stop]
     column = read.columns.get("id_number")
     saved = updated = duplicates = 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -144,6 +144,35 @@ async def test_a_good_sheet_imports_to_done_and_three_imports_store_each_househo
     stored = await HouseholdSurvey.get(head_id_number=people[0])
     assert (stored.head_name, str(stored.annual_income)) == ("张大山", "86000.00")
     assert stored.collector_id == campaign.collector_ids[0]  # type: ignore[attr-defined]
+
+
+async def test_a_sheet_of_several_chunks_is_read_once_per_worker_and_each_chunk_checks_its_own_households(
+    api: Api, campaign: VillageCampaign, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """1,100 households in three chunks: the worker reads the sheet once for all of them (not once a chunk), each
+    chunk stores its own households, and a household at fault in the last chunk is named by its row."""
+    await collecting(api, campaign)
+    born = date(1960, 1, 1)
+    rows = [
+        [str(n), "户主", f"村民{n}", make_id_number("320324", born + timedelta(days=n), 1), "", "2026-11-20", "张庄村",
+         "30000"]
+        for n in range(1, 1101)
+    ]  # fmt: skip
+    rows[1049][7] = "-5"  # household 1,050 (sheet row 1,051): a negative income
+    content = as_csv(rows)
+    checked = await dry_run(api, "manager1a", campaign, "大村.csv", content)
+    assert (checked["householdsTotal"], checked["householdsValid"]) == (1100, 1099)
+    reads: list[int] = []
+    parse = sheets.parse_sheet
+    monkeypatch.setattr(sheets, "parse_sheet", lambda *a: reads.append(1) or parse(*a))
+    done = await import_sheet(api, campaign, "大村.csv", content)
+    assert (done["status"], done["saved"], done["errors"], done["chunksDone"], done["chunksTotal"]) == (
+        "DONE", 1099, 1, 3, 3
+    )  # fmt: skip
+    assert len(reads) == 2  # import_sheet's own dry run, then one read for the job's three chunks (not three)
+    assert [(p["code"], p["row"]) for p in done["problems"]] == [("AMOUNT_OUT_OF_RANGE", 1051)]
+    assert await HouseholdSurvey.filter(campaign_id=campaign.id).count() == 1099
+    assert await SurveyMember.filter(campaign_id=campaign.id).count() == 1099
 
 
 async def test_a_corrected_sheet_sent_again_updates_the_households_it_changed_and_only_those(
