@@ -40,6 +40,7 @@ from domain.village_credit.surveys import Relation, Survey
 from models import (
     HouseholdSurvey,
     Job,
+    JobChunk,
     JobStatus,
     SurveyImport,
     SurveyImportStatus,
@@ -412,9 +413,10 @@ async def _read(record: SurveyImport, now: datetime) -> ReadSheet:
     return sheets.read_sheet(bytes(record.content), record.file_format, record.file_name, record.mapping, now)
 
 
-# The import this worker process ran a chunk of last, read and grouped: its other chunks check only their own
+# The import this worker process runs chunks of, read and grouped: its other chunks check only their own
 # households from it, rather than each reading and checking the whole sheet again (a 200,000-household sheet
-# in 40 chunks was read 40 times). One import kept, keyed by its id and the file's hash.
+# in 40 chunks was read 40 times). One import kept, keyed by its id and the file's hash, and let go once no
+# chunk of it is left to start.
 _PARSED: dict[tuple[int, str], sheets.ParsedSheet] = {}
 
 
@@ -471,6 +473,8 @@ async def _run_range(run: ChunkRun[ImportParams, HouseholdRange]) -> RangeResult
                     row, column, outcome.error.code, outcome.error.message_zh, outcome.error.message_en, read.header
                 )
             )
+    if not await JobChunk.filter(job_id=run.job_id, status=JobStatus.PENDING).exists():
+        _PARSED.clear()  # no chunk of this import left to start: the worker gives the sheet's memory back
     return RangeResult(saved, duplicates, problems, updated)
 
 

@@ -170,6 +170,7 @@ async def test_a_sheet_of_several_chunks_is_read_once_per_worker_and_each_chunk_
         "DONE", 1099, 1, 3, 3
     )  # fmt: skip
     assert len(reads) == 2  # import_sheet's own dry run, then one read for the job's three chunks (not three)
+    assert imports._PARSED == {}  # no chunk left to start: the sheet's memory given back
     assert [(p["code"], p["row"]) for p in done["problems"]] == [("AMOUNT_OUT_OF_RANGE", 1051)]
     assert await HouseholdSurvey.filter(campaign_id=campaign.id).count() == 1099
     assert await SurveyMember.filter(campaign_id=campaign.id).count() == 1099
