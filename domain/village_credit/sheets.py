@@ -28,7 +28,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal, InvalidOperation
-from functools import cached_property
 from pathlib import PurePosixPath
 from typing import Any
 from xml.etree import ElementTree
@@ -519,11 +518,6 @@ class ParsedSheet:
     body: list[list[Any]]
     groups: tuple[tuple[str, tuple[tuple[int, list[Any]], ...]], ...]  # household number → (row number, cells)
 
-    @cached_property
-    def unchecked(self) -> tuple[Household, ...]:
-        """Every household with its rows, unchecked (no survey, no problems): what a chunk lists of the others."""
-        return tuple(Household(number, tuple(n for n, _cells in rows), None, ()) for number, rows in self.groups)
-
 
 def parse_sheet(content: bytes, fmt: str, mapping: dict[str, str] | None) -> ParsedSheet:
     """The sheet read and grouped (see ParsedSheet); no groups when nothing can be read household by household:
@@ -557,24 +551,16 @@ def parse_sheet(content: bytes, fmt: str, mapping: dict[str, str] | None) -> Par
     return ParsedSheet(tuple(problems), held_back, len(body), header, columns, body, grouped)
 
 
-def read_sheet(
-    content: bytes,
-    fmt: str,
-    file_name: str,
-    mapping: dict[str, str] | None,
-    now: datetime,
-    households: tuple[int, int] | None = None,
-) -> ReadSheet:
+def read_sheet(content: bytes, fmt: str, file_name: str, mapping: dict[str, str] | None, now: datetime) -> ReadSheet:
     """The sheet's households, each with its checked survey or every problem found in its rows."""
-    return check_sheet(parse_sheet(content, fmt, mapping), file_name, now, households)
+    return check_sheet(parse_sheet(content, fmt, mapping), file_name, now)
 
 
 def check_sheet(
     parsed: ParsedSheet, file_name: str, now: datetime, households: tuple[int, int] | None = None
 ) -> ReadSheet:
-    """The parsed sheet's households checked. With `households` (first, stop), only those are checked, as an
-    import job's chunk needs them; the others are listed with their rows, unchecked (no survey, no problems),
-    so the indexes stay the sheet's."""
+    """The parsed sheet's households checked. With `households` (first, stop), only those are checked and
+    listed, as an import job's chunk needs them."""
     problems = list(parsed.problems)
     first, stop = households if households is not None else (0, len(parsed.groups))
     checked = []
@@ -585,8 +571,7 @@ def check_sheet(
             household = replace(household, survey=None)
         checked.append(household)
         problems += household.problems
-    read = [*parsed.unchecked[:first], *checked, *parsed.unchecked[stop:]] if households is not None else checked
-    return ReadSheet(read, problems, parsed.rows_total, parsed.header, parsed.columns, parsed.body)
+    return ReadSheet(checked, problems, parsed.rows_total, parsed.header, parsed.columns, parsed.body)
 
 
 def _household(number: str, rows: list[_Row], file_name: str, now: datetime) -> Household:

@@ -438,7 +438,9 @@ async def _run_range(run: ChunkRun[ImportParams, HouseholdRange]) -> RangeResult
     campaign = await VillageCampaign.filter(id=record.campaign_id).select_for_update().first()  # type: ignore[attr-defined]
     at = datetime.now(UTC)
     read = sheets.check_sheet(_parsed(record), record.file_name, record.created_at, (run.chunk.first, run.chunk.stop))
-    households = read.households[run.chunk.first : run.chunk.stop]
+    if not await JobChunk.filter(job_id=run.job_id, status=JobStatus.PENDING).exists():
+        _PARSED.clear()  # no chunk of this import left to start: the worker gives the sheet's memory back
+    households = read.households
     column = read.columns.get("id_number")
     saved = updated = duplicates = 0
     problems: list[dict[str, Any]] = []
@@ -473,8 +475,6 @@ async def _run_range(run: ChunkRun[ImportParams, HouseholdRange]) -> RangeResult
                     row, column, outcome.error.code, outcome.error.message_zh, outcome.error.message_en, read.header
                 )
             )
-    if not await JobChunk.filter(job_id=run.job_id, status=JobStatus.PENDING).exists():
-        _PARSED.clear()  # no chunk of this import left to start: the worker gives the sheet's memory back
     return RangeResult(saved, duplicates, problems, updated)
 
 
