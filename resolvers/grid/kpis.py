@@ -8,10 +8,10 @@ million.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
@@ -36,6 +36,8 @@ from resolvers.platform import jobs
 from resolvers.platform.db import dialect, fetch
 from resolvers.platform.job_kinds import BANK, ChunkRun, Described, Finishing, GridScope, JobKind, KindSchedule
 from resolvers.platform.unit_of_work import unit_of_work
+
+N = TypeVar("N")
 
 KPI_FIELDS = [
     "customers", "households", "households_with_credit", "deposit_balance", "loan_balance", "credit_line_total",
@@ -228,9 +230,19 @@ async def child_ranking(
 ) -> list[RankedChild]:
     """The children ranked by a metric (营销排名); equal values share a rank; children without figures left out."""
     _, children = await children_figures(actor, node_id, period)
-    by_id = {c.node.id: c.node for c in children}
-    values = [(c.node.id, metric_value(figures(c.kpi), metric)) for c in children if c.kpi is not None]
-    return [RankedChild(by_id[i], value, place) for i, value, place in rank(values, descending=descending)]
+    ranked = ranked_by(((c.node, c.kpi) for c in children), metric, descending=descending)
+    return [RankedChild(node, value, place) for node, value, place in ranked]
+
+
+def ranked_by(
+    children: Iterable[tuple[N, GridKpi | None]], metric: KpiMetric, *, descending: bool = True
+) -> list[tuple[N, float, int]]:
+    """Children (of any shape) ranked by a metric of their KPI rows: equal values share a rank, children
+    without figures left out. The GraphQL ranking hands in the children it has already built."""
+    shown = [(child, kpi) for child, kpi in children if kpi is not None]
+    by_id = {kpi.node_id: child for child, kpi in shown}
+    values = [(kpi.node_id, metric_value(figures(kpi), metric)) for _, kpi in shown]
+    return [(by_id[i], value, place) for i, value, place in rank(values, descending=descending)]
 
 
 async def children_geojson(actor: Actor, node_id: int, metric: KpiMetric, period: str | None) -> dict[str, Any]:

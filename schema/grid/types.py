@@ -151,7 +151,7 @@ class GridNode(relay.Node):
         descending: bool = True,
         period: Period = None,
     ) -> list[RankedNode]:
-        return await child_ranking(info, self.pk, metric, descending, period)
+        return await child_ranking(info, self, metric, descending, period)
 
     @strawberry.field(description="The children as a GeoJSON FeatureCollection with their KPIs (for maps)")
     async def children_geojson(
@@ -180,17 +180,17 @@ class RankedNode:
 
 
 async def child_ranking(
-    info: Info, node_pk: int, metric: KpiMetricModel, descending: bool, period: str | None
+    info: Info, node: GridNode, metric: KpiMetricModel, descending: bool, period: str | None
 ) -> list[RankedNode]:
+    """The children the drill-down already built (or the visible ones, loaded), with their KPI rows read by
+    the same batch as the node's own `kpi`: no statement of its own."""
     chosen = await chosen_period(info, period)
-    try:
-        ranked = await kpi_cases.child_ranking(
-            info.context.require_actor(), node_pk, metric, descending=descending, period=chosen
-        )
-    except DomainError as error:
-        raise query_error(error) from None
-    # the ranked nodes are the node's visible children, read by the ranking itself
-    return [RankedNode(rank=r.rank, value=r.value, node=GridNode.from_model(r.node)) for r in ranked]
+    if chosen is None:
+        return []
+    kids = node.kids if node.kids is not None else await node._load_children(info)
+    rows = await info.context.loaders.kpi_by_node_period.load_many([(k.pk, k.path, chosen) for k in kids])
+    ranked = kpi_cases.ranked_by(zip(kids, rows, strict=True), metric, descending=descending)
+    return [RankedNode(rank=place, value=value, node=kid) for kid, value, place in ranked]
 
 
 async def with_trees(info: Info, nodes: list[GridNode]) -> list[GridNode]:

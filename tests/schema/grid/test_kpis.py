@@ -4,6 +4,7 @@ and maps."""
 from __future__ import annotations
 
 import base64
+import itertools
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -11,9 +12,10 @@ import pytest
 
 from domain.credit.classification import LoanClass
 from domain.errors import DomainError, ErrorCode
-from models import Customer, GridKpi, Household, Job
+from models import Customer, GridKpi, GridLevel, Household, Job
 from resolvers.grid.kpis import roll_up_kpis
-from tests.factories import Api, World, make_customer, new_id_number
+from tests.conftest import QueryCounter
+from tests.factories import Api, World, make_customer, make_node, new_id_number
 
 KPI = """
 query($c: String!) { gridNode(code: $c) { kpi { period customers households householdsWithCredit
@@ -162,6 +164,45 @@ async def test_ranking_of_villages(api: Api, world: World) -> None:
         {"rank": 1, "value": 2.0, "node": {"name": "李庄村"}},
         {"rank": 2, "value": 1.0, "node": {"name": "张庄村"}},
     ]
+
+
+TOWNSHIP_DASHBOARD = """
+query($c: String!) { gridNode(code: $c) { name customerCount
+  kpi { period customers creditCoverage }
+  children { name customerCount }
+  childRanking(metric: CUSTOMERS) { rank value node { name customerCount } } } }
+"""
+
+
+async def test_a_township_dashboard_reads_its_kpis_in_one_statement_however_many_villages(
+    api: Api, world: World, count_queries: QueryCounter
+) -> None:
+    await roll_up_kpis("2026-11")
+    await api.as_("president1", TOWNSHIP_DASHBOARD, {"c": world.township1.code})  # signs in, caches the scope
+    count_queries.statements.clear()
+    await api.as_("president1", TOWNSHIP_DASHBOARD, {"c": world.township1.code})
+    few = list(count_queries.statements)
+    for i in range(12):
+        village = await make_node(f"新村{i}", GridLevel.VILLAGE, world.township1)
+        for _ in range(i % 3):
+            await make_customer(village, world.staff["manager1a"], f"客户{i}", id_number=new_id_number())
+    await roll_up_kpis("2026-11")
+    count_queries.statements.clear()
+    body = await api.as_("president1", TOWNSHIP_DASHBOARD, {"c": world.township1.code})
+    assert len(count_queries.statements) == len(few), count_queries.statements
+    # the token check, the node, its children, the counts, the latest period, and the KPIs of the node and of
+    # every child (for the ranking) together
+    assert len(few) == 6, few
+    assert sum("grid_kpi" in s and "period" in s and "node_id" in s for s in few) == 1, few
+    node = body["data"]["gridNode"]
+    assert node["kpi"]["customers"] == node["customerCount"] == 2 + 12
+    counts = {c["name"]: c["customerCount"] for c in node["children"]}
+    ranking = node["childRanking"]
+    assert [r["value"] for r in ranking] == sorted((float(n) for n in counts.values()), reverse=True)
+    assert all(counts[r["node"]["name"]] == r["node"]["customerCount"] == int(r["value"]) for r in ranking)
+    # equal values share a rank: 1, 2, 2, 4
+    for position, (before, after) in enumerate(itertools.pairwise(ranking), start=2):
+        assert after["rank"] == (before["rank"] if after["value"] == before["value"] else position)
 
 
 SQUARE = {
