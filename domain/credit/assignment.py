@@ -404,11 +404,21 @@ def check_reassignment(
     reason: str,
     *,
     product_name_zh: str | None = None,
+    current_investigator_id: int | None = None,
 ) -> None:
     """A branch president moves an application to another investigator: the same rules as the automatic run
-    (active, product skill, outlet or grid, never the marketer), and a reason. Whether the president may act on
-    the application and the investigator (their branch) is the use case's scope check, not this one's."""
+    (active, product skill, outlet or grid, never the marketer), and a reason. Moving it to the investigator who
+    already has it is refused: it would restart the SLA clock and tell them of work they hold. Whether the
+    president may act on the application and the investigator (their branch) is the use case's scope check,
+    not this one's."""
     clean_reassignment_reason(reason)
+    if current_investigator_id is not None and current_investigator_id == new_investigator.staff_id:
+        raise DomainError(
+            CreditErrorCode.ALREADY_WITH_INVESTIGATOR,
+            f"申请{application.application_id}已由该授信经理调查,无需改派",
+            f"application {application.application_id} is already with this investigator",
+            "investigatorId",
+        )
     _check_eligible(application, new_investigator, product_name_zh or application.product_code)
 
 
@@ -440,5 +450,5 @@ def _check_eligible(application: WaitingApplication, investigator: Investigator,
         CreditErrorCode.INVESTIGATOR_NOT_ELIGIBLE,
         f"申请{application.application_id}不能改派给该授信经理:{why_zh}",
         f"application {application.application_id} cannot go to this investigator: {why_en}",
-        "investigator_id",
+        "investigatorId",
     )

@@ -48,6 +48,7 @@ class CreditErrorCode(StrEnum):
     # assignment to investigators
     INVESTIGATOR_NOT_ELIGIBLE = "INVESTIGATOR_NOT_ELIGIBLE"
     REASSIGN_REASON_REQUIRED = "REASSIGN_REASON_REQUIRED"
+    ALREADY_WITH_INVESTIGATOR = "ALREADY_WITH_INVESTIGATOR"
     # contracts
     CONTRACT_INVALID = "CONTRACT_INVALID"
     # process metrics (流程指标)

@@ -323,7 +323,13 @@ async def reassign(
             )
             if chosen is None:
                 raise not_found("授信经理", "credit investigator", "investigatorId")
-            rule.check_reassignment(waiting_one, chosen, text, product_name_zh=apps.product_of(application).name_zh)
+            rule.check_reassignment(
+                waiting_one,
+                chosen,
+                text,
+                product_name_zh=apps.product_of(application).name_zh,
+                current_investigator_id=facts.investigator_id,
+            )
             sla = apps.product_of(application).stage(StageName.INVESTIGATION).sla
             moved.append(
                 await apps.move(

@@ -363,7 +363,7 @@ def test_a_reassignment_to_an_ineligible_investigator_is_refused(
     error = caught.value
     assert (error.code, error.field, error.message_zh, error.message_en) == (
         CreditErrorCode.INVESTIGATOR_NOT_ELIGIBLE,
-        "investigator_id",
+        "investigatorId",
         message_zh,
         message_en,
     )
@@ -375,7 +375,7 @@ def test_a_bulk_reassignment_is_refused_at_the_first_application_the_investigato
         check_bulk_reassignment(applications, investigator(7), "休假", product_names_zh=NAMES_ZH)
     assert (caught.value.code, caught.value.field, caught.value.message_en) == (
         CreditErrorCode.INVESTIGATOR_NOT_ELIGIBLE,
-        "investigator_id",
+        "investigatorId",
         "application 2 cannot go to this investigator: without the product skill fangdi",
     )
     with pytest.raises(DomainError) as empty:
@@ -516,3 +516,14 @@ def test_a_large_even_queue_is_shared_evenly() -> None:
     applications = [application(n, village_path=f"/1/4/{17 + n % 5}/") for n in range(1, 1001)]
     plan = assign(applications, staff, now=NOW)
     assert sorted(Counter(a.staff_id for a in plan.assignments).values()) == [100] * 10
+
+
+def test_a_reassignment_to_the_investigator_who_has_it_is_refused() -> None:
+    with pytest.raises(DomainError) as caught:
+        check_reassignment(application(1), investigator(7), "休假", current_investigator_id=7)
+    assert (caught.value.code, caught.value.field, caught.value.message_en) == (
+        CreditErrorCode.ALREADY_WITH_INVESTIGATOR,
+        "investigatorId",
+        "application 1 is already with this investigator",
+    )
+    check_reassignment(application(1), investigator(7), "休假", current_investigator_id=8)

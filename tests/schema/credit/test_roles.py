@@ -176,6 +176,13 @@ async def test_a_branch_president_reassigns_in_their_branch_with_a_reason(api: A
     result = moved["data"]["reassignInvestigator"]
     assert result["__typename"] == "CreditApplicationList", result
     assert result["applications"][0]["investigator"]["displayName"] == "Investigator2"
+    before = await snapshot()
+    again = await api.as_("president1", REASSIGN, {"input": {**values, "reason": "再次改派 / again"}})
+    refused = again["data"]["reassignInvestigator"]
+    assert (refused["code"], refused["field"]) == ("ALREADY_WITH_INVESTIGATOR", "investigatorId"), refused
+    assert "已由该授信经理调查" in refused["message"]
+    assert "already with this investigator" in refused["message"]
+    assert await snapshot() == before
 
 
 async def test_the_marketer_withdraws_and_nobody_else(api: Api, credit: World) -> None:
