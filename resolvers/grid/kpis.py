@@ -208,13 +208,6 @@ class ChildFigures:
     kpi: GridKpi | None  # None when not rolled up for the period, or not the actor's to see
 
 
-@dataclass(frozen=True)
-class RankedChild:
-    node: GridNode
-    value: float
-    rank: int
-
-
 async def children_figures(actor: Actor, node_id: int, period: str | None) -> tuple[str | None, list[ChildFigures]]:
     """A node's visible children with their KPIs for the period (default: the latest rolled up)."""
     chosen = await period_or_latest(period)
@@ -225,20 +218,11 @@ async def children_figures(actor: Actor, node_id: int, period: str | None) -> tu
     return chosen, [ChildFigures(c, row) for c, row in zip(children, rows, strict=True)]
 
 
-async def child_ranking(
-    actor: Actor, node_id: int, metric: KpiMetric, *, descending: bool = True, period: str | None = None
-) -> list[RankedChild]:
-    """The children ranked by a metric (营销排名); equal values share a rank; children without figures left out."""
-    _, children = await children_figures(actor, node_id, period)
-    ranked = ranked_by(((c.node, c.kpi) for c in children), metric, descending=descending)
-    return [RankedChild(node, value, place) for node, value, place in ranked]
-
-
 def ranked_by(
     children: Iterable[tuple[N, GridKpi | None]], metric: KpiMetric, *, descending: bool = True
 ) -> list[tuple[N, float, int]]:
-    """Children (of any shape) ranked by a metric of their KPI rows: equal values share a rank, children
-    without figures left out. The GraphQL ranking hands in the children it has already built."""
+    """The children ranked by a metric of their KPI rows (营销排名): equal values share a rank, ties listed by
+    node id, children without figures left out. Children of any shape: GraphQL hands in the ones it built."""
     shown = [(child, kpi) for child, kpi in children if kpi is not None]
     by_id = {kpi.node_id: child for child, kpi in shown}
     values = [(kpi.node_id, metric_value(figures(kpi), metric)) for _, kpi in shown]
