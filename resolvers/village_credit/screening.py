@@ -17,8 +17,6 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from tortoise.expressions import RawSQL
-
 from domain.access import Actor
 from domain.credit.decisions import Replay
 from domain.customers.idcard import stored_birth_date
@@ -49,7 +47,7 @@ from models import (
 from resolvers.credit import applications as apps
 from resolvers.credit.decision_records import keep_files
 from resolvers.platform import jobs, outbox
-from resolvers.platform.db import any_of, connection, dialect, fetch, insert_rows
+from resolvers.platform.db import any_of, connection, dialect, fetch, insert_rows, placeholders
 from resolvers.platform.job_kinds import ChunkRun, Described, Finishing, GridScope, JobKind
 from resolvers.platform.unit_of_work import unit_of_work
 from resolvers.village_credit import campaigns
@@ -138,8 +136,19 @@ async def _plan(params: ScreeningParams, scope: GridScope, conn: Any) -> list[Su
 
 
 def _amount(value: Any) -> Decimal:
-    """A money or area column as a Decimal: PostgreSQL's driver reads it as one already."""
+    """A money or area column as a Decimal: PostgreSQL's driver reads it as one already, SQLite as text or a
+    number."""
     return value if type(value) is Decimal else Decimal(str(value or 0))
+
+
+def _day(value: Any) -> date:
+    """The survey's day in UTC, as the database gives it: a date on PostgreSQL, its ISO text on SQLite."""
+    return value if type(value) is date else date.fromisoformat(str(value))
+
+
+_RATINGS = {rating.value: rating for rating in CollectorRating}
+_FLAGS = {flag.value: flag for flag in RiskFlag}
+_NO_FLAGS: frozenset[RiskFlag] = frozenset()
 
 
 def _facts(
@@ -147,18 +156,18 @@ def _facts(
 ) -> HouseholdFacts:
     head = core.get(survey["head_id_number"])
     rating = survey["collector_rating"]
-    surveyed_on: date = survey["surveyed_at"].date()
+    flags = _json(survey["risk_flags"])
     return HouseholdFacts(
         survey_id=survey["id"],
         head_birth_date=stored_birth_date(survey["head_id_number"]),
-        surveyed_on=surveyed_on,
+        surveyed_on=_day(survey["surveyed_on"]),
         annual_income=_amount(survey["annual_income"]),
         annual_expenses=_amount(survey["annual_expenses"]),
         assets=_amount(survey["house_value"]) + _amount(survey["vehicle_value"]) + _amount(survey["machinery_value"]),
         land_mu=_amount(survey["land_contracted_mu"]) + _amount(survey["land_rented_mu"]),
         debts_elsewhere=sum((_amount(d.get("amount")) for d in _json(survey["debts"]) or ()), Decimal(0)),
-        collector_rating=CollectorRating(rating) if rating else None,
-        risk_flags=frozenset(RiskFlag(f) for f in _json(survey["risk_flags"]) or ()),
+        collector_rating=_RATINGS[rating] if rating else None,
+        risk_flags=frozenset(_FLAGS[f] for f in flags) if flags else _NO_FLAGS,
         core=None
         if head is None
         else CoreFacts(
@@ -176,35 +185,47 @@ def _facts(
 # and notes too, and decoding all that for 200,000 surveys cost more than both decisions on them.
 _DETAILS_READ = ("debts", "collector_rating", "risk_flags")
 _DETAILS_AS_TEXT = {"collector_rating"}  # a string; the others arrays, read as JSON text
+_EMPTY = (None, "[]", "null")  # most surveys note no debts and no risks: nothing to decode
 
 
-def _detail(conn: Any, key: str) -> RawSQL:
+def _detail(conn: Any, key: str) -> str:
     """One key of the details by the database's own JSON operator: a string as text, an array as JSON text."""
     if dialect(conn) == "postgres":
-        return RawSQL(f"details->>'{key}'" if key in _DETAILS_AS_TEXT else f"details->'{key}'")
-    return RawSQL(f"json_extract(details, '$.{key}')")
+        return f"details->>'{key}'" if key in _DETAILS_AS_TEXT else f"details->'{key}'"
+    return f"json_extract(details, '$.{key}')"
 
 
 def _json(text: Any) -> Any:
-    return None if text is None else json.loads(text)
+    return None if text in _EMPTY else json.loads(text)
+
+
+def _surveys_sql(conn: Any) -> str:
+    """The columns screening reads of a range of the campaign's surveys, as plain rows (no model to build): the
+    survey's day in UTC, the money and land columns, the three keys of the details."""
+    table = HouseholdSurvey._meta.db_table
+    day = "(surveyed_at AT TIME ZONE 'UTC')::date" if dialect(conn) == "postgres" else "date(surveyed_at)"
+    first, last, campaign = placeholders(conn, 0, 3)
+    details = ", ".join(f"{_detail(conn, key)} AS {key}" for key in _DETAILS_READ)
+    return (
+        f"SELECT id, head_id_number, {day} AS surveyed_on, annual_income, annual_expenses, house_value, "
+        f"vehicle_value, machinery_value, land_contracted_mu, land_rented_mu, {details} FROM {table} "
+        f"WHERE id >= {first} AND id <= {last} AND campaign_id = {campaign} ORDER BY id"
+    )
 
 
 async def facts_of(campaign_id: int, first_id: int, last_id: int) -> list[HouseholdFacts]:
     """The facts of the campaign's surveys in the range: four statements, whatever the number of households."""
     conn = connection()
-    surveys = (
-        await HouseholdSurvey.filter(campaign_id=campaign_id, id__gte=first_id, id__lte=last_id)
-        .annotate(**{name: _detail(conn, name) for name in _DETAILS_READ})
-        .values(
-            "id", "head_id_number", "surveyed_at", "annual_income", "annual_expenses", "house_value",
-            "vehicle_value", "machinery_value", "land_contracted_mu", "land_rented_mu", *_DETAILS_READ,
-        )
-    )  # fmt: skip
+    surveys = await fetch(_surveys_sql(conn), [first_id, last_id, campaign_id], conn)
     members: dict[int, list[str]] = {}
-    for survey_id, number in await SurveyMember.filter(
-        campaign_id=campaign_id, survey_id__gte=first_id, survey_id__lte=last_id
-    ).values_list("survey_id", "id_number"):
-        members.setdefault(survey_id, []).append(number)
+    for row in await fetch(
+        f"SELECT survey_id, id_number FROM {SurveyMember._meta.db_table} WHERE campaign_id = "
+        f"{placeholders(conn, 0, 1)[0]} AND survey_id >= {placeholders(conn, 1, 1)[0]} "
+        f"AND survey_id <= {placeholders(conn, 2, 1)[0]}",
+        [campaign_id, first_id, last_id],
+        conn,
+    ):
+        members.setdefault(row["survey_id"], []).append(row["id_number"])
     everyone = sorted({n for numbers in members.values() for n in numbers})
     heads = [s["head_id_number"] for s in surveys]
     core_is, core_params = any_of(conn, "id_number", heads)
