@@ -15,6 +15,7 @@ from models.village_credit import VillageCampaign
 
 
 class SurveyImportStatus(StrEnum):
+    CHECKING = "CHECKING"  # a large sheet's dry run, checked by a job; nothing stored yet
     DRY_RUN_DONE = "DRY_RUN_DONE"  # checked, nothing stored; problems listed
     QUEUED = "QUEUED"
     RUNNING = "RUNNING"

@@ -11,7 +11,7 @@ from resolvers.grid.kpis import KPI_ROLLUP
 from resolvers.platform.job_kinds import AnyRecorded
 from resolvers.village_credit.core_file import FEED_IMPORT
 from resolvers.village_credit.duplicates import VILLAGE_DEDUP
-from resolvers.village_credit.imports import SURVEY_IMPORT
+from resolvers.village_credit.imports import SURVEY_CHECK, SURVEY_IMPORT
 from resolvers.village_credit.screening import VILLAGE_SCREENING
 
 KINDS: list[AnyRecorded] = [
@@ -22,5 +22,6 @@ KINDS: list[AnyRecorded] = [
     VILLAGE_SCREENING,
     VILLAGE_DEDUP,
     FEED_IMPORT,
+    SURVEY_CHECK,
     SURVEY_IMPORT,
 ]

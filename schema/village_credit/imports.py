@@ -211,7 +211,9 @@ class Mutation:
     dry_run_survey_import: SurveyImportResult = strawberry.mutation(
         resolver=dry_run_survey_import,
         description="Check a spreadsheet of household surveys (GraphQL multipart request): every problem by row and "
-        "column in both languages; no survey stored. The campaign's collectors while it collects",
+        "column in both languages; no survey stored. A village's sheet (up to 512 KiB) is checked at once "
+        "(DRY_RUN_DONE); a larger one answers CHECKING and is checked by a job: follow it with surveyImport(id). "
+        "The campaign's collectors while it collects",
     )
     start_survey_import: SurveyImportResult = strawberry.mutation(
         resolver=start_survey_import,

@@ -402,3 +402,100 @@ async def test_a_second_sheet_of_the_village_waits_for_the_first(api: Api, campa
     refused = await start(api, "manager1a", second["id"])
     assert refused["code"] == "IMPORT_UNDER_WAY"
     assert [r.status for r in await SurveyImport.all().order_by("id")] == ["QUEUED", "DRY_RUN_DONE"]
+
+
+CHECKED = """query($id: ID!) { surveyImport(id: $id) { status rowsTotal householdsTotal householdsValid errors
+  problemsTotal chunksDone chunksTotal problems { code row column header messageZh messageEn } } }"""
+
+
+def _sheet_with_a_bad_row() -> bytes:
+    people = ids(4)
+    bad = ["3", "户主", "赵四", people[3][:-1] + ("0" if people[3][-1] != "0" else "1"), "13812340002", "2026-11-20",
+           "张庄村一组2号", "-5"]  # fmt: skip
+    return as_csv([*good_rows(people), bad])
+
+
+async def test_a_large_sheet_is_checked_by_a_job_as_the_request_checks_a_small_one(
+    api: Api, campaign: VillageCampaign, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await collecting(api, campaign)
+    content = _sheet_with_a_bad_row()
+    in_request = await dry_run(api, "manager1a", campaign, "a.csv", content)
+    assert in_request["status"] == "DRY_RUN_DONE"
+    assert in_request["householdsValid"] == 2
+    assert [p[1] for p in problems(in_request)] == [5, 5]  # the ID number and the income of the fourth person
+
+    monkeypatch.setattr(imports, "CHECKED_IN_REQUEST_BYTES", len(content) - 1)
+    queued = await dry_run(api, "manager1a", campaign, "b.csv", content)
+    assert queued["status"] == "CHECKING"
+    assert (queued["householdsTotal"], queued["problemsTotal"], queued["problems"], queued["errorSheet"]) == (
+        0, 0, [], None,
+    )  # fmt: skip
+    assert (queued["chunksDone"], queued["chunksTotal"]) == (0, 1)
+    record = await SurveyImport.get(file_name="b.csv")
+    assert record.status == "CHECKING"
+    assert record.job_id is not None
+    audit = await AuditLog.filter(action="survey_import.dry_run", target_id=str(record.id)).first()
+    assert audit is not None
+    assert audit.changes["job"] == record.job_id
+
+    refused = await start(api, "manager1a", queued["id"])
+    assert (refused["code"], refused["field"]) == ("IMPORT_NOT_CHECKED", "id")
+    assert "仍在" in refused["messageZh"]
+    assert "still checking" in refused["messageEn"]
+    assert await HouseholdSurvey.filter(campaign_id=campaign.id).count() == 0
+
+    job = await run_to_end(record.job_id)  # type: ignore[attr-defined]
+    assert job.status == "SUCCEEDED"
+    checked = (await api.as_("manager1a", CHECKED, {"id": queued["id"]}))["data"]["surveyImport"]
+    assert checked["status"] == "DRY_RUN_DONE"
+    for key in ("rowsTotal", "householdsTotal", "householdsValid", "errors", "problemsTotal", "problems"):
+        assert checked[key] == in_request[key], key
+    assert await HouseholdSurvey.filter(campaign_id=campaign.id).count() == 0  # a dry run stores no survey
+
+    assert (await start(api, "manager1a", queued["id"]))["status"] == "QUEUED"
+    record = await SurveyImport.get(id=record.id)
+    await run_to_end(record.job_id)  # type: ignore[attr-defined]
+    done = (await api.as_("manager1a", READ, {"id": queued["id"]}))["data"]["surveyImport"]
+    assert (done["status"], done["saved"]) == ("DONE", 2)
+
+
+async def test_a_second_large_sheet_of_the_village_waits_for_the_first_check(
+    api: Api, campaign: VillageCampaign, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await collecting(api, campaign)
+    monkeypatch.setattr(imports, "CHECKED_IN_REQUEST_BYTES", 10)
+    people = ids(6)
+    first = await dry_run(api, "manager1a", campaign, "a.csv", as_csv(good_rows(people[:3])))
+    assert first["status"] == "CHECKING"
+    second = await dry_run(api, "manager1a", campaign, "b.csv", as_csv(good_rows(people[3:])))
+    assert (second["code"], second["field"]) == ("IMPORT_UNDER_WAY", "file")
+    assert "检查" in second["messageZh"]
+    assert "being checked" in second["messageEn"]
+    assert await SurveyImport.all().count() == 1  # nothing kept of the second
+    assert await Job.filter(kind="village_survey_check").count() == 1
+
+
+async def test_a_check_that_failed_is_named_at_the_start(
+    api: Api, campaign: VillageCampaign, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await collecting(api, campaign)
+    monkeypatch.setattr(imports, "CHECKED_IN_REQUEST_BYTES", 10)
+    queued = await dry_run(api, "manager1a", campaign, "a.csv", as_csv(good_rows(ids(3))))
+    record = await SurveyImport.get(file_name="a.csv")
+
+    def unreadable(*_args: Any) -> Any:
+        raise RuntimeError("the worker ran out of memory")
+
+    monkeypatch.setattr(imports.sheets, "read_sheet", unreadable)
+    register(KINDS)
+    for _attempt in range(imports.SURVEY_CHECK.max_attempts):
+        await jobs.run_job_chunk(record.job_id, 0)  # type: ignore[attr-defined]
+    assert (await Job.get(id=record.job_id)).status == "FAILED"  # type: ignore[attr-defined]
+    read = (await api.as_("manager1a", CHECKED, {"id": queued["id"]}))["data"]["surveyImport"]
+    assert read["status"] == "FAILED"
+    refused = await start(api, "manager1a", queued["id"])
+    assert (refused["code"], refused["field"]) == ("IMPORT_NOT_CHECKED", "id")
+    assert "重新试导入" in refused["messageZh"]
+    assert "dry-run it again" in refused["messageEn"]
+    assert (await SurveyImport.get(id=record.id)).status == "CHECKING"
