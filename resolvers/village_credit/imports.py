@@ -246,17 +246,48 @@ async def _template(template_id: int | None) -> SurveyImportTemplate | None:
     return template
 
 
-async def taken_elsewhere(campaign_id: int, read: ReadSheet) -> list[Problem]:
-    """The households whose people the campaign already lists in another survey, read in batches of a thousand
-    ID numbers: a head heading another survey is a household already surveyed (by another manager, or in another
-    sheet); anyone else is a member in another household. The household's own survey from an earlier import of
-    the same sheet is no conflict: importing again finds it a duplicate."""
-    rows_of: dict[str, tuple[int, str, Relation, str]] = {}  # id number → (row, household, relation, client id)
+def listed_twice(read: ReadSheet) -> list[Problem]:
+    """A person listed in two households of the sheet: each row after the first that lists them is
+    MEMBER_IN_ANOTHER_HOUSEHOLD, naming the row of the household that lists them first (the store would refuse
+    all but one of them, whichever it met first)."""
+    first_row: dict[str, tuple[str, int]] = {}  # id number → (household, row)
+    column = read.columns.get("id_number")
+    letter = sheets.column_letter(column) if column is not None else None
+    header = read.header[column] if column is not None else None
+    problems = []
     for household in read.households:
         if household.survey is None:
             continue
+        for row, member in zip(household.rows, household.survey.members, strict=True):
+            seen = first_row.setdefault(member.id_number, (household.number, row))
+            if seen[0] != household.number:
+                problems.append(
+                    Problem(
+                        Code.MEMBER_IN_ANOTHER_HOUSEHOLD,
+                        f"此人已列在本表另一户中(第{seen[1]}行)",
+                        f"this person is already listed in another household of this sheet (row {seen[1]})",
+                        row=row, column=letter, header=header, field="id_number",
+                    )
+                )  # fmt: skip
+    return problems
+
+
+async def taken_elsewhere(campaign_id: int, read: ReadSheet, uncorrectable: set[str] | None = None) -> list[Problem]:
+    """The households whose people the campaign already lists in another survey, read in batches of a thousand
+    ID numbers: a head heading another survey is a household already surveyed (by another manager, or in another
+    sheet); anyone else is a member in another household. The household's own survey from an earlier import of
+    the same sheet is no conflict: importing again finds it a duplicate. Nor is a person the sheet moves: listed
+    in a survey of the sheet's earlier import whose corrected row no longer lists them (a spouse who now heads a
+    household of her own), unless that survey cannot take the correction (its client id in `uncorrectable`)."""
+    rows_of: dict[str, tuple[int, str, Relation, str]] = {}  # id number → (row, household, relation, client id)
+    listed_in: dict[str, set[str]] = {}  # client id → the ID numbers the sheet lists in it
+    for household in read.households:
+        if household.survey is None:
+            continue
+        numbers = listed_in.setdefault(household.survey.client_id, set())
         for row_number, member in zip(household.rows, household.survey.members, strict=True):
             rows_of[member.id_number] = (row_number, household.number, member.relation, household.survey.client_id)
+            numbers.add(member.id_number)
     rows = await _pairs(_TAKEN_BY, campaign_id, list(rows_of))
     found = {number: (client_id, collector, relation) for number, client_id, collector, relation in rows}
     problems = []
@@ -267,6 +298,12 @@ async def taken_elsewhere(campaign_id: int, read: ReadSheet) -> list[Problem]:
         row, _household, member_relation, own_client_id = rows_of[id_number]
         if client_id == own_client_id:
             continue
+        if (
+            client_id in listed_in
+            and id_number not in listed_in[client_id]
+            and client_id not in (uncorrectable or set())
+        ):
+            continue  # the sheet's correction of that household lets them go
         if member_relation == Relation.HEAD and relation == Relation.HEAD.value:
             code, zh, en = (
                 Code.HOUSEHOLD_ALREADY_SURVEYED,
@@ -353,9 +390,10 @@ async def check_sheet(
     """The whole sheet checked (its reading and the error sheet on a thread, so the event loop keeps serving
     while a large sheet is read) and its households against the campaign's surveys."""
     read = await asyncio.to_thread(sheets.read_sheet, content, fmt, name, mapping, now)
-    conflicts = await taken_elsewhere(campaign_id, read) + await resent_elsewhere(
-        campaign_id, collector_id, name, read, now
-    )
+    resent = await resent_elsewhere(campaign_id, collector_id, name, read, now)
+    households_of = {row: h.survey.client_id for h in read.households if h.survey is not None for row in h.rows}
+    uncorrectable = {households_of[p.row] for p in resent if p.row in households_of}
+    conflicts = listed_twice(read) + await taken_elsewhere(campaign_id, read, uncorrectable) + resent
     conflicts.sort(key=lambda p: p.row or 0)  # by row, as the user reads the sheet
     problems = read.problems + conflicts
     faulty = {p.row for p in conflicts}
@@ -570,7 +608,8 @@ async def _run_range(run: ChunkRun[ImportParams, HouseholdRange]) -> RangeResult
     await SurveyImport.filter(id=record.id, status=SurveyImportStatus.QUEUED).update(status=SurveyImportStatus.RUNNING)
     campaign = await VillageCampaign.filter(id=record.campaign_id).select_for_update().first()  # type: ignore[attr-defined]
     at = datetime.now(UTC)
-    read = sheets.check_sheet(_parsed(record), record.file_name, record.created_at, (run.chunk.first, run.chunk.stop))
+    parsed = _parsed(record)
+    read = sheets.check_sheet(parsed, record.file_name, record.created_at, (run.chunk.first, run.chunk.stop))
     if not await JobChunk.filter(job_id=run.job_id, status=JobStatus.PENDING).exists():
         _PARSED.clear()  # no chunk of this import left to start: the worker gives the sheet's memory back
     households = read.households
@@ -584,13 +623,17 @@ async def _run_range(run: ChunkRun[ImportParams, HouseholdRange]) -> RangeResult
                 problems.append(_row_problem(household.rows[0], None, Code.NOT_COLLECTING, zh, en))
         return RangeResult(0, 0, problems)
     ready = [(i, h) for i, h in enumerate(households, start=run.chunk.first) if h.survey is not None]
+    surveys = [(i, h.survey) for i, h in ready if h.survey is not None]
+    ahead = await _corrections_ahead(record, parsed, surveys, run.chunk)
+    del parsed  # the last chunk has let the sheet go: keep none of it while storing
     outcomes = await store_batch(
         record.created_by_id,  # type: ignore[attr-defined]
         record.campaign_id,  # type: ignore[attr-defined]
-        [(i, h.survey) for i, h in ready if h.survey is not None],
+        [*ahead, *surveys],
         at,
         record.id,
     )
+    outcomes = outcomes[len(ahead) :]  # a correction brought forward is counted by its own chunk
     for (_index, household), outcome in zip(ready, outcomes, strict=True):
         if outcome.status == SurveyStatus.SAVED:
             saved += 1
@@ -609,6 +652,41 @@ async def _run_range(run: ChunkRun[ImportParams, HouseholdRange]) -> RangeResult
                 )
             )
     return RangeResult(saved, duplicates, problems, updated)
+
+
+async def _corrections_ahead(
+    record: SurveyImport, parsed: sheets.ParsedSheet, surveys: Sequence[tuple[int, Survey]], chunk: HouseholdRange
+) -> list[tuple[int, Survey]]:
+    """The households of other chunks whose correction this chunk needs first: surveys the sheet's earlier import
+    stored that hold a person of this chunk's households (a spouse the corrected sheet moves into a household of
+    her own, in this chunk). Brought forward, corrected here; their own chunk, finding them already written by
+    this import, counts them. Chunks of a campaign run one at a time (each locks the campaign), so a correction
+    is applied once. Nothing to look for in a sheet imported the first time: no survey of it holds anyone."""
+    campaign_id = record.campaign_id  # type: ignore[attr-defined]
+    earlier = (
+        await SurveyImport.filter(campaign_id=campaign_id)
+        .exclude(id=record.id)
+        .exclude(status__in=(SurveyImportStatus.CHECKING, SurveyImportStatus.DRY_RUN_DONE))
+        .values_list("file_name", flat=True)
+    )
+    if sheets.sheet_stem(record.file_name) not in {sheets.sheet_stem(str(name)) for name in earlier}:
+        return []
+    own = {survey.client_id for _i, survey in surveys}
+    held = await _pairs(_TAKEN_BY, campaign_id, [m.id_number for _i, survey in surveys for m in survey.members])
+    collector = record.created_by_id  # type: ignore[attr-defined]
+    holders = {client_id for _n, client_id, held_by, _r in held if held_by == collector and client_id not in own}
+    if not holders:
+        return []
+    index_of = {sheets.import_client_id(record.file_name, number): i for i, (number, _rows) in enumerate(parsed.groups)}
+    ahead = []
+    for client_id in sorted(holders):
+        index = index_of.get(client_id)
+        if index is None or chunk.first <= index < chunk.stop:
+            continue
+        household = sheets.check_sheet(parsed, record.file_name, record.created_at, (index, index + 1)).households[0]
+        if household.survey is not None:
+            ahead.append((index, household.survey))
+    return ahead
 
 
 def _row_problem(
@@ -728,40 +806,43 @@ async def store_batch(
     written in two multi-row statements, in a savepoint; should the database still refuse it (an app's batch
     stored the same person meanwhile), the chunk is stored survey by survey by the app's own code instead, which
     answers each exactly. A household the collector's earlier import stored (the same sheet sent again) is
-    `_resent`: unchanged, a DUPLICATE; corrected, UPDATED. Call it with the campaign locked and COLLECTING."""
+    `_resent`: unchanged, a DUPLICATE; corrected, UPDATED — and answered first, so that a person a correction
+    lets go may head or join a new household of the batch. Call it with the campaign locked and COLLECTING."""
     known: dict[str, int] = dict(await _pairs(_EXISTING, campaign_id, [s.client_id for _i, s in surveys]))
+    resent = [(i, s) for i, s in surveys if known.get(s.client_id) == collector_id]
+    # the corrections first: a person a corrected household lets go may head a new household of the batch
+    answered = iter(await _resent(collector_id, campaign_id, resent, at, import_id))
     taken: dict[str, str] = dict(
         await _pairs(_TAKEN, campaign_id, [m.id_number for _i, s in surveys for m in s.members])
     )
-    outcomes: list[BatchOutcome | None] = []  # None: resent, answered once the new ones are written
-    fresh: list[Survey] = []
+    outcomes: list[BatchOutcome] = []
+    fresh: list[tuple[int, Survey]] = []
     existing = dict(known)
-    for _index, survey in surveys:
+    for index, survey in surveys:
         if known.get(survey.client_id) == collector_id:
-            outcomes.append(None)
+            outcomes.append(next(answered))
             continue
         outcome = _judged(collector_id, survey, existing, taken)
         if outcome is None:
-            fresh.append(survey)
+            fresh.append((index, survey))
             existing[survey.client_id] = collector_id
             taken.update((m.id_number, m.relation.value) for m in survey.members)
             outcome = BatchOutcome(SurveyStatus.SAVED)
         outcomes.append(outcome)
-    resent = [(i, s) for (i, s), o in zip(surveys, outcomes, strict=True) if o is None]
     try:
         async with in_transaction() as conn:
-            await _insert(collector_id, campaign_id, fresh, at, conn, import_id)
+            await _insert(collector_id, campaign_id, [survey for _i, survey in fresh], at, conn, import_id)
     except IntegrityError:
-        answered: list[BatchOutcome] = []
+        one_by_one: dict[int, BatchOutcome] = {}
         for index, survey in surveys:
-            if known.get(survey.client_id) == collector_id:
-                answered += await _resent(collector_id, campaign_id, [(index, survey)], at, import_id)
-            else:
+            if known.get(survey.client_id) != collector_id:
                 one = await answer(collector_id, campaign_id, index, survey, at, import_id)
-                answered.append(BatchOutcome(one.status, one.error))
-        return answered
-    again = iter(await _resent(collector_id, campaign_id, resent, at, import_id))
-    return [o if o is not None else next(again) for o in outcomes]
+                one_by_one[index] = BatchOutcome(one.status, one.error)
+        return [
+            outcome if known.get(survey.client_id) == collector_id else one_by_one[index]
+            for (index, survey), outcome in zip(surveys, outcomes, strict=True)
+        ]
+    return outcomes
 
 
 async def _resent(
@@ -779,7 +860,9 @@ async def _resent(
     outcomes: list[BatchOutcome] = []
     for index, survey in surveys:
         row = stored[survey.client_id]
-        if same_content(row, survey, at):
+        if same_content(row, survey, at) and import_id is not None and row["last_import_id"] == import_id:
+            outcomes.append(BatchOutcome(SurveyStatus.UPDATED))  # corrected by this import, from another chunk
+        elif same_content(row, survey, at):
             outcomes.append(BatchOutcome(SurveyStatus.DUPLICATE))
         elif row["last_import_id"] is None and row["merged_into_id"] is None:
             outcomes.append(BatchOutcome(SurveyStatus.ERROR, _edited_in_app()))
