@@ -860,10 +860,10 @@ async def _resent(
     outcomes: list[BatchOutcome] = []
     for index, survey in surveys:
         row = stored[survey.client_id]
-        if same_content(row, survey, at) and import_id is not None and row["last_import_id"] == import_id:
-            outcomes.append(BatchOutcome(SurveyStatus.UPDATED))  # corrected by this import, from another chunk
-        elif same_content(row, survey, at):
-            outcomes.append(BatchOutcome(SurveyStatus.DUPLICATE))
+        if same_content(row, survey, at):
+            # corrected by this very import, brought forward by another chunk (_corrections_ahead): counted here
+            again = import_id is not None and row["last_import_id"] == import_id
+            outcomes.append(BatchOutcome(SurveyStatus.UPDATED if again else SurveyStatus.DUPLICATE))
         elif row["last_import_id"] is None and row["merged_into_id"] is None:
             outcomes.append(BatchOutcome(SurveyStatus.ERROR, _edited_in_app()))
         else:
