@@ -320,6 +320,19 @@ async def taken_elsewhere(campaign_id: int, read: ReadSheet, uncorrectable: set[
     return problems
 
 
+_NOT_STARTED = (SurveyImportStatus.CHECKING, SurveyImportStatus.DRY_RUN_DONE)
+
+
+async def _imported_before(campaign_id: int, file_name: str, but: int | None = None) -> bool:
+    """Whether an import of a sheet of this name (whatever its extension) was ever started for the campaign,
+    other than the import `but`: only then can some of the sheet's households be stored already."""
+    query = SurveyImport.filter(campaign_id=campaign_id).exclude(status__in=_NOT_STARTED)
+    if but is not None:
+        query = query.exclude(id=but)
+    names = await query.values_list("file_name", flat=True)
+    return sheets.sheet_stem(file_name) in {sheets.sheet_stem(str(name)) for name in names}
+
+
 async def resent_elsewhere(
     campaign_id: int, collector_id: int, file_name: str, read: ReadSheet, now: datetime
 ) -> list[Problem]:
@@ -327,8 +340,7 @@ async def resent_elsewhere(
     collector's import (CLIENT_ID_REUSED), or changed in the sheet but edited in the app since
     (SURVEY_EDITED_IN_APP) or merged as a duplicate (SURVEY_ALREADY_MERGED). Nothing to read when no import of a
     sheet of that name was ever started for the campaign."""
-    names = await SurveyImport.filter(campaign_id=campaign_id).exclude(status=SurveyImportStatus.DRY_RUN_DONE)
-    if sheets.sheet_stem(file_name) not in {sheets.sheet_stem(r.file_name) for r in names}:
+    if not await _imported_before(campaign_id, file_name):
         return []
     ready = {h.survey.client_id: h for h in read.households if h.survey is not None}
     column = read.columns.get("household_no")
@@ -663,13 +675,7 @@ async def _corrections_ahead(
     this import, counts them. Chunks of a campaign run one at a time (each locks the campaign), so a correction
     is applied once. Nothing to look for in a sheet imported the first time: no survey of it holds anyone."""
     campaign_id = record.campaign_id  # type: ignore[attr-defined]
-    earlier = (
-        await SurveyImport.filter(campaign_id=campaign_id)
-        .exclude(id=record.id)
-        .exclude(status__in=(SurveyImportStatus.CHECKING, SurveyImportStatus.DRY_RUN_DONE))
-        .values_list("file_name", flat=True)
-    )
-    if sheets.sheet_stem(record.file_name) not in {sheets.sheet_stem(str(name)) for name in earlier}:
+    if not await _imported_before(campaign_id, record.file_name, but=record.id):
         return []
     own = {survey.client_id for _i, survey in surveys}
     held = await _pairs(_TAKEN_BY, campaign_id, [m.id_number for _i, survey in surveys for m in survey.members])
