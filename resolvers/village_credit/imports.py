@@ -54,7 +54,7 @@ from models import (
     VillageCampaign,
 )
 from resolvers.platform import jobs, outbox
-from resolvers.platform.db import connection, fetch, insert_rows, placeholders
+from resolvers.platform.db import any_of, connection, fetch, insert_rows, insert_rows_returning_ids, placeholders
 from resolvers.platform.job_kinds import ChunkRun, Described, Finishing, GridScope, JobKind
 from resolvers.platform.unit_of_work import unit_of_work
 from resolvers.village_credit import campaigns, policy
@@ -113,30 +113,30 @@ class ImportView:
 
 
 async def _pairs(sql: str, campaign_id: int, values: Sequence[str], conn: BaseDBAsyncClient | None = None) -> list[Any]:
-    """Rows of `sql` ("… WHERE campaign_id = {campaign} AND x IN ({values})") for values, a batch at a time, in
-    raw SQL: the ORM spends longer building a thousand-term IN than the database answering it."""
+    """Rows of `sql` ("… WHERE campaign_id = {campaign} AND x {is_one_of}") for values, a batch at a time, in
+    raw SQL: the ORM spends longer building a thousand-term IN than the database answering it. On PostgreSQL
+    the batch is one array parameter (no thousands of parameters to bind and parse), on SQLite an IN list."""
     conn = conn or connection()
     rows: list[Any] = []
     for start in range(0, len(values), _LOOKUP_BATCH):
         batch = values[start : start + _LOOKUP_BATCH]
-        marks = placeholders(conn, 0, len(batch) + 1)
-        query = sql.format(campaign=marks[0], values=", ".join(marks[1:]))
-        rows += [tuple(row.values()) for row in await fetch(query, [campaign_id, *batch], conn)]
+        condition, params = any_of(conn, "", batch, start=1)
+        query = sql.format(campaign=placeholders(conn, 0, 1)[0], is_one_of=condition.lstrip())
+        rows += [tuple(row.values()) for row in await fetch(query, [campaign_id, *params], conn)]
     return rows
 
 
 _EXISTING = (
     "SELECT client_id, collector_id FROM village_household_survey"
-    " WHERE campaign_id = {campaign} AND client_id IN ({values})"
+    " WHERE campaign_id = {campaign} AND client_id {is_one_of}"
 )
-_IDS = "SELECT client_id, id FROM village_household_survey WHERE campaign_id = {campaign} AND client_id IN ({values})"
 _TAKEN = (
-    "SELECT id_number, relation FROM village_survey_member WHERE campaign_id = {campaign} AND id_number IN ({values})"
+    "SELECT id_number, relation FROM village_survey_member WHERE campaign_id = {campaign} AND id_number {is_one_of}"
 )
 _TAKEN_BY = (
     "SELECT m.id_number, s.client_id, s.collector_id, m.relation FROM village_survey_member m"
     " JOIN village_household_survey s ON s.id = m.survey_id"
-    " WHERE m.campaign_id = {campaign} AND m.id_number IN ({values})"
+    " WHERE m.campaign_id = {campaign} AND m.id_number {is_one_of}"
 )
 
 
@@ -939,8 +939,9 @@ async def _insert(
          **stored_columns(s, at, import_id)}
         for s in surveys
     ]  # fmt: skip
-    await insert_rows(HouseholdSurvey, rows, conn)
-    ids: dict[str, int] = dict(await _pairs(_IDS, campaign_id, [s.client_id for s in surveys], conn))
+    ids = dict(
+        zip([s.client_id for s in surveys], await insert_rows_returning_ids(HouseholdSurvey, rows, conn), strict=True)
+    )
     members = [
         {
             "survey_id": ids[s.client_id],
