@@ -4,6 +4,7 @@ customers come back as the use case's views, which the Customer type shows as th
 
 from __future__ import annotations
 
+from dataclasses import replace
 from enum import Enum
 from typing import Any
 
@@ -90,14 +91,18 @@ async def customer_page(
     order_by: CustomerOrderInput | None,
     first: int | None,
     after: str | None,
+    node_path: str | None = None,
 ) -> CountedConnection[Any]:
-    """A page of the customers under a node the signed-in actor may see, newest cursor last."""
+    """A page of the customers under a node the signed-in actor may see, newest cursor last. Unfiltered under a
+    node whose path is given (a grid node's own page), the total is that node's customer count, read with the
+    request's other counts in one statement (a village page asking customerCount and totalCount counts once)."""
     order = order_by or CustomerOrderInput()
+    filters = _filters(filter)
     try:
         page = await browse.list_under(
             info.context.require_actor(),
             node_pk,
-            _filters(filter),
+            filters,
             browse.CustomerOrder(order.field.value),
             order.descending,
             first,
@@ -106,4 +111,7 @@ async def customer_page(
         )
     except DomainError as error:
         raise query_error(error) from None
+    if node_path is not None and filters == browse.CustomerFilter():
+        path = node_path
+        page = replace(page, count_total=lambda: info.context.loaders.customer_count_by_path.load(path))
     return CountedConnection[Any].from_page(page, lambda view: view)

@@ -137,7 +137,7 @@ class GridNode(relay.Node):
         first: int | None = 20,
         after: Cursor = None,
     ) -> CountedConnection[Annotated[Customer, strawberry.lazy("schema.customers.types")]]:
-        return await customer_page(info, self.pk, filter, order_by, first, after)
+        return await customer_page(info, self.pk, filter, order_by, first, after, node_path=self.path)
 
     @strawberry.field(description="This node's KPIs for a period (YYYY-MM; default the latest computed)")
     async def kpi(self, info: Info, period: Period = None) -> GridKpi | None:

@@ -306,3 +306,36 @@ async def test_a_page_reads_the_timestamps_only_when_they_are_selected(
     stored = await Customer.get(id=world.customers["c1a"].id)
     assert node["createdAt"] == stored.created_at.isoformat()
     assert node["updatedAt"] == stored.updated_at.isoformat()
+
+
+NODE_PAGE = """query($code: String!, $filter: CustomerFilterInput) { gridNode(code: $code) { customerCount
+  customers(first: 2, filter: $filter) { %s edges { node { name } } } } }"""
+
+
+async def test_a_node_page_counts_its_customers_once_for_both_counts(
+    api: Api, world: World, count_queries: QueryCounter
+) -> None:
+    """A village (or any node's) page asking its customerCount and its unfiltered totalCount reads the count
+    once; a filtered total is its own count."""
+    for i in range(5):
+        await make_customer(world.village1a, world.staff["manager1a"], f"甄{i}", id_number=new_id_number())
+    code = world.county.code
+    await api.as_("manager1a", NODE_PAGE % "", {"code": code})  # the token and scope read once
+    statements = {}
+    for name, selection, variables in (
+        ("without", "", {"code": code}),
+        ("with", "totalCount", {"code": code}),
+        ("filtered", "totalCount", {"code": code, "filter": {"name": "甄"}}),
+    ):
+        count_queries.statements.clear()
+        body = await api.as_("manager1a", NODE_PAGE % selection, variables)
+        assert "errors" not in body, body
+        statements[name] = count_queries.count
+        node = body["data"]["gridNode"]
+        if name == "with":
+            assert node["customers"]["totalCount"] == node["customerCount"]
+            assert node["customerCount"] == await Customer.filter(village_id=world.village1a.id).count()
+        if name == "filtered":
+            assert node["customers"]["totalCount"] == 5
+    assert statements["with"] == statements["without"], count_queries.statements
+    assert statements["filtered"] == statements["without"] + 1
