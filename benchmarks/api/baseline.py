@@ -117,7 +117,10 @@ def _edge(actor: Actor, c: dict[str, Any], villages: dict[int, str], managers: d
     }  # fmt: skip
 
 
-async def _customer_page(request: Request, node: dict[str, Any], order: str, size: int) -> dict[str, Any]:
+async def _customer_page(
+    request: Request, node: dict[str, Any], order: str, size: int, total: int | None = None
+) -> dict[str, Any]:
+    """The page, and its total counted unless the caller has it already (a node's own customer count)."""
     actor = _actor(request)
     (mark,) = _marks(1)
     scope_sql, scope_params = _customer_scope(actor, start=1)
@@ -128,7 +131,8 @@ async def _customer_page(request: Request, node: dict[str, Any], order: str, siz
         f"{where} ORDER BY {order} LIMIT {size + 1}",
         params,
     )
-    total = (await _rows(f"SELECT COUNT(*) AS n {where}", params))[0]["n"]
+    if total is None:
+        total = (await _rows(f"SELECT COUNT(*) AS n {where}", params))[0]["n"]
     rows = rows[:size]
     villages = await _names("grid_node", "name", sorted({r["village_id"] for r in rows}))
     managers = await _names("staff", "display_name", sorted({r["manager_id"] for r in rows if r["manager_id"]}))
@@ -171,8 +175,8 @@ async def village_page(request: Request) -> JSONResponse:
     node = (await _rows(f"SELECT id, name, path FROM grid_node WHERE code = {_marks(1)[0]}", [code]))[0]
     ids = [int(p) for p in node["path"].split("/") if p][:-1]
     crumbs = await _rows(f"SELECT name FROM grid_node WHERE id IN ({', '.join(_marks(len(ids)))}) ORDER BY depth", ids)
-    answer = await _customer_page(request, node, "c.deposit_balance DESC, c.id", 50)
-    counts = await _counts_under([node["path"]], _actor(request))
+    counts = await _counts_under([node["path"]], _actor(request))  # the count, and the page's total with it
+    answer = await _customer_page(request, node, "c.deposit_balance DESC, c.id", 50, counts.get(node["path"], 0))
     body = {"name": node["name"], "ancestors": crumbs, "customerCount": counts.get(node["path"], 0),
             "customers": answer}  # fmt: skip
     return JSONResponse({"data": {"gridNode": body}})
