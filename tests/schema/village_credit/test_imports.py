@@ -501,29 +501,43 @@ async def test_a_check_that_failed_is_named_at_the_start(
     assert (await SurveyImport.get(id=record.id)).status == "CHECKING"
 
 
+def _her_own_household(people: list[str]) -> list[str]:
+    """Household 3, headed by the spouse of household 1 (people[1])."""
+    return ["3", "户主", "李秀英", people[1], "13812340009", "2026-11-21", "张庄村三组9号", "30000"]
+
+
+async def _imported_with_her_as_spouse(api: Api, campaign: VillageCampaign) -> tuple[list[str], list[list[str]]]:
+    """The campaign collecting, good_rows imported (she is household 1's spouse); the people and the corrected
+    sheet that moves her into her own household, listed before the one she leaves."""
+    await collecting(api, campaign)
+    people = ids(3)
+    await import_sheet(api, campaign, "张庄村.xlsx", as_xlsx(good_rows(people)))
+    first, _spouse, other = good_rows(people)
+    return people, [_her_own_household(people), first, other]
+
+
+async def _assert_each_in_the_household_the_sheet_gives(people: list[str]) -> None:
+    left = await HouseholdSurvey.get(head_id_number=people[0])
+    assert left.client_version == 2
+    assert await SurveyMember.filter(survey_id=left.id).values_list("id_number", flat=True) == [people[0]]
+    own = await HouseholdSurvey.get(head_id_number=people[1])
+    assert await SurveyMember.filter(survey_id=own.id).values_list("id_number", flat=True) == [people[1]]
+
+
 async def test_a_corrected_sheet_moves_a_member_into_a_new_household_of_the_sheet(
     api: Api, campaign: VillageCampaign
 ) -> None:
     """The spouse of household 1 turns out to head a household of her own: the corrected sheet drops her from
     household 1 and adds household 3 headed by her. The sheet moves her; neither the dry run nor the import calls
     her a member of another household, whichever of the two the sheet lists first."""
-    await collecting(api, campaign)
-    people = ids(3)
-    await import_sheet(api, campaign, "张庄村.xlsx", as_xlsx(good_rows(people)))
-    first, spouse, other = good_rows(people)
-    moved = ["3", "户主", "李秀英", people[1], "13812340009", "2026-11-21", "张庄村三组9号", "30000"]
-    corrected = [moved, first, other]  # the new household before the one she leaves
+    people, corrected = await _imported_with_her_as_spouse(api, campaign)
+    assert good_rows(people)[1][3] == people[1]  # household 1's spouse
     checked = await dry_run(api, "manager1a", campaign, "张庄村.xlsx", as_xlsx(corrected))
     assert (checked["problems"], checked["householdsValid"]) == ([], 3)
     done = await import_sheet(api, campaign, "张庄村.xlsx", as_xlsx(corrected))
     assert (done["status"], done["problems"]) == ("DONE", [])
     assert (done["saved"], done["updated"], done["duplicates"], done["errors"]) == (1, 1, 1, 0)
-    left = await HouseholdSurvey.get(head_id_number=people[0])
-    assert left.client_version == 2
-    assert await SurveyMember.filter(survey_id=left.id).values_list("id_number", flat=True) == [people[0]]
-    own = await HouseholdSurvey.get(head_id_number=people[1])
-    assert await SurveyMember.filter(survey_id=own.id).values_list("id_number", flat=True) == [people[1]]
-    assert spouse[3] == people[1]
+    await _assert_each_in_the_household_the_sheet_gives(people)
 
 
 async def test_a_person_in_two_households_of_the_sheet_is_named_in_the_dry_run(
@@ -534,8 +548,9 @@ async def test_a_person_in_two_households_of_the_sheet_is_named_in_the_dry_run(
     await collecting(api, campaign)
     people = ids(3)
     await import_sheet(api, campaign, "张庄村.xlsx", as_xlsx(good_rows(people)))
-    moved = ["3", "户主", "李秀英", people[1], "13812340009", "2026-11-21", "张庄村三组9号", "30000"]
-    checked = await dry_run(api, "manager1a", campaign, "张庄村.xlsx", as_xlsx([moved, *good_rows(people)]))
+    checked = await dry_run(
+        api, "manager1a", campaign, "张庄村.xlsx", as_xlsx([_her_own_household(people), *good_rows(people)])
+    )
     assert problems(checked) == [("MEMBER_IN_ANOTHER_HOUSEHOLD", 4, "D")]  # household 1's spouse row
     assert "第2行" in checked["problems"][0]["messageZh"]
     assert "row 2" in checked["problems"][0]["messageEn"]
@@ -550,19 +565,11 @@ async def test_a_member_moved_into_a_household_of_an_earlier_chunk_is_stored_wha
 ) -> None:
     """The same move in a sheet of one household a chunk: the chunk of her new household runs before the chunk
     of the household she leaves, brings that correction forward, and each household is counted once."""
-    await collecting(api, campaign)
-    people = ids(3)
-    await import_sheet(api, campaign, "张庄村.xlsx", as_xlsx(good_rows(people)))
-    first, _spouse, other = good_rows(people)
-    moved = ["3", "户主", "李秀英", people[1], "13812340009", "2026-11-21", "张庄村三组9号", "30000"]
+    people, corrected = await _imported_with_her_as_spouse(api, campaign)
     monkeypatch.setattr(imports, "HOUSEHOLDS_PER_CHUNK", 1)
-    done = await import_sheet(api, campaign, "张庄村.xlsx", as_xlsx([moved, first, other]))
+    done = await import_sheet(api, campaign, "张庄村.xlsx", as_xlsx(corrected))
     assert (done["status"], done["problems"], done["chunksTotal"]) == ("DONE", [], 3)
     assert (done["saved"], done["updated"], done["duplicates"], done["errors"]) == (1, 1, 1, 0)
-    left = await HouseholdSurvey.get(head_id_number=people[0])
-    assert left.client_version == 2
-    assert await SurveyMember.filter(survey_id=left.id).values_list("id_number", flat=True) == [people[0]]
-    own = await HouseholdSurvey.get(head_id_number=people[1])
-    assert await SurveyMember.filter(survey_id=own.id).values_list("id_number", flat=True) == [people[1]]
-    again = await import_sheet(api, campaign, "张庄村.xlsx", as_xlsx([moved, first, other]))
+    await _assert_each_in_the_household_the_sheet_gives(people)
+    again = await import_sheet(api, campaign, "张庄村.xlsx", as_xlsx(corrected))
     assert (again["saved"], again["updated"], again["duplicates"], again["errors"]) == (0, 0, 3, 0)
