@@ -23,6 +23,7 @@ so it is given only to those who see the campaign's surveys in clear, and each d
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import re
 from collections.abc import Sequence
@@ -389,11 +390,8 @@ class SheetChecked:
     error_sheet: bytes | None
 
     def fields(self) -> dict[str, Any]:
-        return {
-            "rows_total": self.rows_total, "households_total": self.households_total,
-            "households_valid": self.households_valid, "errors": self.errors, "problems": self.problems,
-            "problems_total": self.problems_total, "error_sheet": self.error_sheet,
-        }  # fmt: skip
+        """The SurveyImport columns of the same names (not copied, unlike asdict)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
 
 async def check_sheet(
@@ -822,22 +820,22 @@ async def store_batch(
         await _pairs(_TAKEN, campaign_id, [m.id_number for _i, s in surveys for m in s.members])
     )
     outcomes: list[BatchOutcome] = []
-    fresh: list[tuple[int, Survey]] = []
+    fresh: list[Survey] = []
     existing = dict(known)
-    for index, survey in surveys:
+    for _index, survey in surveys:
         if known.get(survey.client_id) == collector_id:
             outcomes.append(next(answered))
             continue
         outcome = _judged(collector_id, survey, existing, taken)
         if outcome is None:
-            fresh.append((index, survey))
+            fresh.append(survey)
             existing[survey.client_id] = collector_id
             taken.update((m.id_number, m.relation.value) for m in survey.members)
             outcome = BatchOutcome(SurveyStatus.SAVED)
         outcomes.append(outcome)
     try:
         async with in_transaction() as conn:
-            await _insert(collector_id, campaign_id, [survey for _i, survey in fresh], at, conn, import_id)
+            await _insert(collector_id, campaign_id, fresh, at, conn, import_id)
     except IntegrityError:
         one_by_one: dict[int, BatchOutcome] = {}
         for index, survey in surveys:

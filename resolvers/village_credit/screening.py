@@ -218,10 +218,10 @@ async def facts_of(campaign_id: int, first_id: int, last_id: int) -> list[Househ
     conn = connection()
     surveys = await fetch(_surveys_sql(conn), [first_id, last_id, campaign_id], conn)
     members: dict[int, list[str]] = {}
+    campaign, first, last = placeholders(conn, 0, 3)
     for row in await fetch(
-        f"SELECT survey_id, id_number FROM {SurveyMember._meta.db_table} WHERE campaign_id = "
-        f"{placeholders(conn, 0, 1)[0]} AND survey_id >= {placeholders(conn, 1, 1)[0]} "
-        f"AND survey_id <= {placeholders(conn, 2, 1)[0]}",
+        f"SELECT survey_id, id_number FROM {SurveyMember._meta.db_table} WHERE campaign_id = {campaign} "
+        f"AND survey_id >= {first} AND survey_id <= {last}",
         [campaign_id, first_id, last_id],
         conn,
     ):
