@@ -73,6 +73,8 @@ query($code: String!) { gridNode(code: $code) { name customerCount
   children { name code customerCount }
   childRanking(metric: CREDIT_COVERAGE) { rank value node { name } } } }
 """
+FLOOR = "query { __typename }"
+FLOOR_NAME = "floor"
 
 
 @dataclass(frozen=True)
@@ -183,6 +185,13 @@ async def compare(ops: list[Operation], requests: int, profile: bool) -> dict[st
             results[op.name] = (await measure(graphql, requests), await measure(hand_written, requests))
             if profile:
                 await print_profile(op.name, graphql, max(20, requests // 5))
+        # the floor: `{ __typename }` against an endpoint that only checks the token, both signed in
+        head = tokens[ops[0].who]
+        typename = {"query": FLOOR}
+        results[FLOOR_NAME] = (
+            await measure(lambda: ours.post("/graphql", json=typename, headers=head), requests),
+            await measure(lambda: base.get("/floor", headers=head), requests),
+        )
     return results
 
 
@@ -237,6 +246,7 @@ async def _in_process(args: argparse.Namespace, scale: float, requests: int, tmp
 
 def report(results: dict[str, Any], figures: dict[str, Any]) -> None:
     print(f"{'operation':<19} {'path':<9} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}")
+    floor_ours, floor_base = results.pop(FLOOR_NAME, (None, None))
     for name, (ours, base) in results.items():
         for label, fig in (("graphql", ours), ("baseline", base)):
             print(f"{name:<19} {label:<9} {fig['rps']:>8.1f} {fig['p50_ms']:>8.2f} {fig['p99_ms']:>8.2f}")
@@ -252,6 +262,17 @@ def report(results: dict[str, Any], figures: dict[str, Any]) -> None:
                 f"{name}_baseline_p50_ms": round(base["p50_ms"], 2),
             }
         )
+    if floor_ours is not None and floor_base is not None:
+        # a request that does nothing: parsing, validating and executing `{ __typename }` against checking the
+        # token alone. Twice the baseline's time, less this difference, is what a ratio of 0.5 leaves for an
+        # operation's own statements and fields
+        print(
+            f"{'floor (__typename)':<19} graphql {floor_ours['p50_ms']:>8.2f} ms p50, "
+            f"hand-written {floor_base['p50_ms']:.2f} ms p50: {floor_ours['p50_ms'] - floor_base['p50_ms']:.2f} ms "
+            "more for every GraphQL request before any work"
+        )
+        figures.update({"floor_p50_ms": round(floor_ours["p50_ms"], 2),
+                        "floor_baseline_p50_ms": round(floor_base["p50_ms"], 2)})  # fmt: skip
 
 
 def load_run(url: str, ops: list[Operation], clients: int, seconds: float, workers: int) -> dict[str, Any]:

@@ -157,7 +157,7 @@ class Backlog:
 @dataclass(frozen=True)
 class ProcessMetrics:
     period: Period
-    node: GridNode | None
+    node: browse.NodeRow | None
     product_code: str | None
     computed_at: datetime
     headline: Headline
@@ -207,14 +207,14 @@ async def process_metrics(
     )
 
 
-async def _node(actor: Actor, code: str) -> GridNode:
+async def _node(actor: Actor, code: str) -> browse.NodeRow:
     try:
         return await browse.get_node_by_code(actor, code)
     except DomainError:
         raise not_found("网格节点", "grid node", "gridNodeCode") from None
 
 
-async def _children(actor: Actor, node: GridNode | None) -> list[GridNode]:
+async def _children(actor: Actor, node: browse.NodeRow | None) -> list[GridNode]:
     """The node's children the actor may see, or without a node every township they may see, by code."""
     if node is not None:
         return (await browse.children_of(actor, [node.id]))[0]
@@ -225,7 +225,7 @@ async def _children(actor: Actor, node: GridNode | None) -> list[GridNode]:
     )
 
 
-def _applications(reach: Q, node: GridNode | None, product_code: str | None) -> QuerySet[CreditApplication]:
+def _applications(reach: Q, node: browse.NodeRow | None, product_code: str | None) -> QuerySet[CreditApplication]:
     query = CreditApplication.filter(reach)
     if node is not None:
         query = query.filter(living_under([node.path]))

@@ -118,7 +118,7 @@ async def list_under(
     customers' own columns as plain values (the timestamps only when asked for); the total is counted only
     when someone asks for it."""
     node = await grid.get_node(actor, node_id, field="nodeId")
-    qs = _apply_filter(actor, visible_customers(actor), filters).filter(policy.living_under([node.path]))
+    qs = _apply_filter(actor, Customer.filter(policy.visible_under(actor, [node.path])), filters)
     columns = (
         VIEW_COLUMNS if timestamps else (*UNTIMED_COLUMNS, *(["created_at"] if order.value == "created_at" else []))
     )
@@ -209,8 +209,7 @@ class CustomerCounts:
 
     async def _count(self, roots: list[str]) -> None:
         per_village = (
-            visible_customers(self.actor)
-            .filter(policy.living_under(roots))
+            Customer.filter(policy.visible_under(self.actor, roots))
             .annotate(customers=Count("id"))
             .group_by("village_id")
             .values("village_id", "customers")

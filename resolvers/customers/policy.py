@@ -78,6 +78,16 @@ def visible(actor: Actor) -> Q:
     return reduce(or_, alternatives) if alternatives else Q(id=-1)
 
 
+def visible_under(actor: Actor, paths: Sequence[str]) -> Q:
+    """The customers under any of the grid paths that the actor may see: visible and living_under together,
+    as a filter on Customer. When every path lies inside the actor's list scope, whatever lives under them is
+    visible already and the filter is living_under alone: one scan of the grid's paths, not two."""
+    scope = list_scope(actor)
+    if scope is None or (scope and all(inside(p, scope) for p in paths)):
+        return living_under(paths)
+    return visible(actor) & living_under(paths)
+
+
 def sees_personal_data(actor: Actor, facts: CustomerFacts) -> bool:
     """The masking decision: full ID number, phone, address and location for head office and the customer
     manager who manages the customer; masked for everyone else who may see them."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -33,7 +34,7 @@ from geo.maps import choropleth_png, feature_collection
 from models import GridKpi, GridNode, Job
 from resolvers.grid import browse, policy
 from resolvers.platform import jobs
-from resolvers.platform.db import dialect, fetch
+from resolvers.platform.db import any_of, connection, dialect, fetch, placeholders, row_reader
 from resolvers.platform.job_kinds import BANK, ChunkRun, Described, Finishing, GridScope, JobKind, KindSchedule
 from resolvers.platform.unit_of_work import unit_of_work
 
@@ -171,23 +172,58 @@ async def start_rollup(actor: Actor, period: str | None = None) -> Job:
 
 
 async def latest_period() -> str | None:
-    row = await GridKpi.all().order_by("-period").first().values("period")
-    return str(row["period"]) if row else None
+    rows = await fetch("SELECT MAX(period) AS period FROM grid_kpi")
+    return str(rows[0]["period"]) if rows and rows[0]["period"] is not None else None
 
 
-async def kpis_for(actor: Actor, nodes: Sequence[tuple[int, str]], period: str) -> list[GridKpi | None]:
-    """Batch body: each (node id, path)'s KPI row for the period, None when absent or not the actor's to see."""
+@dataclass(frozen=True, slots=True)
+class KpiRow:
+    """A node's rolled-up figures for one period, as read for a request (a grid_kpi row's values)."""
+
+    node_id: int
+    period: str
+    computed_at: datetime
+    customers: int
+    households: int
+    households_with_credit: int
+    deposit_balance: Decimal
+    loan_balance: Decimal
+    credit_line_total: Decimal
+    ebanking: int
+    third_party_payment: int
+    social_security_card: int
+    borrowers: int
+    npl_borrowers: int
+    npl_balance: Decimal
+
+
+_KPI_COLUMNS = ("node_id", "period", "computed_at", *KPI_FIELDS)
+
+
+async def kpis_for(actor: Actor, nodes: Sequence[tuple[int, str]], period: str) -> list[KpiRow | None]:
+    """Batch body: each (node id, path)'s KPI row for the period, None when absent or not the actor's to see.
+    One statement of fixed text, its rows read as plain values: a dashboard's few dozen rows cost the
+    statement, not the ORM's query building and models (measured at three times the statement on SQLite)."""
     allowed = [node_id for node_id, path in nodes if policy.may_see_kpis(actor, path)]
-    found = {k.node_id: k for k in await GridKpi.filter(node_id__in=allowed, period=period)} if allowed else {}
+    found: dict[int, KpiRow] = {}
+    if allowed:
+        conn = connection()
+        (mark,) = placeholders(conn, 0, 1)
+        among, params = any_of(conn, "node_id", allowed, start=1)
+        read = row_reader(GridKpi, _KPI_COLUMNS)
+        sql = f"SELECT {', '.join(_KPI_COLUMNS)} FROM grid_kpi WHERE period = {mark} AND {among}"
+        for raw in await fetch(sql, [period, *params], conn):
+            row = KpiRow(**read(raw))
+            found[row.node_id] = row
     return [found.get(node_id) for node_id, _ in nodes]
 
 
-async def kpis_by_keys(actor: Actor, keys: Sequence[tuple[int, str, str]]) -> list[GridKpi | None]:
+async def kpis_by_keys(actor: Actor, keys: Sequence[tuple[int, str, str]]) -> list[KpiRow | None]:
     """Batch body for (node id, path, period) keys, grouped by period."""
     by_period: dict[str, list[tuple[int, str]]] = {}
     for node_id, path, period in keys:
         by_period.setdefault(period, []).append((node_id, path))
-    found: dict[tuple[int, str], GridKpi | None] = {}
+    found: dict[tuple[int, str], KpiRow | None] = {}
     for period, nodes in by_period.items():
         for (node_id, _), row in zip(nodes, await kpis_for(actor, nodes, period), strict=True):
             found[(node_id, period)] = row
@@ -205,7 +241,7 @@ async def period_or_latest(period: str | None) -> str | None:
 @dataclass(frozen=True)
 class ChildFigures:
     node: GridNode
-    kpi: GridKpi | None  # None when not rolled up for the period, or not the actor's to see
+    kpi: KpiRow | None  # None when not rolled up for the period, or not the actor's to see
 
 
 async def children_figures(actor: Actor, node_id: int, period: str | None) -> tuple[str | None, list[ChildFigures]]:
@@ -219,7 +255,7 @@ async def children_figures(actor: Actor, node_id: int, period: str | None) -> tu
 
 
 def ranked_by(
-    children: Iterable[tuple[N, GridKpi | None]], metric: KpiMetric, *, descending: bool = True
+    children: Iterable[tuple[N, KpiRow | None]], metric: KpiMetric, *, descending: bool = True
 ) -> list[tuple[N, float, int]]:
     """The children ranked by a metric of their KPI rows (营销排名): equal values share a rank, ties listed by
     node id, children without figures left out. Children of any shape: GraphQL hands in the ones it built."""
@@ -263,7 +299,7 @@ async def children_map(actor: Actor, node_id: int, metric: KpiMetric, period: st
     )
 
 
-def figures(kpi: GridKpi) -> KpiFigures:
+def figures(kpi: KpiRow | GridKpi) -> KpiFigures:
     return KpiFigures(**{f: getattr(kpi, f) for f in KPI_FIELDS})
 
 
@@ -271,6 +307,7 @@ __all__ = [
     "KPI_FIELDS",
     "KPI_ROLLUP",
     "KpiFigures",
+    "KpiRow",
     "RollupParams",
     "RollupReport",
     "children_map",

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, cast
 
 import asyncpg
@@ -170,3 +171,62 @@ def _to_db(model: type[Model], field: Field[Any]) -> Callable[[Any], Any]:
         members = field.enum_type
         return lambda value: value.value if isinstance(value, members) else convert(value, model)
     return lambda value: convert(value, model)
+
+
+def row_reader(model: type[Model], columns: Sequence[str]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """Turns a raw row of the model's table (those columns, as `fetch` gives them) into the values the ORM
+    would give, in place, without building the query or the models: what a hot read needs. Whole numbers and
+    text are kept as the drivers give them; a decimal, a date or a time already of its type is kept (as
+    PostgreSQL's are), SQLite's text of one parsed; a flag, an enum and anything else converted as the ORM
+    converts them."""
+    return _row_reader(model, tuple(columns))
+
+
+@lru_cache(maxsize=64)
+def _row_reader(model: type[Model], columns: tuple[str, ...]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    fields_map = model._meta.fields_map
+    converters = [(c, f) for c in columns if (f := _from_db(fields_map[c])) is not None]
+
+    def read(row: dict[str, Any]) -> dict[str, Any]:
+        for column, convert in converters:
+            value = row[column]
+            if value is not None:
+                row[column] = convert(value)
+        return row
+
+    return read
+
+
+_AS_GIVEN = (fields.IntField, fields.BigIntField, fields.SmallIntField, fields.CharField, fields.TextField)
+
+
+def _from_db(field: Field[Any]) -> Callable[[Any], Any] | None:
+    """How to read a (not null) value of the field, or None to keep it as the driver gives it."""
+    kind = type(field)
+    if kind in _AS_GIVEN:
+        return None
+    convert = field.to_python_value
+    if isinstance(field, CharEnumFieldInstance):
+        members = field.enum_type
+        return lambda value: members(value) if type(value) is str else convert(value)
+    plain: type
+    parse: Callable[[str], Any]
+    if kind is fields.FloatField:
+        return lambda value: value if type(value) is float else convert(value)
+    if kind is fields.BooleanField:
+        return lambda value: value if type(value) is bool else convert(value)
+    if kind is fields.DecimalField:
+        plain, parse = Decimal, Decimal
+    elif kind is fields.DateField:
+        plain, parse = date, date.fromisoformat
+    elif kind is fields.DatetimeField:
+        plain, parse = datetime, _parse_time
+    else:
+        return convert
+    return lambda value: value if type(value) is plain else parse(value) if type(value) is str else convert(value)
+
+
+def _parse_time(text: str) -> datetime:
+    """SQLite's text of a time the ORM wrote (aware, in UTC); a naive one is taken as UTC, as the ORM does."""
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

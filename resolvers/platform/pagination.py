@@ -26,6 +26,7 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from domain.errors import DomainError, ErrorCode
+from resolvers.platform.db import fetch, row_reader, statement
 from settings import SETTINGS
 
 T = TypeVar("T", bound=Model)
@@ -164,7 +165,10 @@ async def paginate(
     else:
         # a deferred join: the sort carries only the keys, then the page's own rows are read whole
         keys = Subquery(ordered.values("id"))
-        rows = list(await queryset.model.filter(id__in=keys).order_by(*sort).values(*columns))
+        read = queryset.model.filter(id__in=keys).order_by(*sort).values(*columns)
+        sql, params = statement(read)  # the ORM's statement, its rows read as plain values (db.row_reader)
+        as_values = row_reader(queryset.model, columns)
+        rows = [as_values(row) for row in await fetch(sql, params, read._db)]
     items = rows[:size]
     return Page(
         items=items,

@@ -14,7 +14,6 @@ from strawberry.scalars import JSON
 from domain.errors import DomainError
 from domain.grid.kpi import KpiMetric as KpiMetricModel
 from domain.grid.kpi import changes, metric_value, previous_period
-from models import GridKpi as GridKpiModel
 from resolvers.grid import kpis as kpi_cases
 from schema.platform.context import Info
 from schema.platform.errors import query_error
@@ -55,10 +54,10 @@ class GridKpi:
     npl_ratio_by_balance: float = strawberry.field(description="Non-performing balance ÷ loan balance")
     node_pk: strawberry.Private[int]
     node_path: strawberry.Private[str]
-    row: strawberry.Private[GridKpiModel]
+    row: strawberry.Private[kpi_cases.KpiRow]
 
     @classmethod
-    def from_model(cls, row: GridKpiModel, path: str) -> GridKpi:
+    def from_model(cls, row: kpi_cases.KpiRow, path: str) -> GridKpi:
         figures = kpi_cases.figures(row)
         return cls(
             period=row.period,

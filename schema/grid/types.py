@@ -57,7 +57,7 @@ class GridNode(relay.Node):
     count: strawberry.Private[int | None] = None
 
     @classmethod
-    def from_model(cls, node: GridNodeModel) -> GridNode:
+    def from_model(cls, node: GridNodeModel | grid_cases.NodeRow) -> GridNode:
         return cls(
             pk=node.id,
             level=node.level,
@@ -66,7 +66,7 @@ class GridNode(relay.Node):
             depth=node.depth,
             centroid_lon=node.centroid_lon,
             centroid_lat=node.centroid_lat,
-            parent_pk=node.parent_id,  # type: ignore[attr-defined]
+            parent_pk=node.parent_id,  # type: ignore[union-attr]
             path=node.path,
         )
 
@@ -118,8 +118,7 @@ class GridNode(relay.Node):
     @strawberry.field(description="The breadcrumb: root first, down to the parent (面包屑)")
     async def ancestors(self, info: Info) -> list[GridNode]:
         info.context.require_actor()
-        model = GridNodeModel(id=self.pk, path=self.path)
-        return [GridNode.from_model(n) for n in await grid_cases.ancestors_of(model)]
+        return [GridNode.from_model(n) for n in await grid_cases.ancestors_of(self.path)]
 
     @strawberry.field(description="Customers under this node at any depth that you may see", graphql_type=int)
     @plain

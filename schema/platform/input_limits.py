@@ -12,6 +12,7 @@ of an ORM failure deep inside a resolver or a 1 MB pattern handed to the databas
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from functools import lru_cache
 from typing import Any
 
 import strawberry
@@ -215,18 +216,44 @@ def _is_text(type_: object) -> bool:
     return isinstance(type_, GraphQLScalarType) and type_.name in _TEXT_SCALARS
 
 
+_Site = tuple[ValueNode, GraphQLInputType, str, int, int | None]  # value, type, argument name, longest, most items
+
+
 class _Arguments(Visitor):
-    def __init__(self, type_info: TypeInfo, checker: _Checker) -> None:
+    """Collects every argument of a document with its input type and declared limits."""
+
+    def __init__(self, type_info: TypeInfo) -> None:
         super().__init__()
         self.type_info = type_info
-        self.checker = checker
+        self.sites: list[_Site] = []
 
     def enter_argument(self, node: ArgumentNode, *_: object) -> None:
         argument = self.type_info.get_argument()
         if argument is not None:
-            self.checker.literal(
-                node.value, argument.type, node.name.value, _declared(argument), _declared_items(argument)
+            self.sites.append(
+                (node.value, argument.type, node.name.value, _declared(argument), _declared_items(argument))
             )
+
+
+@lru_cache(maxsize=256)
+def _arguments_of(
+    schema: GraphQLSchema, document: DocumentNode, operation_name: str | None
+) -> tuple[dict[str, ValueNode | None], tuple[_Site, ...]] | None:
+    """The variables' defaults and the arguments of the operation to run and of the fragments, found by one
+    walk of the document with its types, kept per document (the parser cache hands back the same document for
+    the same query text): a request's own part is checking its values."""
+    operation = get_operation_ast(document, operation_name)
+    if operation is None:
+        return None
+    defaults: dict[str, ValueNode | None] = {
+        d.variable.name.value: d.default_value for d in operation.variable_definitions or ()
+    }
+    type_info = TypeInfo(schema)
+    arguments = _Arguments(type_info)
+    fragments = [d for d in document.definitions if isinstance(d, FragmentDefinitionNode)]
+    for definition in (operation, *fragments):
+        visit(definition, TypeInfoVisitor(type_info, arguments))
+    return defaults, tuple(arguments.sites)
 
 
 def check_request(
@@ -234,15 +261,13 @@ def check_request(
 ) -> list[GraphQLError]:
     """The refusals for one (already validated) request: every argument of the operation to run and of the
     fragments, with the variables as the client sent them."""
-    operation = get_operation_ast(document, operation_name)
-    if operation is None:
+    found = _arguments_of(schema, document, operation_name)
+    if found is None:
         return []
-    defaults = {d.variable.name.value: d.default_value for d in operation.variable_definitions or ()}
+    defaults, sites = found
     checker = _Checker(variables, defaults)
-    type_info = TypeInfo(schema)
-    fragments = [d for d in document.definitions if isinstance(d, FragmentDefinitionNode)]
-    for definition in (operation, *fragments):
-        visit(definition, TypeInfoVisitor(type_info, _Arguments(type_info, checker)))
+    for node, type_, name, limit, most in sites:
+        checker.literal(node, type_, name, limit, most)
     return checker.errors
 
 

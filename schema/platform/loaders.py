@@ -11,7 +11,6 @@ from typing import Any, TypeVar
 from strawberry.dataloader import DataLoader
 
 from domain.access import Actor
-from models import GridKpi as GridKpiModel
 from models import GridNode as GridNodeModel
 from models import Staff as StaffModel
 from resolvers.customers import browse as customers
@@ -43,7 +42,7 @@ class Loaders:
     grid_node_by_id: DataLoader[int, GridNodeModel | None]
     children_by_parent: DataLoader[int, list[GridNodeModel]]
     polygon_by_node: DataLoader[int, Any]
-    kpi_by_node_period: DataLoader[tuple[int, str, str], GridKpiModel | None]
+    kpi_by_node_period: DataLoader[tuple[int, str, str], kpis.KpiRow | None]
     customer_count_by_path: DataLoader[str, int]
     customer_counts: customers.CustomerCounts
     household_by_id: DataLoader[int, HouseholdView | None]

@@ -72,6 +72,41 @@ async def test_customer_predicate_and_filter_agree(grid: list[GridNode]) -> None
     assert checked > 0  # the draw admitted someone somewhere: the comparison was not all empty sets
 
 
+async def test_customers_under_a_node_are_the_visible_ones_living_there(grid: list[GridNode]) -> None:
+    """visible_under, the shorter filter a node's page and counts use, lists exactly the customers the predicate
+    admits among those living under the node: for nodes inside the actor's scope (where it drops the scope
+    filter), above it, beside it and outside it."""
+    rng = random.Random(20261204)
+    managers = [await make_staff(f"m{i}", ["CUSTOMER_MANAGER"]) for i in range(4)]
+    villages = [n for n in grid if n.level == GridLevel.VILLAGE]
+    for i in range(60):
+        await make_customer(rng.choice([*villages, None]), rng.choice([*managers, None]), f"客{i}")
+    customers = await Customer.all().select_related("village")
+    staff_ids = [m.id for m in managers] + [9999]
+    checked = inside = 0
+    for _ in range(ACTORS):
+        actor = _actor(rng, grid, staff_ids)
+        node = rng.choice(grid)
+        expected = {
+            c.id
+            for c in customers
+            if c.village is not None
+            and c.village.path.startswith(node.path)  # type: ignore[attr-defined]
+            and customer_policy.may_see(
+                actor,
+                customer_policy.CustomerFacts(c.village.path, c.manager_id),  # type: ignore[attr-defined]
+            )
+        }
+        listed = set(
+            await Customer.filter(customer_policy.visible_under(actor, [node.path])).values_list("id", flat=True)
+        )
+        assert expected == listed, (actor, node.path, sorted(expected ^ listed))
+        checked += len(expected)
+        inside += any(node.path.startswith(p) for p in actor.scope_paths)
+    assert checked > 0
+    assert inside > 0  # some draws took the shorter filter
+
+
 async def test_grid_node_predicates_and_filters_agree(grid: list[GridNode]) -> None:
     rng = random.Random(7)
     rows = await GridNode.all().values_list("id", "path")

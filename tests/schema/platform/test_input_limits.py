@@ -70,6 +70,18 @@ async def test_a_too_long_variable_is_refused_naming_the_field(
     assert await Job.all().count() == 0
 
 
+async def test_the_same_query_is_checked_anew_for_each_requests_values(api: Api, world: World) -> None:
+    """The walk over a query's arguments is kept per query text; the values are checked on every request: a
+    query answered once is refused when sent again with a too long value, and answered again after."""
+    fine = await api.as_("head", CUSTOMERS, {"c": "320324", "f": {"name": "张"}})
+    assert "errors" not in fine, fine
+    refused = await api.as_("head", CUSTOMERS, {"c": "320324", "f": {"name": "张" * 65}})
+    assert refused["data"] is None
+    assert [e["extensions"] for e in refused["errors"]] == [too_long("filter.name", 64)]
+    again = await api.as_("head", CUSTOMERS, {"c": "320324", "f": {"name": "张"}})
+    assert again == fine
+
+
 async def test_too_long_literals_in_nested_inputs_and_lists_are_refused(api: Api, world: World) -> None:
     long_tag = "户" * 21
     query = (
