@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from tortoise.functions import Count
+from tortoise.expressions import RawSQL
 from tortoise.queryset import QuerySet, ValuesQuery
 
 from domain.access import Actor
@@ -210,7 +210,7 @@ class CustomerCounts:
     async def _count(self, roots: list[str]) -> None:
         per_village = (
             Customer.filter(policy.visible_under(self.actor, roots))
-            .annotate(customers=Count("id"))
+            .annotate(customers=RawSQL("COUNT(*)"))  # COUNT("id") reads the id: twice the time on SQLite
             .group_by("village_id")
             .values("village_id", "customers")
         )
