@@ -15,6 +15,8 @@ five, four or (when refused) one evaluation. The process is pinned to one CPU.
 Before the chains, one decision (pricing) through each call the Python binding offers, to show which is fastest:
 evaluate through the loader (synchronous), async_evaluate awaited one at a time, evaluate_batch, and a decision
 object from create_decision; and the binding's cost per call for a graph that does nothing (input to output).
+Then each decision alone, untraced, on the facts the chains give it: the engine's own time per evaluation and per
+graph node, and a chain's time inside the engine alone — the most chains per second any wrapper could reach.
 Prints chains/s, p50/p99 per chain, the ratio ours ÷ baseline, and ends with one JSON line.
 Target: at least 20,000 chains/s and p99 under 1 ms on one core.
 
@@ -219,14 +221,34 @@ def call_styles(book: DecisionBook, calls: int) -> dict[str, float]:
 _UNITS = {"ns": 1e-3, "µs": 1.0, "ms": 1e3, "s": 1e6}
 
 
+def engine_floor(book: DecisionBook, applications: list[dict[str, Any]], rounds: int) -> dict[str, Any]:
+    """Each decision on the facts the chains give it, untraced: the engine's own median time per evaluation and
+    per graph node, and what a chain costs inside the engine alone (each decision weighted by how often the
+    chains run it). No chain can run faster than that, whatever the binding and our code around it cost."""
+    facts: dict[str, list[dict[str, Any]]] = {}
+    for application in applications:
+        for evaluation in chain(book, application, trace=False).evaluations:
+            facts.setdefault(evaluation.decision, []).append(dict(evaluation.inputs))
+    engine = zen.ZenEngine({"loader": {name: book.file(name).compiled for name in facts}.__getitem__})
+    per_decision: dict[str, dict[str, float]] = {}
+    chain_us = 0.0
+    for name, inputs in facts.items():
+        nodes = len(json.loads(book.file(name).text)["nodes"])
+        micros = [_micros(engine.evaluate(name, f)["performance"]) for _ in range(rounds) for f in inputs]
+        median = statistics.median(micros)
+        per_decision[name] = {"nodes": nodes, "us": median, "us_per_node": median / nodes}
+        chain_us += median * len(inputs) / len(applications)
+    return {"per_decision": per_decision, "chain_us": chain_us}
+
+
+def _micros(performance: str) -> float:
+    unit = next(u for u in ("ns", "µs", "ms", "s") if performance.endswith(u))
+    return float(performance[: -len(unit)]) * _UNITS[unit]
+
+
 def inside_engine(fn: Callable[[], zen.EvaluateResponse], n: int) -> float:
     """The median of the engine's own `performance` figure (e.g. "14.9µs") over n calls, in µs."""
-    figures = []
-    for _ in range(n):
-        performance = fn()["performance"]
-        unit = next(u for u in ("ns", "µs", "ms", "s") if performance.endswith(u))
-        figures.append(float(performance[: -len(unit)]) * _UNITS[unit])
-    return statistics.median(figures)
+    return statistics.median(_micros(fn()["performance"]) for _ in range(n))
 
 
 def main() -> None:
@@ -253,6 +275,13 @@ def main() -> None:
     styles = call_styles(book, 2_000 if args.small else 10_000)
     for label, micros in styles.items():
         print(f"  {label:<64} {micros:8.1f}")
+
+    floor = engine_floor(book, applications, 2 if args.small else 10)
+    print("inside the engine, untraced, on the chains' own facts (the engine's performance figure, median):")
+    for name, figure in floor["per_decision"].items():
+        print(f"  {name:<22} {figure['nodes']:>3} nodes {figure['us']:7.1f} µs  {figure['us_per_node']:5.2f} µs a node")
+    bound = 1e6 / floor["chain_us"]
+    print(f"  one chain inside the engine alone: {floor['chain_us']:.1f} µs, at most {bound:,.0f} chains/s on one core")
 
     ours = timed(chains, applications, lambda application: chain(book, application))
     untraced = timed(chains, applications, lambda application: chain(book, application, trace=False))
@@ -289,6 +318,8 @@ def main() -> None:
                 "pricing_inside_engine_untraced_us": round(
                     styles["  of which inside the engine (its performance figure), untraced"], 1
                 ),
+                "engine_chain_us": round(floor["chain_us"], 1),
+                "engine_bound_chains_per_s": round(bound, 1),
             }
         )
     )
