@@ -31,8 +31,9 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import strawberry
-from graphql import GraphQLObjectType, GraphQLSchema, Undefined, get_nullable_type, is_leaf_type
+from graphql import GraphQLNonNull, GraphQLObjectType, GraphQLSchema, Undefined, get_nullable_type, is_leaf_type
 from graphql.execution.executor import to_nodes
+from graphql.pyutils import Path, gather_with_cancel
 from strawberry import relay
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.base import StrawberryObjectDefinition
@@ -107,6 +108,98 @@ class PlainExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._context_info = _ContextOnlyInfo(self.context_value)
+        # per selection (graphql-core keeps one grouped field set per selection and type for the request)
+        self._plans: dict[int, tuple[Any, list[Any] | None]] = {}
+
+    def execute_fields(
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Any,
+        grouped_field_set: Any,
+        position_context: Any,
+    ) -> Any:
+        """An object's fields in one loop: its plain leaves (a customer's name and balances, a village's id and
+        name) answered at once, without a path or a completion step each, as execute_field answers one; its other
+        fields (a customer's village) and any leaf that does not answer plainly the usual way, each in its place;
+        awaitables gathered as graphql-core's own execute_fields gathers them."""
+        kept = self._plans.get(id(grouped_field_set))
+        if kept is None or kept[0] is not grouped_field_set:
+            kept = (grouped_field_set, self._plan_of(parent_type, grouped_field_set))
+            self._plans[id(grouped_field_set)] = kept
+        plan = kept[1]
+        if plan is None:
+            return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
+        results: dict[str, Any] = {}
+        awaitable_fields: list[str] = []
+        context_info = self._context_info
+        full_path = super().execute_field
+        try:
+            for response_name, field_details_list, field, leaf, wants_info, nullable in plan:
+                result: Any = Undefined
+                if field is not None:
+                    try:
+                        value = field.resolve(source_value, context_info if wants_info else None)
+                    except Exception:  # the usual way below raises it again, as a field error
+                        value = Undefined
+                    if value is None:
+                        result = None if nullable else Undefined
+                    elif value is not Undefined:
+                        if self.is_awaitable(value):  # a loader's answer: completed as the full path completes it
+                            field_path = Path(path, response_name, parent_type.name)
+                            info = self.build_resolve_info(field, to_nodes(field_details_list), parent_type, field_path)
+                            result = self.complete_awaitable_value(
+                                field.type, field_details_list, info, field_path, value, position_context
+                            )
+                        else:
+                            serialized = leaf.coerce_output_value(value)
+                            if serialized is not None:
+                                result = serialized
+                if result is Undefined:
+                    result = full_path(
+                        parent_type, source_value, field_details_list, Path(path, response_name, parent_type.name),
+                        position_context,
+                    )  # fmt: skip
+                    if result is Undefined:
+                        continue
+                results[response_name] = result
+                if self.is_awaitable(result):
+                    awaitable_fields.append(response_name)
+        except Exception:
+            if awaitable_fields:
+                self.settle_in_background([results[name] for name in awaitable_fields])
+            raise
+        if not awaitable_fields:
+            return results
+
+        async def get_results() -> dict[str, Any]:
+            awaited = await gather_with_cancel(*(results[name] for name in awaitable_fields))
+            results.update(zip(awaitable_fields, awaited, strict=True))
+            return results
+
+        return get_results()
+
+    def _plan_of(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> list[Any] | None:
+        """The selection's fields in order as (name, field details, field, leaf type, wants info, nullable),
+        field None for one not answered at once; None when no field is a plain leaf (or a middleware is
+        present): then graphql-core's own loop, nothing being gained."""
+        manager = self.middleware_manager
+        if manager is not None and manager.middlewares:
+            return None
+        plan: list[Any] = []
+        leaves = 0
+        for response_name, field_details_list in grouped_field_set.items():
+            node = field_details_list[0].node
+            field = parent_type.fields.get(node.name.value)
+            spec = getattr(field, _LEAF, None) if field is not None else None
+            if spec is None or node.arguments:
+                plan.append((response_name, field_details_list, None, None, None, None))
+                continue
+            leaf, wants_info = spec
+            nullable = not isinstance(field.type, GraphQLNonNull)
+            plan.append((response_name, field_details_list, field, leaf, wants_info, nullable))
+            leaves += 1
+        return plan if leaves else None
 
     def execute_field(
         self,
