@@ -79,7 +79,8 @@ async def _audit(actor: Actor, request: Request, customers: list[dict[str, Any]]
     now = datetime.now(UTC)
     stamp: Any = now.isoformat() if connection().capabilities.dialect == "sqlite" else now
     request_id = request.scope["state"].get("request_id", "")
-    values, params = [], []
+    values: list[str] = []
+    params: list[Any] = []
     for c in customers:
         marks = _marks(8, len(params))
         values.append(f"({', '.join(marks)})")
