@@ -6,8 +6,9 @@ guarantee types and an amount in its range, mostly admissible, about a quarter w
 five, four or (when refused) one evaluation. The process is pinned to one CPU.
 
   ours      domain.credit.decision_chain.chain on a DecisionBook: the engine's loader hands back the compiled
-            content (zen.ZenDecisionContent) and engine.evaluate runs it, traced, every Evaluation built with its
-            fired rules; also untraced (outputs only), as a batch run over every loan would call it
+            content (zen.ZenDecisionContent) and engine.evaluate runs it, every Evaluation built with its fired
+            rules, read off the files' explained form (domain.credit.decision_explain); also with the fired rules
+            from the engine's trace (as before the explained form), and untraced (outputs only)
   baseline  the same chain, facts and trace, each evaluation through engine.create_decision(json_text).evaluate
             — parsing and compiling the graph every time. Run over fewer chains (--baseline-chains, default
             N/20): its rate does not depend on how many
@@ -202,7 +203,12 @@ def call_styles(book: DecisionBook, calls: int) -> dict[str, float]:
         "create_decision(json text) on every call": per_call(
             lambda: loader_engine.create_decision(pricing.text).evaluate(facts, TRACE), calls // 5
         ),
-        "DecisionBook.evaluate (Evaluation with fired rules)": per_call(lambda: book.evaluate("pricing", facts), calls),
+        "DecisionBook.evaluate (fired rules from the explained form)": per_call(
+            lambda: book.evaluate("pricing", facts), calls
+        ),
+        "DecisionBook.evaluate (fired rules from the engine's trace)": per_call(
+            lambda: book.evaluate("pricing", facts, engine_trace=True), calls
+        ),
         "DecisionBook.evaluate, untraced": per_call(lambda: book.evaluate("pricing", facts, trace=False), calls),
         "floor: an input node wired to the output, untraced": per_call(
             lambda: loader_engine.evaluate("passthrough", facts), calls
@@ -271,7 +277,7 @@ def main() -> None:
     steps = [len(chain(book, application).evaluations) for application in applications]
     print(f"{PROFILES} applications, {statistics.mean(steps):.2f} evaluations per chain on average")
 
-    print("one pricing evaluation (6 nodes), traced unless said, µs per call:")
+    print("one pricing evaluation (8 nodes), traced unless said, µs per call:")
     styles = call_styles(book, 2_000 if args.small else 10_000)
     for label, micros in styles.items():
         print(f"  {label:<64} {micros:8.1f}")
@@ -284,12 +290,14 @@ def main() -> None:
     print(f"  one chain inside the engine alone: {floor['chain_us']:.1f} µs, at most {bound:,.0f} chains/s on one core")
 
     ours = timed(chains, applications, lambda application: chain(book, application))
+    by_trace = timed(chains, applications, lambda application: chain(book, application, engine_trace=True))
     untraced = timed(chains, applications, lambda application: chain(book, application, trace=False))
     engine = zen.ZenEngine()
     baseline = timed(baseline_chains, applications, lambda application: baseline_chain(engine, book, application))
     ratio = ours["chains_per_s"] / baseline["chains_per_s"]
     for label, figures, count in (
-        ("ours (precompiled, traced)", ours, chains),
+        ("ours (precompiled, explained)", ours, chains),
+        ("ours (precompiled, engine trace)", by_trace, chains),
         ("ours (precompiled, untraced)", untraced, chains),
         ("baseline (create_decision per call)", baseline, baseline_chains),
     ):
@@ -306,6 +314,8 @@ def main() -> None:
                 "chains_per_s": round(ours["chains_per_s"], 1),
                 "p50_ms": round(ours["p50_ms"], 4),
                 "p99_ms": round(ours["p99_ms"], 4),
+                "engine_trace_chains_per_s": round(by_trace["chains_per_s"], 1),
+                "engine_trace_p99_ms": round(by_trace["p99_ms"], 4),
                 "untraced_chains_per_s": round(untraced["chains_per_s"], 1),
                 "untraced_p99_ms": round(untraced["p99_ms"], 4),
                 "baseline_chains": baseline_chains,

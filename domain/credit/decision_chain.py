@@ -29,18 +29,25 @@ class ChainEvaluations:
         return tuple(step for step in steps if step is not None)
 
 
-def chain(book: DecisionBook, application: Mapping[str, Any], *, trace: bool = True) -> ChainEvaluations:
-    """Run the chain on one application: its facts flat, and the guarantor's facts (if any) under "guarantor"."""
-    admission = book.evaluate("admission", application, trace=trace)
+def chain(
+    book: DecisionBook, application: Mapping[str, Any], *, trace: bool = True, engine_trace: bool = False
+) -> ChainEvaluations:
+    """Run the chain on one application: its facts flat, and the guarantor's facts (if any) under "guarantor".
+    engine_trace: find the fired rules by the engine's trace (DecisionBook.evaluate)."""
+
+    def evaluate(name: str, facts: Mapping[str, Any]) -> Evaluation:
+        return book.evaluate(name, facts, trace=trace, engine_trace=engine_trace)
+
+    admission = evaluate("admission", application)
     if not admission.outputs["admitted"]:
         return ChainEvaluations(admission, None, None, None, None)
-    rating = book.evaluate("rating", application, trace=trace)
+    rating = evaluate("rating", application)
     graded = {**application, "grade": rating.outputs["grade"]}
-    limit = book.evaluate("limit", graded, trace=trace)
-    pricing = book.evaluate("pricing", graded, trace=trace)
+    limit = evaluate("limit", graded)
+    pricing = evaluate("pricing", graded)
     guarantor = application.get("guarantor")
     guarantor_admission = None
     if guarantor is not None:
         guaranteed = {**guarantor, "new_guarantee_amount": limit.outputs["suggested_limit"]}
-        guarantor_admission = book.evaluate("guarantor_admission", guaranteed, trace=trace)
+        guarantor_admission = evaluate("guarantor_admission", guaranteed)
     return ChainEvaluations(admission, rating, limit, pricing, guarantor_admission)

@@ -19,6 +19,7 @@ from typing import Any
 
 import zen
 
+from domain.credit.decision_explain import ExplainedForm, explained_form
 from domain.credit.errors import invalid_file
 
 _GRAPH_CHECKER = zen.ZenEngine()
@@ -47,8 +48,11 @@ class DecisionFile:
     fields: tuple[str, ...]  # the facts the decision reads (the input schema's properties)
     required: tuple[str, ...]
     table_nodes: tuple[str, ...]  # in the order the engine runs them
+    table_rule_ids: tuple[tuple[str, ...], ...]  # each table's rule ids, in its rows' order
     rules: Mapping[tuple[str, str], DecisionRule] = field(repr=False)
     compiled: zen.ZenDecisionContent = field(repr=False, compare=False)
+    # the same graph answering which rows fired (decision_explain), or None: then only the trace tells
+    explained: ExplainedForm | None = field(repr=False, compare=False)
 
 
 def sha256_of(text: str) -> str:
@@ -65,10 +69,13 @@ def read_decision_file(file_name: str, data: bytes, *, historical: bool = False)
     fields, required = _input_schema(file_name, nodes)
     rules: dict[tuple[str, str], DecisionRule] = {}
     table_nodes: list[str] = []
+    table_rule_ids: list[tuple[str, ...]] = []
     for node in _in_running_order(nodes, graph["edges"]):
         if node["type"] == "decisionTableNode":
             table_nodes.append(node["id"])
-            rules.update(_table_rules(file_name, node))
+            table_rules = _table_rules(file_name, node)
+            rules.update(table_rules)
+            table_rule_ids.append(tuple(rule_id for _, rule_id in table_rules))
         elif node["type"] == "expressionNode":
             for expression in node["content"].get("expressions", []):
                 _check_expression(file_name, node, str(expression.get("value", "")))
@@ -83,8 +90,10 @@ def read_decision_file(file_name: str, data: bytes, *, historical: bool = False)
         fields=fields,
         required=required,
         table_nodes=tuple(table_nodes),
+        table_rule_ids=tuple(table_rule_ids),
         rules=rules,
         compiled=_compile(file_name, text),
+        explained=_compile_explained(file_name, graph, table_nodes),
     )
 
 
@@ -240,6 +249,18 @@ def _compile(file_name: str, text: str) -> zen.ZenDecisionContent:
         detail = engine_error_text(exc)
         raise invalid_file(file_name, f"决策图无效:{detail}", f"the decision graph is invalid: {detail}") from exc
     return compiled
+
+
+def _compile_explained(file_name: str, graph: dict[str, Any], table_nodes: list[str]) -> ExplainedForm | None:
+    """The explained form (decision_explain), checked by the engine as the file itself is."""
+    form = explained_form(graph, table_nodes)
+    if form is not None:
+        try:
+            _GRAPH_CHECKER.create_decision(form.content).validate()
+        except RuntimeError as exc:
+            detail = engine_error_text(exc)
+            raise invalid_file(file_name, f"决策图无效:{detail}", f"the decision graph is invalid: {detail}") from exc
+    return form
 
 
 def engine_error_text(exc: BaseException) -> str:
