@@ -5,20 +5,21 @@ the evaluation: a traced rating took 76 µs against 29 µs untraced (benchmarks/
 loan officer's explanation needs only which table rows fired. So each decision file is also compiled once in an
 explained form, derived from the file and never written back:
 
-- every decision table gets one more output column, `__fired_<k>` (k: the table's place in running order), whose
-  cell in each row is that row's index: a first-hit table's answer names its row, a collect table's rows each carry
-  theirs (`__rule`), moved out of its rows by an expression node added after the table, which rebuilds the table's
-  rows exactly as the file's table gives them under its output path;
-- the facts carry `__explained: true` in; a node that does not pass its input on copies it, with the rows its
-  upstream tables named, so a result that still carries `__explained` carries every row that fired.
+- the facts bring in an empty object, `__fired`; every decision table gets one more output column, `__fired.t<k>`
+  (k: the table's place in running order), whose cell in each row is that row's index: a first-hit table's answer
+  names its row, a collect table's rows each carry theirs (`__rule`), moved out of its rows by an expression node
+  added after the table, which rebuilds the table's rows exactly as the file's table gives them under its output
+  path;
+- a node that does not pass its input on copies `__fired` first, so a result that still carries `__fired` carries
+  every row that fired.
 
 `ExplainedForm.read` reads those keys off the result and strips them, leaving the outputs the file itself gives.
-A result without `__explained` (a table that passes nothing on found no row) is answered by the trace instead, and
+A result without `__fired` (a table that passes nothing on found no row) is answered by the trace instead, and
 so is any file this form cannot express exactly (`explained_graph` returns None): other node kinds, loops, input
-fields, an input schema that refuses other facts, output schemas, a first-hit table under an output path, a
-collect table that does not pass its input on or whose fields are not plain names, or a file that uses the
-reserved `__` names itself. tests/domain/credit/test_decision_explain.py compares both ways, outputs and fired
-rules, on every shipped file's golden cases and hundreds of mixtures of them."""
+fields, an input schema that refuses other facts, branches that meet again, output schemas, a first-hit table
+under an output path, a collect table that does not pass its input on or whose fields are not plain names, or a
+file that uses the reserved `__` names itself. tests/domain/credit/test_decision_explain.py compares both ways,
+outputs and fired rules, on every shipped file's golden cases and hundreds of mixtures of them."""
 
 from __future__ import annotations
 
@@ -31,13 +32,17 @@ from typing import Any
 
 import zen
 
-SENTINEL = "__explained"
+SENTINEL = "__fired"  # an object the facts bring in empty: table k's rows under "t<k>"
 _PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _RESERVED = '"__'
 
 
 def _fired_key(k: int) -> str:
-    return f"__fired_{k}"
+    return f"t{k}"
+
+
+def _fired_path(k: int) -> str:
+    return f"{SENTINEL}.{_fired_key(k)}"
 
 
 def _rows_key(k: int) -> str:
@@ -52,9 +57,9 @@ def explained_graph(graph: Mapping[str, Any], table_nodes: Sequence[str]) -> dic
     nodes: dict[str, dict[str, Any]] = {node["id"]: node for node in explained["nodes"]}
     edges: list[dict[str, Any]] = explained["edges"]
     index = {node_id: k for k, node_id in enumerate(table_nodes)}
-    parents: dict[str, set[str]] = {node_id: set() for node_id in nodes}
-    for edge in edges:
-        parents[edge["targetId"]].add(edge["sourceId"])
+    targets = [edge["targetId"] for edge in edges]
+    if len(set(targets)) != len(targets):
+        return None  # branches that meet again: one branch's rows could hide the other's
     added: list[tuple[str, dict[str, Any]]] = []  # (the node it follows, the node)
 
     for node in nodes.values():
@@ -72,15 +77,12 @@ def explained_graph(graph: Mapping[str, Any], table_nodes: Sequence[str]) -> dic
         if content.get("inputField") or content.get("executionMode", "single") != "single":
             return None
         passes = bool(content.get("passThrough", False))
-        carried = [SENTINEL, *(_fired_key(index[a]) for a in sorted(_ancestors(node["id"], parents)) if a in index)]
+        carry = {"id": "__carry", "key": SENTINEL, "value": SENTINEL}  # first: the node's own rows go into it
         if kind == "expressionNode":
             if content.get("outputPath"):
                 return None
             if not passes:
-                content["expressions"] = [
-                    *content.get("expressions", []),
-                    *({"id": f"__carry-{i}", "key": key, "value": key} for i, key in enumerate(carried)),
-                ]
+                content["expressions"] = [carry, *content.get("expressions", [])]
             continue
         k = index[node["id"]]
         rules = content.get("rules", [])
@@ -88,14 +90,13 @@ def explained_graph(graph: Mapping[str, Any], table_nodes: Sequence[str]) -> dic
         if content.get("hitPolicy") == "first":
             if content.get("outputPath"):
                 return None
-            extra: list[tuple[str, str | None]] = [(_fired_key(k), None)]
+            outputs.append({"id": "__explain", "name": SENTINEL, "field": _fired_path(k)})
             if not passes:
-                extra += [(key, key) for key in carried]
-            for j, (field, _) in enumerate(extra):
-                outputs.append({"id": f"__explain-{j}", "name": field, "field": field})
+                outputs.insert(0, {"id": "__carry", "name": SENTINEL, "field": SENTINEL})
             for i, rule in enumerate(rules):
-                for j, (_, value) in enumerate(extra):
-                    rule[f"__explain-{j}"] = str(i) if value is None else value
+                rule["__explain"] = str(i)
+                if not passes:
+                    rule["__carry"] = SENTINEL
         elif content.get("hitPolicy") == "collect":
             path = content.get("outputPath")
             fields = [column.get("field") for column in outputs]
@@ -104,9 +105,9 @@ def explained_graph(graph: Mapping[str, Any], table_nodes: Sequence[str]) -> dic
             if not fields or not all(isinstance(name, str) and _PLAIN_NAME.match(name) for name in fields):
                 return None
             content["outputPath"] = _rows_key(k)
-            outputs.append({"id": "__explain-0", "name": "__rule", "field": "__rule"})
+            outputs.append({"id": "__explain", "name": "__rule", "field": "__rule"})
             for i, rule in enumerate(rules):
-                rule["__explain-0"] = str(i)
+                rule["__explain"] = str(i)
             shape = "{" + ", ".join(f"{name}: #.{name}" for name in fields) + "}"
             rows = _rows_key(k)
             added.append(
@@ -114,7 +115,7 @@ def explained_graph(graph: Mapping[str, Any], table_nodes: Sequence[str]) -> dic
                     node["id"],
                     _expression_node(
                         f"__collect-{k}",
-                        [(path, f"map({rows}, {shape})"), (_fired_key(k), f"map({rows}, #.__rule)"), (rows, "null")],
+                        [(path, f"map({rows}, {shape})"), (_fired_path(k), f"map({rows}, #.__rule)"), (rows, "null")],
                     ),
                 )
             )
@@ -135,28 +136,28 @@ class ExplainedForm:
     """A file's explained form, compiled, and the keys its results carry beside the file's own outputs."""
 
     content: zen.ZenDecisionContent
-    fired_keys: tuple[str, ...]  # table k's rows under fired_keys[k]
+    fired_keys: tuple[str, ...]  # table k's rows under result[SENTINEL][fired_keys[k]]
     rows_keys: tuple[str, ...]  # the collect tables' rows, emptied on the way
 
-    def read(self, result: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[int, int]]] | None:
-        """The file's own outputs and the rows that fired, (table's place, row index) in the order the engine
-        ran them; None when the result does not carry them (then ask the trace)."""
-        if result.get(SENTINEL) is not True:
+    def read(self, result: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[int, int]]] | None:
+        """The file's own outputs (the result, its added keys taken out) and the rows that fired, (table's place,
+        row index) in the order the engine ran them; None when the result does not carry them (then ask the
+        trace)."""
+        rows = result.pop(SENTINEL, None)
+        if type(rows) is not dict:
             return None
-        outputs = dict(result)
-        del outputs[SENTINEL]
         for key in self.rows_keys:
-            outputs.pop(key, None)
+            result.pop(key, None)
         fired: list[tuple[int, int]] = []
         for k, key in enumerate(self.fired_keys):
-            hit = outputs.pop(key, None)
+            hit = rows.get(key)
             if hit is None:
                 continue
             if type(hit) is list:
                 fired.extend((k, int(i)) for i in hit)
             else:
                 fired.append((k, int(hit)))
-        return outputs, fired
+        return result, fired
 
 
 def explained_form(graph: Mapping[str, Any], table_nodes: Sequence[str]) -> ExplainedForm | None:
@@ -170,17 +171,6 @@ def explained_form(graph: Mapping[str, Any], table_nodes: Sequence[str]) -> Expl
         fired_keys=tuple(_fired_key(k) for k in range(len(table_nodes))),
         rows_keys=tuple(_rows_key(k) for k in range(len(table_nodes)) if f"__collect-{k}" in collected),
     )
-
-
-def _ancestors(node_id: str, parents: Mapping[str, set[str]]) -> set[str]:
-    seen: set[str] = set()
-    waiting = list(parents[node_id])
-    while waiting:
-        parent = waiting.pop()
-        if parent not in seen:
-            seen.add(parent)
-            waiting.extend(parents[parent])
-    return seen
 
 
 def _expression_node(node_id: str, expressions: list[tuple[str, str]]) -> dict[str, Any]:

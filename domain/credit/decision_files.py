@@ -48,7 +48,7 @@ class DecisionFile:
     fields: tuple[str, ...]  # the facts the decision reads (the input schema's properties)
     required: tuple[str, ...]
     table_nodes: tuple[str, ...]  # in the order the engine runs them
-    table_rule_ids: tuple[tuple[str, ...], ...]  # each table's rule ids, in its rows' order
+    table_rules: tuple[tuple[DecisionRule, ...], ...]  # each table's rules, in its rows' order
     rules: Mapping[tuple[str, str], DecisionRule] = field(repr=False)
     compiled: zen.ZenDecisionContent = field(repr=False, compare=False)
     # the same graph answering which rows fired (decision_explain), or None: then only the trace tells
@@ -69,13 +69,13 @@ def read_decision_file(file_name: str, data: bytes, *, historical: bool = False)
     fields, required = _input_schema(file_name, nodes)
     rules: dict[tuple[str, str], DecisionRule] = {}
     table_nodes: list[str] = []
-    table_rule_ids: list[tuple[str, ...]] = []
+    table_rules: list[tuple[DecisionRule, ...]] = []
     for node in _in_running_order(nodes, graph["edges"]):
         if node["type"] == "decisionTableNode":
             table_nodes.append(node["id"])
-            table_rules = _table_rules(file_name, node)
-            rules.update(table_rules)
-            table_rule_ids.append(tuple(rule_id for _, rule_id in table_rules))
+            in_table = _table_rules(file_name, node)
+            rules.update(in_table)
+            table_rules.append(tuple(in_table.values()))
         elif node["type"] == "expressionNode":
             for expression in node["content"].get("expressions", []):
                 _check_expression(file_name, node, str(expression.get("value", "")))
@@ -90,7 +90,7 @@ def read_decision_file(file_name: str, data: bytes, *, historical: bool = False)
         fields=fields,
         required=required,
         table_nodes=tuple(table_nodes),
-        table_rule_ids=tuple(table_rule_ids),
+        table_rules=tuple(table_rules),
         rules=rules,
         compiled=_compile(file_name, text),
         explained=_compile_explained(file_name, graph, table_nodes),

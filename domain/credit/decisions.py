@@ -160,12 +160,12 @@ class DecisionBook:
         outputs: dict[str, Any] | None = None
         explained = decision_file.explained
         if trace and not engine_trace and explained is not None:
-            result = self._evaluate(decision_file, _explained_key(decision_file), {**facts, SENTINEL: True}, None)
+            result = self._evaluate(decision_file, _explained_key(decision_file), {**facts, SENTINEL: {}}, None)
             answer = explained.read(result["result"])
             if answer is not None:
                 outputs, rows = answer
-                tables, rule_ids, rules = decision_file.table_nodes, decision_file.table_rule_ids, decision_file.rules
-                fired = tuple(rules[(tables[k], rule_ids[k][i])] for k, i in rows)
+                rules = decision_file.table_rules
+                fired = tuple(rules[k][i] for k, i in rows)
         if outputs is None:
             response = self._evaluate(decision_file, decision_file.key, facts, _TRACE if trace else None)
             outputs = response["result"]
