@@ -93,7 +93,7 @@ def read_decision_file(file_name: str, data: bytes, *, historical: bool = False)
         table_rules=tuple(table_rules),
         rules=rules,
         compiled=_compile(file_name, text),
-        explained=_compile_explained(file_name, graph, table_nodes),
+        explained=_compile_explained(graph, table_nodes),
     )
 
 
@@ -251,15 +251,15 @@ def _compile(file_name: str, text: str) -> zen.ZenDecisionContent:
     return compiled
 
 
-def _compile_explained(file_name: str, graph: dict[str, Any], table_nodes: list[str]) -> ExplainedForm | None:
-    """The explained form (decision_explain), checked by the engine as the file itself is."""
-    form = explained_form(graph, table_nodes)
-    if form is not None:
-        try:
+def _compile_explained(graph: dict[str, Any], table_nodes: list[str]) -> ExplainedForm | None:
+    """The explained form (decision_explain), if the engine accepts it; a file it would not accept is still
+    a valid file, explained by the trace."""
+    try:
+        form = explained_form(graph, table_nodes)
+        if form is not None:
             _GRAPH_CHECKER.create_decision(form.content).validate()
-        except RuntimeError as exc:
-            detail = engine_error_text(exc)
-            raise invalid_file(file_name, f"决策图无效:{detail}", f"the decision graph is invalid: {detail}") from exc
+    except RuntimeError:
+        return None
     return form
 
 

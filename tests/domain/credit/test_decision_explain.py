@@ -146,3 +146,16 @@ def test_replay_of_a_record_explained_by_the_trace_matches_the_explained_form() 
     replay = book.replay(stored)
     assert replay.matches is True
     assert [rule.rule_id for rule in replay.evaluation.fired_rules] == ["I03", "D01", "S02", "H03", "V03", "G03"]
+
+
+def test_a_valid_file_whose_explained_form_the_engine_refuses_is_explained_by_the_trace(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refused(graph: Any, table_nodes: Any) -> None:
+        raise RuntimeError("the engine refuses the graph")
+
+    monkeypatch.setattr("domain.credit.decision_files.explained_form", refused)
+    book = DecisionBook(_files())
+    assert book.file("pricing").explained is None
+    evaluation = book.evaluate("pricing", {**APPLICATION, "grade": "A"})
+    assert [rule.rule_id for rule in evaluation.fired_rules] == ["K03", "Q03", "W03", "E01", "L03"]
