@@ -46,6 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from domain.credit.catalogue import load_catalogue
 from domain.credit.decision_chain import chain
+from domain.credit.decision_explain import SENTINEL
 from domain.credit.decisions import DecisionBook
 from domain.credit.enums import GuaranteeType
 
@@ -230,21 +231,53 @@ _UNITS = {"ns": 1e-3, "µs": 1.0, "ms": 1e3, "s": 1e6}
 def engine_floor(book: DecisionBook, applications: list[dict[str, Any]], rounds: int) -> dict[str, Any]:
     """Each decision on the facts the chains give it, untraced: the engine's own median time per evaluation and
     per graph node, and what a chain costs inside the engine alone (each decision weighted by how often the
-    chains run it). No chain can run faster than that, whatever the binding and our code around it cost."""
+    chains run it). No chain can run faster than that, whatever the binding and our code around it cost. The
+    same for each file's explained form (decision_explain), and the wall time of one engine.evaluate call of
+    it from Python: what a chain costs with its rules found, before our code around the call."""
     facts: dict[str, list[dict[str, Any]]] = {}
     for application in applications:
         for evaluation in chain(book, application, trace=False).evaluations:
             facts.setdefault(evaluation.decision, []).append(dict(evaluation.inputs))
-    engine = zen.ZenEngine({"loader": {name: book.file(name).compiled for name in facts}.__getitem__})
+    contents: dict[str, zen.ZenDecisionContent] = {}
+    for name in facts:
+        decision_file = book.file(name)
+        contents[name] = decision_file.compiled
+        if decision_file.explained is not None:
+            contents[f"{name}#explained"] = decision_file.explained.content
+    engine = zen.ZenEngine({"loader": contents.__getitem__})
     per_decision: dict[str, dict[str, float]] = {}
-    chain_us = 0.0
+    chain_us = explained_chain_us = explained_call_chain_us = 0.0
     for name, inputs in facts.items():
         nodes = len(json.loads(book.file(name).text)["nodes"])
         micros = [_micros(engine.evaluate(name, f)["performance"]) for _ in range(rounds) for f in inputs]
         median = statistics.median(micros)
-        per_decision[name] = {"nodes": nodes, "us": median, "us_per_node": median / nodes}
-        chain_us += median * len(inputs) / len(applications)
-    return {"per_decision": per_decision, "chain_us": chain_us}
+        explained_inputs = [{**f, SENTINEL: {}} for f in inputs]
+        key = f"{name}#explained"
+        explained = statistics.median(
+            _micros(engine.evaluate(key, f)["performance"]) for _ in range(rounds) for f in explained_inputs
+        )
+        started = time.perf_counter()
+        for _ in range(rounds):
+            for f in explained_inputs:
+                engine.evaluate(key, f)
+        call = (time.perf_counter() - started) / (rounds * len(inputs)) * 1e6
+        per_decision[name] = {
+            "nodes": nodes,
+            "us": median,
+            "us_per_node": median / nodes,
+            "explained_us": explained,
+            "explained_call_us": call,
+        }
+        share = len(inputs) / len(applications)
+        chain_us += median * share
+        explained_chain_us += explained * share
+        explained_call_chain_us += call * share
+    return {
+        "per_decision": per_decision,
+        "chain_us": chain_us,
+        "explained_chain_us": explained_chain_us,
+        "explained_call_chain_us": explained_call_chain_us,
+    }
 
 
 def _micros(performance: str) -> float:
@@ -285,9 +318,18 @@ def main() -> None:
     floor = engine_floor(book, applications, 2 if args.small else 10)
     print("inside the engine, untraced, on the chains' own facts (the engine's performance figure, median):")
     for name, figure in floor["per_decision"].items():
-        print(f"  {name:<22} {figure['nodes']:>3} nodes {figure['us']:7.1f} µs  {figure['us_per_node']:5.2f} µs a node")
+        print(
+            f"  {name:<22} {figure['nodes']:>3} nodes {figure['us']:7.1f} µs  {figure['us_per_node']:5.2f} µs a node"
+            f"   explained {figure['explained_us']:5.1f} µs, {figure['explained_call_us']:5.1f} µs a call from Python"
+        )
     bound = 1e6 / floor["chain_us"]
     print(f"  one chain inside the engine alone: {floor['chain_us']:.1f} µs, at most {bound:,.0f} chains/s on one core")
+    calls_bound = 1e6 / floor["explained_call_chain_us"]
+    print(
+        f"  explained: {floor['explained_chain_us']:.1f} µs inside the engine, "
+        f"{floor['explained_call_chain_us']:.1f} µs in engine.evaluate calls from Python "
+        f"(at most {calls_bound:,.0f} chains/s)"
+    )
 
     ours = timed(chains, applications, lambda application: chain(book, application))
     by_trace = timed(chains, applications, lambda application: chain(book, application, engine_trace=True))
@@ -330,6 +372,8 @@ def main() -> None:
                 ),
                 "engine_chain_us": round(floor["chain_us"], 1),
                 "engine_bound_chains_per_s": round(bound, 1),
+                "engine_explained_chain_us": round(floor["explained_chain_us"], 1),
+                "explained_calls_chain_us": round(floor["explained_call_chain_us"], 1),
             }
         )
     )
