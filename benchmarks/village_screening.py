@@ -132,8 +132,8 @@ def measure(households: Sequence[HouseholdFacts], book: DecisionBook | None = No
 
 def naive(book: DecisionBook, households: Sequence[HouseholdFacts]) -> None:
     for facts in households:
-        book.evaluate(SCREENING_DECISION, screening_inputs(facts))
-        book.evaluate(LIMIT_DECISION, limit_inputs(facts, BOUNDS))
+        book.evaluate(SCREENING_DECISION, screening_inputs(facts), engine_trace=True)
+        book.evaluate(LIMIT_DECISION, limit_inputs(facts, BOUNDS), engine_trace=True)
 
 
 def main() -> None:
